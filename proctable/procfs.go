@@ -1,0 +1,103 @@
+package proctable
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// userHZ is the unit of the start times in /proc/PID/stat: USER_HZ, 100 on
+// every architecture Linux supports today.
+const userHZ = 100
+
+// procfs reads processes from a mounted procfs.
+type procfs struct {
+	root string
+	// boot is the wall-clock time of boot, to turn start ticks into times.
+	boot time.Time
+}
+
+func newProcfs(root string) (procfs, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return procfs{}, fmt.Errorf("read CLOCK_BOOTTIME: %w", err)
+	}
+	return procfs{root: root, boot: time.Now().Add(-time.Duration(ts.Nano()))}, nil
+}
+
+// pids lists the process ids in procfs.
+func (fs procfs) pids() ([]uint32, error) {
+	entries, err := os.ReadDir(fs.root)
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	pids := make([]uint32, 0, len(entries))
+	for _, e := range entries {
+		if pid, err := strconv.ParseUint(e.Name(), 10, 32); err == nil {
+			pids = append(pids, uint32(pid))
+		}
+	}
+	return pids, nil
+}
+
+// read builds a Process from procfs.
+func (fs procfs) read(pid uint32) (*Process, error) {
+	dir := filepath.Join(fs.root, strconv.FormatUint(uint64(pid), 10))
+	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return nil, fmt.Errorf("read process %d: %w", pid, err)
+	}
+	ppid, startTicks, err := parseStat(stat)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s/stat: %w", dir, err)
+	}
+	p := &Process{
+		PID:   pid,
+		PPID:  ppid,
+		Start: fs.boot.Add(time.Duration(startTicks) * time.Second / userHZ),
+	}
+	// Kernel threads have neither an executable nor a command line.
+	p.Exe, _ = fs.exe(pid)
+	if cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(cmdline) > 0 {
+		p.Args = strings.Split(string(bytes.TrimSuffix(cmdline, []byte{0})), "\x00")
+	}
+	return p, nil
+}
+
+// exe returns the path of the program pid runs.
+func (fs procfs) exe(pid uint32) (string, error) {
+	return os.Readlink(filepath.Join(fs.root, strconv.FormatUint(uint64(pid), 10), "exe"))
+}
+
+// parseStat returns the parent pid and start time (in USER_HZ ticks since
+// boot) from the contents of /proc/PID/stat. The command name, in
+// parentheses, may itself hold spaces and parentheses, so fields are
+// counted from the last ')'.
+func parseStat(stat []byte) (ppid uint32, startTicks uint64, err error) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, 0, errors.New("no command name")
+	}
+	// After ") ": state(3) ppid(4) ... starttime(22), numbered as in proc(5).
+	fields := strings.Fields(string(stat[end+1:]))
+	const ppidField, startField = 4 - 3, 22 - 3
+	if len(fields) <= startField {
+		return 0, 0, fmt.Errorf("%d fields after the command name", len(fields))
+	}
+	p, err := strconv.ParseUint(fields[ppidField], 10, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ppid: %w", err)
+	}
+	start, err := strconv.ParseUint(fields[startField], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("starttime: %w", err)
+	}
+	return uint32(p), start, nil
+}
