@@ -1,0 +1,56 @@
+package recipe
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+)
+
+// BuiltinRuleset names the catalog that ships inside vigil.
+const BuiltinRuleset = "vigil"
+
+//go:embed catalog/*.yaml
+var builtinFiles embed.FS
+
+// Builtin loads the catalog embedded in vigil.
+func Builtin() ([]*Recipe, []error) {
+	sub, err := fs.Sub(builtinFiles, "catalog")
+	if err != nil {
+		return nil, []error{fmt.Errorf("open built-in catalog: %w", err)}
+	}
+	return LoadFS(sub, BuiltinRuleset)
+}
+
+// LoadFS loads every .yaml file at the top of fsys. A broken file or recipe
+// is reported and left out; the rest load. A name defined twice keeps its
+// first definition.
+func LoadFS(fsys fs.FS, ruleset string) ([]*Recipe, []error) {
+	files, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, []error{fmt.Errorf("list recipe files: %w", err)}
+	}
+	var (
+		recipes []*Recipe
+		errs    []error
+		defined = make(map[string]*Recipe)
+	)
+	for _, file := range files {
+		data, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read recipe file %s: %w", file, err))
+			continue
+		}
+		parsed, perrs := Parse(path.Join(ruleset, file), data, ruleset)
+		errs = append(errs, perrs...)
+		for _, r := range parsed {
+			if first, ok := defined[r.Name]; ok {
+				errs = append(errs, fmt.Errorf("%s: recipe %q is already defined at %s", r.Source, r.Name, first.Source))
+				continue
+			}
+			defined[r.Name] = r
+			recipes = append(recipes, r)
+		}
+	}
+	return recipes, errs
+}
