@@ -1,0 +1,20 @@
+// Package detection defines a detection: one recipe matched by one exec, in
+// the context of its process, as the exporter reports it.
+package detection
+
+import (
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/recipe"
+)
+
+// Detection is a recipe match.
+type Detection struct {
+	Recipe *recipe.Recipe
+	// Exec is the event that matched.
+	Exec *event.Event
+	// Process is the process after the exec.
+	Process *proctable.Process
+	// Parent is the process's parent, nil when it is unknown.
+	Parent *proctable.Process
+}

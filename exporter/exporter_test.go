@@ -1,0 +1,124 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/recipe"
+)
+
+func sampleDetection(args ...string) *detection.Detection {
+	when := time.Date(2026, 11, 27, 9, 13, 28, 123456789, time.UTC)
+	return &detection.Detection{
+		Recipe: &recipe.Recipe{
+			Name:        "exec_example",
+			Description: "Tool execution example",
+			Tactic:      recipe.ATTACK{ID: "TA0042", Name: "Resource Development"},
+			Technique:   recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"},
+			Importance:  recipe.Critical,
+			Ruleset:     "vigil",
+		},
+		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000},
+		Process: &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/zip", Args: args},
+	}
+}
+
+func TestOTLPRecordCarriesTheDetection(t *testing.T) {
+	rcv := otlptest.Start(t)
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci")
+	exp, err := New(context.Background(), Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "1.2.3"})
+	require.NoError(t, err)
+	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "-q", "x.zip", "bad\xffutf8")))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.ErrorIs(t, exp.Emit(context.Background(), sampleDetection()), ErrShutdown)
+
+	recs := rcv.Records()
+	require.Len(t, recs, 1)
+	r := recs[0]
+	host, _ := os.Hostname()
+	res := r.Resource.Resource().Attributes().AsRaw()
+	require.Equal(t, "vigil", res["service.name"])
+	require.Equal(t, "1.2.3", res["service.version"])
+	require.Equal(t, host, res["host.name"])
+	require.Equal(t, "ci", res["deployment.environment.name"])
+
+	require.Equal(t, "vigil.detection", r.EventName())
+	require.Equal(t, int32(21), int32(r.SeverityNumber()))
+	require.Equal(t, "FATAL", r.SeverityText())
+	require.Equal(t, "Tool execution example: /usr/bin/zip ran as pid 4242", r.Body().Str())
+	require.Equal(t, pcommon.NewTimestampFromTime(time.Date(2026, 11, 27, 9, 13, 28, 123456789, time.UTC)), r.Timestamp())
+	require.NotZero(t, r.ObservedTimestamp())
+	require.Equal(t, map[string]any{
+		"security_rule.name":         "exec_example",
+		"security_rule.description":  "Tool execution example",
+		"security_rule.category":     "Resource Development",
+		"security_rule.ruleset.name": "vigil",
+		"threat.tactic.id":           "TA0042",
+		"threat.tactic.name":         "Resource Development",
+		"threat.technique.id":        "T1059",
+		"threat.technique.name":      "Command and Scripting Interpreter",
+		"process.pid":                int64(4242),
+		"process.parent_pid":         int64(4200),
+		"process.executable.path":    "/usr/bin/zip",
+		"process.executable.name":    "zip",
+		"process.command_args":       []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
+		"process.user.id":            int64(1000),
+	}, r.Attributes().AsRaw())
+}
+
+func TestJSONLinesAreFlat(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{JSONL: &out})
+	require.NoError(t, err)
+	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "a b")))
+	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip")))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 2)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &obj))
+	require.Equal(t, "2026-11-27T09:13:28.123456789Z", obj["time"])
+	require.Equal(t, "vigil.detection", obj["event_name"])
+	require.Equal(t, float64(21), obj["severity_number"])
+	require.Equal(t, "FATAL", obj["severity_text"])
+	require.Equal(t, "Tool execution example: /usr/bin/zip ran as pid 4242", obj["body"])
+	require.Equal(t, "", obj["trace_id"])
+	require.Equal(t, "", obj["span_id"])
+	require.Equal(t, "exec_example", obj["security_rule.name"])
+	require.Equal(t, float64(4200), obj["process.parent_pid"])
+	require.Equal(t, []any{"zip", "a b"}, obj["process.command_args"])
+	require.Len(t, obj, 21, "7 record fields and 14 attributes")
+}
+
+func TestConsoleLineEscapesHostileArguments(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{Console: &out})
+	require.NoError(t, err)
+	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "-q", "two words", "\x1b[2J\nFAKE LINE", "")))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	line := out.String()
+	require.Equal(t, 1, strings.Count(line, "\n"), "one line, whatever the arguments hold")
+	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\x1b[2J\nFAKE LINE" ""  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
+}
+
+func TestCleanBoundsStrings(t *testing.T) {
+	long := strings.Repeat("é", maxString) // two bytes each
+	got := clean(long)
+	require.LessOrEqual(t, len(got), maxString+len("…"))
+	require.True(t, strings.HasSuffix(got, "…"))
+	require.Equal(t, "a\uFFFDb", clean("a\x80b"))
+}
