@@ -119,11 +119,8 @@ func New(cfg Config) (*Sensor, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, fmt.Errorf("sensor config: %w", err)
 	}
-	if os.Geteuid() != 0 {
-		return nil, errors.New("vigil must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON")
-	}
-	if _, err := os.Stat(btfPath); err != nil {
-		return nil, fmt.Errorf("kernel BTF not found (%w): vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", err)
+	if err := checkMachine(os.Geteuid(), btfPath); err != nil {
+		return nil, err
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("remove memlock limit: %w", err)
@@ -146,11 +143,7 @@ func New(cfg Config) (*Sensor, error) {
 
 	s := &Sensor{cfg: cfg, decoder: decoder{maxArgs: cfg.MaxArgs}}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
-		var verr *ebpf.VerifierError
-		if errors.As(err, &verr) {
-			return nil, fmt.Errorf("the kernel's verifier rejected vigil's programs: %w\n%-20v", err, verr)
-		}
-		return nil, fmt.Errorf("load programs: %w", err)
+		return nil, explainLoadError(err)
 	}
 	if cfg.Follow != 0 {
 		// Seeded before anything is attached, so that not even the first
@@ -250,6 +243,32 @@ func (s *Sensor) Close() error {
 	}
 	errs = append(errs, s.objs.Close())
 	return errors.Join(errs...)
+}
+
+// checkMachine tells, in words a user can act on, why this machine cannot
+// load the sensor.
+func checkMachine(euid int, btf string) error {
+	if euid != 0 {
+		return errors.New("must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON")
+	}
+	if _, err := os.Stat(btf); err != nil {
+		return fmt.Errorf("kernel BTF not found at %s: vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", btf)
+	}
+	return nil
+}
+
+// verifierLogLines is how much of the verifier's log a load error shows:
+// its last lines say why it gave up.
+const verifierLogLines = 20
+
+// explainLoadError adds the end of the verifier's log when the kernel
+// rejected a program.
+func explainLoadError(err error) error {
+	var verr *ebpf.VerifierError
+	if errors.As(err, &verr) {
+		return fmt.Errorf("the kernel's verifier rejected vigil's programs: %w\nverifier log (last lines):\n%-*v", err, verifierLogLines, verr)
+	}
+	return fmt.Errorf("load programs: %w", err)
 }
 
 // bootOffset returns Unix time minus CLOCK_BOOTTIME, in nanoseconds, which

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// buildVigil builds the real binary once per test run.
+func buildVigil(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("vigil run needs root")
+	}
+	dir, err := os.MkdirTemp("", "vigil-bin-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	bin := filepath.Join(dir, "vigil")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// readJSONL returns the objects of a JSON lines file.
+func readJSONL(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var objs []map[string]any
+	for line := range strings.Lines(string(data)) {
+		var obj map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &obj), "line %q", line)
+		objs = append(objs, obj)
+	}
+	return objs
+}
+
+func exitStatus(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee)
+	return ee.ExitCode()
+}
+
+func TestRunCommand(t *testing.T) {
+	vigil := buildVigil(t)
+	zip, err := exec.LookPath("zip")
+	require.NoError(t, err, "the zip package is needed")
+	dir := t.TempDir()
+
+	t.Run("jsonl holds the detection", func(t *testing.T) {
+		out := filepath.Join(dir, "out.jsonl")
+		archive := filepath.Join(dir, "x.zip")
+		var stderr bytes.Buffer
+		cmd := exec.Command(vigil, "run", "--jsonl", out, "--", "sh", "-c", "zip -q "+archive+" /etc/hostname")
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+		require.FileExists(t, archive, "the command really ran")
+
+		objs := readJSONL(t, out)
+		require.Len(t, objs, 1)
+		obj := objs[0]
+		require.Equal(t, "exec_example", obj["security_rule.name"])
+		require.Equal(t, "vigil.detection", obj["event_name"])
+		require.Equal(t, float64(9), obj["severity_number"])
+		require.Equal(t, "INFO", obj["severity_text"])
+		require.Equal(t, zip, obj["process.executable.path"])
+		require.Equal(t, "zip", obj["process.executable.name"])
+		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj["process.command_args"])
+		require.Equal(t, float64(0), obj["process.user.id"])
+		require.NotZero(t, obj["process.pid"])
+		require.NotZero(t, obj["process.parent_pid"])
+		require.Contains(t, stderr.String(), "detections 1,")
+		require.Contains(t, stderr.String(), "lost 0 ")
+	})
+
+	t.Run("exit status is the command's", func(t *testing.T) {
+		require.Equal(t, 1, exitStatus(t, exec.Command(vigil, "run", "--", "false").Run()))
+		require.Equal(t, 42, exitStatus(t, exec.Command(vigil, "run", "--", "sh", "-c", "exit 42").Run()))
+		require.Equal(t, 128+int(syscall.SIGTERM), exitStatus(t, exec.Command(vigil, "run", "--", "sh", "-c", "kill -TERM $$").Run()))
+		require.Equal(t, 127, exitStatus(t, exec.Command(vigil, "run", "--", filepath.Join(dir, "missing")).Run()))
+	})
+
+	t.Run("no detection, console stays quiet", func(t *testing.T) {
+		var stderr bytes.Buffer
+		cmd := exec.Command(vigil, "run", "--", "true")
+		cmd.Stderr = &stderr
+		require.NoError(t, cmd.Run())
+		require.Contains(t, stderr.String(), "detections 0,")
+		require.NotContains(t, stderr.String(), "exec_example")
+	})
+}
+
+func TestRunWatchesMachineUntilSignal(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	cmd := exec.Command(vigil, "run", "--jsonl", out)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	lines := bufio.NewScanner(stderr)
+	require.True(t, lines.Scan(), "vigil says when it watches")
+	require.Contains(t, lines.Text(), "watching the machine")
+
+	zipCmd := exec.Command("zip", "-q", filepath.Join(dir, "m.zip"), "/etc/hostname")
+	require.NoError(t, zipCmd.Run())
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	var rest strings.Builder
+	for lines.Scan() {
+		rest.WriteString(lines.Text() + "\n")
+	}
+	require.NoError(t, cmd.Wait(), "exit 0 after SIGTERM; stderr: %s", rest.String())
+	require.Contains(t, rest.String(), "lost 0 ")
+
+	var found bool
+	for _, obj := range readJSONL(t, out) {
+		if obj["process.pid"] == float64(zipCmd.Process.Pid) {
+			found = true
+			require.Equal(t, "exec_example", obj["security_rule.name"])
+		}
+	}
+	require.True(t, found, "the zip run outside vigil was seen")
+}
+
+func TestRunExplainsMissingRoot(t *testing.T) {
+	vigil := buildVigil(t)
+	cmd := exec.Command(vigil, "run", "--", "true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.Equal(t, exitVigilFailed, exitStatus(t, err))
+	require.Equal(t, "vigil: must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON\n", string(out))
+}

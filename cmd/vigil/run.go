@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/pipeline"
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// exitVigilFailed is the status of `vigil run -- CMD` when vigil itself
+// failed, as env(1) and container runtimes use it, so that it is not
+// mistaken for the command's own status.
+const exitVigilFailed = 125
+
+// flushTimeout bounds how long vigil waits at exit for detections to reach
+// their destinations.
+const flushTimeout = 15 * time.Second
+
+type runOptions struct {
+	jsonl          string
+	otlp           bool
+	otlpEndpoint   string
+	argsMax        int
+	ringBufferSize int
+}
+
+func newRunCommand(stdout, stderr io.Writer) *cobra.Command {
+	var opts runOptions
+	cmd := &cobra.Command{
+		Use:   "run [flags] [-- COMMAND [ARGS...]]",
+		Short: "Watch the whole machine, or one command and its descendants",
+		Long: `Without a command, vigil run watches every exec on the machine until it
+receives SIGINT or SIGTERM, then flushes its detections and exits 0.
+
+With a command after --, vigil run starts it, watches only it and its
+descendants, flushes, and exits with the command's exit status (125 when
+vigil itself fails).
+
+Detections go to OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT (or
+OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) is set or --otlp is given, to a JSON lines
+file with --jsonl, and otherwise to stderr, one readable line each.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash > 0 || dash < 0 && len(args) > 0 {
+				return fmt.Errorf("unexpected argument %q: put the command to watch after --", args[0])
+			}
+			return runWatch(cmd.Context(), opts, args, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
+	f.BoolVar(&opts.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
+	f.StringVar(&opts.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
+	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
+	return cmd
+}
+
+// runWatch runs the pipeline over the whole machine, or over command and
+// its descendants when command is not empty.
+func runWatch(ctx context.Context, opts runOptions, command []string, stdout, stderr io.Writer) error {
+	fail := func(err error) error {
+		if len(command) > 0 {
+			return &exitError{code: exitVigilFailed, err: err}
+		}
+		return err
+	}
+	recipes, errs := recipe.Builtin()
+	for _, err := range errs {
+		slog.Error("recipe left out", "error", err)
+	}
+
+	expCfg := exporter.Config{
+		OTLP:           opts.otlp || opts.otlpEndpoint != "" || exporter.OTLPFromEnv(),
+		OTLPEndpoint:   opts.otlpEndpoint,
+		ServiceVersion: version(),
+	}
+	switch opts.jsonl {
+	case "":
+	case "-":
+		expCfg.JSONL = stdout
+	default:
+		f, err := os.Create(opts.jsonl)
+		if err != nil {
+			return fail(fmt.Errorf("open JSON lines output: %w", err))
+		}
+		defer f.Close()
+		expCfg.JSONL = f
+	}
+	if expCfg.JSONL == nil && !expCfg.OTLP {
+		expCfg.Console = stderr
+	}
+
+	cfg := pipeline.Config{
+		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize},
+		Recipes:  recipes,
+		Exporter: expCfg,
+	}
+	if len(command) > 0 {
+		cfg.Sensor.Follow = uint32(os.Getpid())
+	}
+	p, err := pipeline.Start(ctx, cfg)
+	if err != nil {
+		return fail(err)
+	}
+	var status error
+	if len(command) > 0 {
+		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
+		status = runCommand(command, stdout, stderr)
+	} else {
+		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
+		waitForSignal(ctx)
+	}
+
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	defer cancel()
+	sum, err := p.Stop(flushCtx)
+	printSummary(stderr, sum)
+	if err != nil {
+		return fail(err)
+	}
+	return status
+}
+
+// waitForSignal blocks until SIGINT, SIGTERM or the end of ctx.
+func waitForSignal(ctx context.Context) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+}
+
+// runCommand runs the watched command to its end and returns its status as
+// an *exitError (nil for status 0). Signals vigil receives meanwhile go to
+// the command, which decides when the run ends.
+func runCommand(command []string, stdout, stderr io.Writer) error {
+	cmd := exec.Command(command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Stop(signals)
+
+	if err := cmd.Start(); err != nil {
+		return &exitError{code: 127, err: fmt.Errorf("start %s: %w", command[0], err)}
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-signals:
+			_ = cmd.Process.Signal(sig)
+		case err := <-waited:
+			var ee *exec.ExitError
+			switch {
+			case err == nil:
+				return nil
+			case errors.As(err, &ee):
+				return &exitError{code: exitCode(ee.ProcessState)}
+			default:
+				return &exitError{code: exitVigilFailed, err: fmt.Errorf("wait for %s: %w", command[0], err)}
+			}
+		}
+	}
+}
+
+// exitCode returns a finished process's status as a shell reports it:
+// 128+N when signal N ended it.
+func exitCode(ps *os.ProcessState) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+func printSummary(w io.Writer, s pipeline.Summary) {
+	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, undecodable %d, export refused %d)\n",
+		s.Sensor.Events, s.Detections, s.Processes,
+		s.Sensor.Lost()+s.EmitErrors, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.DecodeErrors, s.EmitErrors)
+}

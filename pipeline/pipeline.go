@@ -1,0 +1,127 @@
+// Package pipeline connects vigil's stages in the order of the data flow:
+// the sensor's events update the process table, each exec is matched
+// against the recipes, and each match goes to the exporter as a detection.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// Config holds each stage's configuration.
+type Config struct {
+	Sensor   sensor.Config
+	Recipes  []*recipe.Recipe
+	Exporter exporter.Config
+	// ProcRoot is where procfs is mounted (default "/proc").
+	ProcRoot string
+}
+
+// Summary is what a pipeline saw and lost, reported when it stops.
+type Summary struct {
+	Sensor     sensor.Stats
+	Detections uint64
+	// EmitErrors counts detections the exporter refused.
+	EmitErrors uint64
+	// Processes is the size of the process table at the end.
+	Processes int
+}
+
+// Pipeline is a running sensor with its downstream stages.
+type Pipeline struct {
+	sensor   *sensor.Sensor
+	table    *proctable.Table
+	engine   *recipe.Engine
+	exporter *exporter.Exporter
+
+	// matches is reused for every exec; only the reader goroutine uses it.
+	matches []*recipe.Recipe
+
+	detections atomic.Uint64
+	emitErrors atomic.Uint64
+	stop       context.CancelFunc
+	done       chan error
+}
+
+// Start loads and attaches the sensor, seeds the process table, and starts
+// handling events. From its return on, no exec is missed.
+func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
+	if cfg.ProcRoot == "" {
+		cfg.ProcRoot = "/proc"
+	}
+	table, err := proctable.New(cfg.ProcRoot)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := exporter.New(ctx, cfg.Exporter)
+	if err != nil {
+		return nil, err
+	}
+	sens, err := sensor.New(cfg.Sensor)
+	if err != nil {
+		return nil, errors.Join(err, exp.Shutdown(ctx))
+	}
+	// Seeded once the sensor is attached: a process started in between is
+	// both in procfs and in the ring.
+	if err := table.Seed(); err != nil {
+		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
+	}
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	p := &Pipeline{
+		sensor:   sens,
+		table:    table,
+		engine:   recipe.NewEngine(cfg.Recipes),
+		exporter: exp,
+		stop:     stop,
+		done:     make(chan error, 1),
+	}
+	go func() { p.done <- sens.Run(runCtx, p.handle) }()
+	return p, nil
+}
+
+// handle takes one event through the process table and the recipes.
+func (p *Pipeline) handle(ev *event.Event) {
+	proc := p.table.Apply(ev)
+	if ev.Kind != event.KindExec {
+		return
+	}
+	p.matches = p.engine.Match(proc.Exe, p.matches[:0])
+	for _, r := range p.matches {
+		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Parent: p.table.Lookup(proc.PPID)}
+		if err := p.exporter.Emit(context.Background(), d); err != nil {
+			p.emitErrors.Add(1)
+			continue
+		}
+		p.detections.Add(1)
+	}
+}
+
+// Stop handles every event the kernel has already written, flushes the
+// detections to their destinations, and releases the sensor. ctx bounds
+// the flush.
+func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
+	p.stop()
+	runErr := <-p.done
+	flushErr := p.exporter.Shutdown(ctx)
+	stats, statsErr := p.sensor.Stats()
+	closeErr := p.sensor.Close()
+	sum := Summary{
+		Sensor:     stats,
+		Detections: p.detections.Load(),
+		EmitErrors: p.emitErrors.Load(),
+		Processes:  p.table.Len(),
+	}
+	if err := errors.Join(runErr, flushErr, statsErr, closeErr); err != nil {
+		return sum, fmt.Errorf("stop pipeline: %w", err)
+	}
+	return sum, nil
+}

@@ -1,0 +1,87 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// copyProgram puts a copy of a system binary under name in dir.
+func copyProgram(t *testing.T, src, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, data, 0o755))
+	return path
+}
+
+// TestExecOfZipArrivesAsOTLPEvent runs every stage for real: the eBPF
+// sensor, the process table, the built-in catalog and the OTLP/gRPC
+// exporter, into a receiver built on the Collector's pdata packages.
+func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading eBPF programs needs root")
+	}
+	rcv := otlptest.Start(t)
+	recipes, errs := recipe.Builtin()
+	require.Empty(t, errs)
+
+	p, err := Start(context.Background(), Config{
+		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
+		Recipes:  recipes,
+		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test"},
+	})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	zip := copyProgram(t, "/bin/true", dir, "zip")
+	other := copyProgram(t, "/bin/true", dir, "unzip")
+	zipCmd := exec.Command(zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname")
+	require.NoError(t, zipCmd.Run())
+	require.NoError(t, exec.Command(other, "-l", "x.zip").Run())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sum, err := p.Stop(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), sum.Detections)
+	require.Zero(t, sum.Sensor.Lost())
+	require.Zero(t, sum.EmitErrors)
+	require.GreaterOrEqual(t, sum.Sensor.Events, uint64(6), "fork, exec and exit of both programs")
+
+	recs := rcv.Records()
+	require.Len(t, recs, 1, "the exec of zip, and nothing for unzip")
+	r := recs[0]
+	require.Equal(t, "vigil.detection", r.EventName())
+	require.Equal(t, int32(9), int32(r.SeverityNumber()))
+	require.Equal(t, "INFO", r.SeverityText())
+	require.WithinDuration(t, time.Now(), r.Timestamp().AsTime(), time.Minute)
+	require.Equal(t, map[string]any{
+		"security_rule.name":         "exec_example",
+		"security_rule.description":  "Tool execution example",
+		"security_rule.category":     "Resource Development",
+		"security_rule.ruleset.name": "vigil",
+		"threat.tactic.id":           "TA0042",
+		"threat.tactic.name":         "Resource Development",
+		"threat.technique.id":        "T1059",
+		"threat.technique.name":      "Command and Scripting Interpreter",
+		"process.pid":                int64(zipCmd.Process.Pid),
+		"process.parent_pid":         int64(os.Getpid()),
+		"process.executable.path":    zip,
+		"process.executable.name":    "zip",
+		"process.command_args":       []any{zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname"},
+		"process.user.id":            int64(0),
+	}, r.Attributes().AsRaw())
+	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()["service.name"])
+}
