@@ -53,7 +53,7 @@ func TestDecodeExec(t *testing.T) {
 	ev.Time = time.Time{}
 	require.Equal(t, event.Event{
 		Kind: event.KindExec,
-		PID: 42, PPID: 7, TID: 43, UID: 1000, GID: 100,
+		PID:  42, PPID: 7, TID: 43, UID: 1000, GID: 100,
 		Comm: "zip", Filename: "/usr/bin/zip",
 		Args: []string{"zip", "-q", "", "a\x1bb"}, Argc: 4,
 	}, ev)
