@@ -13,17 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type SensorArgsBuf struct {
-	_    structs.HostLayout
-	Data [32768]int8
-}
-
 type SensorDropReason uint32
 
 const (
 	SensorDropReasonDROP_RINGBUF_FULL SensorDropReason = 0
 	SensorDropReasonDROP_TRACK_FULL   SensorDropReason = 1
-	SensorDropReasonDROP_REASONS      SensorDropReason = 2
+	SensorDropReasonDROP_SCRATCH_BUSY SensorDropReason = 2
+	SensorDropReasonDROP_REASONS      SensorDropReason = 3
 )
 
 type SensorEventHeader struct {
@@ -45,16 +41,36 @@ const (
 )
 
 type SensorExecEvent struct {
-	_        structs.HostLayout
-	Hdr      SensorEventHeader
-	Pid      uint32
-	Uid      uint32
-	Gid      uint32
-	Argc     uint32
-	ArgsSize uint32
-	Flags    uint32
-	Comm     [16]int8
-	Filename [512]int8
+	_            structs.HostLayout
+	Hdr          SensorEventHeader
+	Pid          uint32
+	Vpid         uint32
+	Uid          uint32
+	Gid          uint32
+	Euid         uint32
+	Egid         uint32
+	Loginuid     uint32
+	Argc         uint32
+	Flags        uint32
+	Pidns        uint32
+	Mntns        uint32
+	FileMode     uint32
+	FileUid      uint32
+	FileGid      uint32
+	FileNlink    uint32
+	FileDev      uint32
+	FileIno      uint64
+	CapEffective uint64
+	CgroupId     uint64
+	FilenameSize uint16
+	InterpSize   uint16
+	ExeSize      uint16
+	CwdSize      uint16
+	CgroupSize   uint16
+	EnvSize      uint16
+	ArgsSize     uint32
+	Comm         [16]int8
+	Tty          [16]int8
 }
 
 type SensorExecFlag uint32
@@ -62,7 +78,27 @@ type SensorExecFlag uint32
 const (
 	SensorExecFlagEXEC_ARGS_TRUNCATED     SensorExecFlag = 1
 	SensorExecFlagEXEC_FILENAME_TRUNCATED SensorExecFlag = 2
+	SensorExecFlagEXEC_EXE_TRUNCATED      SensorExecFlag = 4
+	SensorExecFlagEXEC_CWD_TRUNCATED      SensorExecFlag = 8
+	SensorExecFlagEXEC_CGROUP_TRUNCATED   SensorExecFlag = 16
+	SensorExecFlagEXEC_ENV_TRUNCATED      SensorExecFlag = 32
+	SensorExecFlagEXEC_SETID              SensorExecFlag = 64
+	SensorExecFlagEXEC_SECUREEXEC         SensorExecFlag = 128
+	SensorExecFlagEXEC_FILE_MEMFD         SensorExecFlag = 256
+	SensorExecFlagEXEC_FILE_OVERLAY       SensorExecFlag = 512
+	SensorExecFlagEXEC_FILE_OVERLAY_UPPER SensorExecFlag = 1024
+	SensorExecFlagEXEC_INTERP             SensorExecFlag = 2048
+	SensorExecFlagEXEC_ENV_UNREAD         SensorExecFlag = 4096
 )
+
+type SensorExecScratch struct {
+	_    structs.HostLayout
+	Busy uint32
+	Pad  uint32
+	Ev   SensorExecEvent
+	Data [131072]int8
+	Env  [32776]int8
+}
 
 type SensorExitEvent struct {
 	_        structs.HostLayout
@@ -80,8 +116,8 @@ type SensorForkEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapArgsHeap         = "args_heap"
 	SensorMapDropCounters     = "drop_counters"
+	SensorMapEnvNames         = "env_names"
 	SensorMapEvents           = "events"
 	SensorMapExecHeap         = "exec_heap"
 	SensorMapTrackedTgids     = "tracked_tgids"
@@ -89,6 +125,8 @@ const (
 	SensorProgHandleExit      = "handle_exit"
 	SensorProgHandleFork      = "handle_fork"
 	SensorVarArgsMax          = "args_max"
+	SensorVarEnvMax           = "env_max"
+	SensorVarEnvPrefixes      = "env_prefixes"
 	SensorVarFollowTracked    = "follow_tracked"
 	SensorVarUnusedDropReason = "unused_drop_reason"
 	SensorVarUnusedEventKind  = "unused_event_kind"
@@ -150,8 +188,8 @@ type SensorProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorMapSpecs struct {
-	ArgsHeap     *ebpf.MapSpec `ebpf:"args_heap"`
 	DropCounters *ebpf.MapSpec `ebpf:"drop_counters"`
+	EnvNames     *ebpf.MapSpec `ebpf:"env_names"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecHeap     *ebpf.MapSpec `ebpf:"exec_heap"`
 	TrackedTgids *ebpf.MapSpec `ebpf:"tracked_tgids"`
@@ -162,6 +200,8 @@ type SensorMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorVariableSpecs struct {
 	ArgsMax          *ebpf.VariableSpec `ebpf:"args_max"`
+	EnvMax           *ebpf.VariableSpec `ebpf:"env_max"`
+	EnvPrefixes      *ebpf.VariableSpec `ebpf:"env_prefixes"`
 	FollowTracked    *ebpf.VariableSpec `ebpf:"follow_tracked"`
 	UnusedDropReason *ebpf.VariableSpec `ebpf:"unused_drop_reason"`
 	UnusedEventKind  *ebpf.VariableSpec `ebpf:"unused_event_kind"`
@@ -192,8 +232,8 @@ func (o *SensorObjects) Close() error {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorMaps struct {
-	ArgsHeap     *ebpf.Map `ebpf:"args_heap"`
 	DropCounters *ebpf.Map `ebpf:"drop_counters"`
+	EnvNames     *ebpf.Map `ebpf:"env_names"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecHeap     *ebpf.Map `ebpf:"exec_heap"`
 	TrackedTgids *ebpf.Map `ebpf:"tracked_tgids"`
@@ -201,8 +241,8 @@ type SensorMaps struct {
 
 func (m *SensorMaps) Close() error {
 	return _SensorClose(
-		m.ArgsHeap,
 		m.DropCounters,
+		m.EnvNames,
 		m.Events,
 		m.ExecHeap,
 		m.TrackedTgids,
@@ -214,6 +254,8 @@ func (m *SensorMaps) Close() error {
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorVariables struct {
 	ArgsMax          *ebpf.Variable `ebpf:"args_max"`
+	EnvMax           *ebpf.Variable `ebpf:"env_max"`
+	EnvPrefixes      *ebpf.Variable `ebpf:"env_prefixes"`
 	FollowTracked    *ebpf.Variable `ebpf:"follow_tracked"`
 	UnusedDropReason *ebpf.Variable `ebpf:"unused_drop_reason"`
 	UnusedEventKind  *ebpf.Variable `ebpf:"unused_event_kind"`

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path"
+	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -11,7 +14,7 @@ import (
 	"github.com/vigil-otel/vigil/event"
 )
 
-// errShortRecord reports a ring-buffer record smaller than its kind's layout.
+// errShortRecord reports a ring-buffer record smaller than its layout says.
 var errShortRecord = errors.New("short record")
 
 // decoder turns ring-buffer records into events.
@@ -20,16 +23,19 @@ type decoder struct {
 	bootOffset int64
 	// maxArgs bounds how many arguments one exec keeps.
 	maxArgs int
+	// env is the allow-list of environment variables; the kernel only
+	// sends candidates, this makes the final cut.
+	env map[string]bool
 }
 
 // decode fills ev from one raw record. The record's layout is the C struct
 // of its kind, so it is read in place; the caller owns ev, decode owns
 // nothing of raw afterwards.
 func (d *decoder) decode(raw []byte, ev *event.Event) error {
-	if len(raw) < int(unsafe.Sizeof(bpf.SensorEventHeader{})) {
-		return fmt.Errorf("%w: %d bytes", errShortRecord, len(raw))
+	hdr, err := view[bpf.SensorEventHeader](raw)
+	if err != nil {
+		return err
 	}
-	hdr := (*bpf.SensorEventHeader)(unsafe.Pointer(&raw[0]))
 	*ev = event.Event{
 		Time: time.Unix(0, d.bootOffset+int64(hdr.TimeNs)),
 		PID:  hdr.Tgid,
@@ -58,22 +64,86 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	if err != nil {
 		return err
 	}
-	fixed := int(unsafe.Sizeof(*rec))
-	argsEnd := fixed + int(rec.ArgsSize)
-	if argsEnd > len(raw) {
-		return fmt.Errorf("%w: exec argv of %d bytes in a %d-byte record", errShortRecord, rec.ArgsSize, len(raw))
+	// The sections follow the fixed part, in the order of the C comment.
+	sections := sectionReader{rest: raw[unsafe.Sizeof(*rec):]}
+	filename := sections.next(int(rec.FilenameSize))
+	interp := sections.next(int(rec.InterpSize))
+	exe := sections.next(int(rec.ExeSize))
+	cwd := sections.next(int(rec.CwdSize))
+	cgroup := sections.next(int(rec.CgroupSize))
+	env := sections.next(int(rec.EnvSize))
+	args := sections.next(int(rec.ArgsSize))
+	if sections.err != nil {
+		return sections.err
 	}
+
+	flag := func(f bpf.SensorExecFlag) bool { return rec.Flags&uint32(f) != 0 }
 	ev.Kind = event.KindExec
 	ev.TID = rec.Pid
-	ev.UID = rec.Uid
-	ev.GID = rec.Gid
+	ev.VPID = rec.Vpid
+	ev.UID, ev.GID, ev.EUID, ev.EGID = rec.Uid, rec.Gid, rec.Euid, rec.Egid
+	ev.LoginUID = rec.Loginuid
+	ev.CapEffective = rec.CapEffective
+	ev.SetID = flag(bpf.SensorExecFlagEXEC_SETID)
+	ev.SecureExec = flag(bpf.SensorExecFlagEXEC_SECUREEXEC)
 	ev.Comm = cString(rec.Comm[:])
-	ev.Filename = cString(rec.Filename[:])
+	ev.TTY = cString(rec.Tty[:])
+	ev.Filename = cString(filename)
+	if flag(bpf.SensorExecFlagEXEC_INTERP) {
+		ev.Interpreter = cString(interp)
+	}
+	ev.ExePath = joinComponents(exe)
+	ev.Cwd = joinComponents(cwd)
+	ev.CgroupID = rec.CgroupId
+	ev.CgroupPath = joinComponents(cgroup)
+	ev.ContainerID = containerID(ev.CgroupPath)
+	ev.PIDNS, ev.MntNS = rec.Pidns, rec.Mntns
+	ev.PathsTruncated = flag(bpf.SensorExecFlagEXEC_FILENAME_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_EXE_TRUNCATED) ||
+		flag(bpf.SensorExecFlagEXEC_CWD_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_CGROUP_TRUNCATED)
+
+	memfd := flag(bpf.SensorExecFlagEXEC_FILE_MEMFD)
+	ev.File = event.File{
+		Inode:        rec.FileIno,
+		Dev:          rec.FileDev,
+		Nlink:        rec.FileNlink,
+		Mode:         rec.FileMode,
+		UID:          rec.FileUid,
+		GID:          rec.FileGid,
+		Deleted:      rec.FileNlink == 0 && !memfd,
+		Memfd:        memfd,
+		Overlay:      flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY),
+		OverlayUpper: flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY_UPPER),
+		UserWritable: writableBy(rec.FileMode, rec.FileUid, rec.FileGid, rec.Uid, rec.Gid),
+	}
+
+	ev.Env = d.allowedEnv(env)
+	ev.EnvTruncated = flag(bpf.SensorExecFlagEXEC_ENV_TRUNCATED)
+
 	ev.Argc = rec.Argc
 	var truncated bool
-	ev.Args, truncated = splitArgs(raw[fixed:argsEnd], d.maxArgs)
-	ev.ArgsTruncated = truncated || rec.Flags&uint32(bpf.SensorExecFlagEXEC_ARGS_TRUNCATED) != 0
+	ev.Args, truncated = splitArgs(args, d.maxArgs)
+	ev.ArgsTruncated = truncated || flag(bpf.SensorExecFlagEXEC_ARGS_TRUNCATED)
+	ev.Loader, ev.LoaderTarget = loaderTarget(ev.ExePath, ev.Args)
 	return nil
+}
+
+// sectionReader cuts a record's variable-length sections in turn.
+type sectionReader struct {
+	rest []byte
+	err  error
+}
+
+func (r *sectionReader) next(size int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if size > len(r.rest) {
+		r.err = fmt.Errorf("%w: a %d-byte section in %d bytes", errShortRecord, size, len(r.rest))
+		return nil
+	}
+	s := r.rest[:size]
+	r.rest = r.rest[size:]
+	return s
 }
 
 // view reads a record's fixed part in place, after checking it is all there.
@@ -104,6 +174,73 @@ func splitArgs(block []byte, max int) ([]string, bool) {
 		}
 		block = rest
 	}
+}
+
+// joinComponents builds an absolute path from the kernel's components,
+// which come leaf first, each NUL-terminated.
+func joinComponents(block []byte) string {
+	if len(block) == 0 {
+		return "/"
+	}
+	parts := strings.Split(string(bytes.TrimSuffix(block, []byte{0})), "\x00")
+	slices.Reverse(parts)
+	return "/" + strings.Join(parts, "/")
+}
+
+// allowedEnv keeps the NAME=value entries whose name is allow-listed.
+func (d *decoder) allowedEnv(block []byte) map[string]string {
+	if len(block) == 0 {
+		return nil
+	}
+	var env map[string]string
+	for entry := range strings.SplitSeq(string(bytes.TrimSuffix(block, []byte{0})), "\x00") {
+		name, value, ok := strings.Cut(entry, "=")
+		if !ok || !d.env[name] {
+			continue
+		}
+		if env == nil {
+			env = make(map[string]string)
+		}
+		env[name] = value
+	}
+	return env
+}
+
+// writableBy says whether a user may write a file, by its permission bits
+// alone: owner, group, then others.
+func writableBy(mode, fileUID, fileGID, uid, gid uint32) bool {
+	switch {
+	case fileUID == uid:
+		return mode&0o200 != 0
+	case fileGID == gid:
+		return mode&0o020 != 0
+	}
+	return mode&0o002 != 0
+}
+
+// loaderTarget says whether exe is the dynamic loader and, when it is,
+// which program it was asked to run: the first argument that is not one of
+// the loader's options.
+func loaderTarget(exe string, args []string) (bool, string) {
+	base := path.Base(exe)
+	if !(strings.HasPrefix(base, "ld-") || strings.HasPrefix(base, "ld64.")) || !strings.Contains(base, ".so") {
+		return false, ""
+	}
+	for i := 1; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			if i+1 < len(args) {
+				return true, args[i+1]
+			}
+			return true, ""
+		case a == "--library-path" || a == "--preload" || a == "--audit" || a == "--argv0" || a == "--glibc-hwcaps-mask" || a == "--glibc-hwcaps-prepend":
+			i++ // the option's value
+		case strings.HasPrefix(a, "--"):
+		default:
+			return true, a
+		}
+	}
+	return true, ""
 }
 
 // cString returns the NUL-terminated string at the start of b.

@@ -30,6 +30,8 @@ const (
 	DefaultArgsMax = 4096
 	MaxArgsMax     = 32768 // the size of the kernel's argv buffer
 	DefaultMaxArgs = 64
+	DefaultEnvMax  = 16384
+	MaxEnvMax      = 32768 // the size of the kernel's environment buffer
 )
 
 // Config says what the sensor captures and how it delivers it.
@@ -52,6 +54,12 @@ type Config struct {
 	// Follow, when not zero, limits the sensor to this process and its
 	// descendants from now on, filtered in the kernel.
 	Follow uint32
+	// Env lists the environment variables read at each exec (default
+	// DefaultEnv()); no others leave the kernel.
+	Env []string
+	// EnvMax bounds the bytes of each new program's environment scanned
+	// for them (default DefaultEnvMax, at most MaxEnvMax).
+	EnvMax int
 }
 
 func (c *Config) setDefaults() error {
@@ -80,6 +88,15 @@ func (c *Config) setDefaults() error {
 	if c.PollInterval == 0 {
 		c.PollInterval = 50 * time.Millisecond
 	}
+	if c.Env == nil {
+		c.Env = DefaultEnv()
+	}
+	if c.EnvMax == 0 {
+		c.EnvMax = DefaultEnvMax
+	}
+	if c.EnvMax < 0 || c.EnvMax > MaxEnvMax {
+		return fmt.Errorf("environment bound %d out of range 1..%d", c.EnvMax, MaxEnvMax)
+	}
 	return nil
 }
 
@@ -93,12 +110,17 @@ type Stats struct {
 	// TrackDrops counts descendants of the followed process that the kernel
 	// could not add to its filter, whose events were therefore lost.
 	TrackDrops uint64
+	// ScratchBusyDrops counts execs lost because another exec on the same
+	// CPU held the kernel's scratch buffer.
+	ScratchBusyDrops uint64
 	// DecodeErrors counts records that could not be decoded.
 	DecodeErrors uint64
 }
 
 // Lost is the total of events lost at the sensor.
-func (s Stats) Lost() uint64 { return s.RingBufferDrops + s.TrackDrops + s.DecodeErrors }
+func (s Stats) Lost() uint64 {
+	return s.RingBufferDrops + s.TrackDrops + s.ScratchBusyDrops + s.DecodeErrors
+}
 
 // Sensor is the loaded and attached set of programs.
 type Sensor struct {
@@ -130,20 +152,37 @@ func New(cfg Config) (*Sensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read embedded programs: %w", err)
 	}
+	cpus, err := ebpf.PossibleCPU()
+	if err != nil {
+		return nil, fmt.Errorf("count CPUs: %w", err)
+	}
 	spec.Maps[bpf.SensorMapEvents].MaxEntries = uint32(cfg.RingBufferSize)
+	spec.Maps[bpf.SensorMapExecHeap].MaxEntries = uint32(cpus)
+	env, err := newEnvFilter(cfg.Env)
+	if err != nil {
+		return nil, err
+	}
 	for name, value := range map[string]any{
 		bpf.SensorVarArgsMax:       uint32(cfg.ArgsMax),
+		bpf.SensorVarEnvMax:        uint32(cfg.EnvMax),
 		bpf.SensorVarFollowTracked: boolByte(cfg.Follow != 0),
 		bpf.SensorVarWakeupBytes:   uint64(cfg.WakeupBytes),
+		bpf.SensorVarEnvPrefixes:   env.prefixes,
 	} {
 		if err := spec.Variables[name].Set(value); err != nil {
 			return nil, fmt.Errorf("set %s: %w", name, err)
 		}
 	}
 
-	s := &Sensor{cfg: cfg, decoder: decoder{maxArgs: cfg.MaxArgs}}
+	s := &Sensor{cfg: cfg, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
 		return nil, explainLoadError(err)
+	}
+	for _, h := range env.hashes {
+		if err := s.objs.EnvNames.Put(h, uint8(1)); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("load environment allow-list: %w", err)
+		}
 	}
 	if cfg.Follow != 0 {
 		// Seeded before anything is attached, so that not even the first
@@ -219,6 +258,7 @@ func (s *Sensor) Stats() (Stats, error) {
 	for reason, n := range map[bpf.SensorDropReason]*uint64{
 		bpf.SensorDropReasonDROP_RINGBUF_FULL: &st.RingBufferDrops,
 		bpf.SensorDropReasonDROP_TRACK_FULL:   &st.TrackDrops,
+		bpf.SensorDropReasonDROP_SCRATCH_BUSY: &st.ScratchBusyDrops,
 	} {
 		var perCPU []uint64
 		if err := s.objs.DropCounters.Lookup(uint32(reason), &perCPU); err != nil {
