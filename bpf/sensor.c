@@ -174,11 +174,18 @@ static long path_step(__u32 index, struct path_walk *w)
 	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
 	struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
 
+	/* A dentry of no directory (a memfd, a pipe): its name is all the path. */
+	if (dentry == parent && dentry != mnt_root) {
+		if (s)
+			append_str(s, &w->off, (const char *)BPF_CORE_READ(dentry, d_name.name), NAME_LEN, &w->flags, 0);
+		w->done = 1;
+		return 1;
+	}
 	if (dentry == mnt_root || dentry == parent) {
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 
 		/* The root of the namespace's root mount: done. */
-		if (mnt_parent == mnt || dentry != mnt_root) {
+		if (mnt_parent == mnt) {
 			w->done = 1;
 			return 1;
 		}

@@ -1,0 +1,626 @@
+#!/usr/bin/env bash
+# Fork+exec storm benchmark: what does watching every exec cost the machine?
+#
+# Runs bench/storm.c (parallel posix_spawn loops of /bin/true) with no tracer
+# and under each exec tracer, interleaved in rounds:
+#
+#   round 1: none vigil bpftrace auditd
+#   round 2: none vigil bpftrace auditd
+#   ...
+#
+# so that the drift of this machine's exec rate hits every configuration
+# alike, and each tracer's rate is compared with the untraced run of its own
+# round. For every run it measures the exec rate, the tracer's CPU time
+# while the storm ran (its whole process, all threads), the run time of the
+# tracer's BPF programs (kernel.bpf_stats_enabled), and the events the tracer
+# received and dropped. bench/README.md explains every column.
+#
+# Needs root. Missing tools are installed with apt-get; a configuration that
+# cannot work here is reported as unavailable, with the reason, and the rest
+# still runs. Whatever the script changes on the machine (audit rule, audit
+# settings, audit daemon, kernel.bpf_stats_enabled, tracefs mount) is put
+# back when it exits, failure and Ctrl-C included.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$BENCH_DIR")
+
+# Settings: environment variables, overridden by flags.
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5}
+JOBS=${JOBS:-$(getconf _NPROCESSORS_ONLN)}
+VIGIL=${VIGIL:-}
+CONFIGS=${CONFIGS:-none vigil bpftrace auditd}
+OUT=${OUT:-/tmp/vigil-bench-$(date +%Y%m%d-%H%M%S).tsv}
+PAUSE=${PAUSE:-1}
+KEEP_WORK=${KEEP_WORK:-0}
+
+usage() {
+	cat <<EOF
+usage: bench/run.sh [options]   (as root)
+
+  --rounds N      rounds; each runs every configuration once   (ROUNDS, default 5)
+  --duration S    seconds of storm per run                    (DURATION, default 5)
+  --jobs N        parallel spawn loops of the storm           (JOBS, default: online cores)
+  --vigil PATH    vigil binary to measure                     (VIGIL, default: go build the repo)
+  --configs LIST  configurations, in this order               (CONFIGS, default "none vigil bpftrace auditd")
+  --out FILE      raw per-run results, tab-separated          (OUT, default /tmp/vigil-bench-DATE.tsv)
+  --pause S       idle seconds between runs                   (PAUSE, default 1)
+  --keep          keep the work folder (tracer logs)          (KEEP_WORK=1)
+EOF
+}
+
+while (($#)); do
+	case $1 in
+	--rounds) ROUNDS=$2; shift 2 ;;
+	--duration) DURATION=$2; shift 2 ;;
+	--jobs) JOBS=$2; shift 2 ;;
+	--vigil) VIGIL=$2; shift 2 ;;
+	--configs) CONFIGS=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--pause) PAUSE=$2; shift 2 ;;
+	--keep) KEEP_WORK=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+done
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "run.sh: $*"; exit 1; }
+
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds wants a positive integer"
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive integer"
+[[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration wants a number of seconds"
+[[ $PAUSE =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--pause wants a number of seconds"
+read -r -a CONFIG_LIST <<<"$CONFIGS"
+for cfg in "${CONFIG_LIST[@]}"; do
+	case $cfg in none | vigil | bpftrace | auditd) ;; *) die "unknown configuration: $cfg" ;; esac
+done
+((EUID == 0)) || die "needs root (BPF, audit, sysctl)"
+
+WORK=$(mktemp -d /tmp/vigil-bench.XXXXXX)
+
+# ---------------------------------------------------------------------------
+# Machine state we may change, and its restoration.
+
+TRACER_PID=""       # the tracer this script started and has not stopped yet
+BPF_STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled)
+TRACEFS_MOUNTED=0   # 1 once this script mounted tracefs for bpftrace
+AUDIT_SAVED=""      # "enabled backlog_limit backlog_wait_time" before any change
+AUDIT_RULE=("always,exit" -F arch=b64 -S execve -k vigil-bench)
+AUDIT_RULE_SET=0
+
+audit_status() { # KEY: one field of `auditctl -s`
+	auditctl -s | awk -v k="$1" '$1 == k { print $2 }'
+}
+
+restore_audit() {
+	local enabled backlog wait_time
+	read -r enabled backlog wait_time <<<"$AUDIT_SAVED"
+	auditctl -b "$backlog" --backlog_wait_time "$wait_time" >/dev/null
+	# auditd leaves the kernel's audit switch on when it exits here.
+	[[ $(audit_status enabled) == "$enabled" ]] || auditctl -e "$enabled" >/dev/null
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [[ -n $TRACER_PID ]]; then
+		kill -TERM "$TRACER_PID" 2>/dev/null
+		wait "$TRACER_PID" 2>/dev/null
+	fi
+	((AUDIT_RULE_SET)) && auditctl -d "${AUDIT_RULE[@]}" >/dev/null 2>&1
+	[[ -n $AUDIT_SAVED ]] && restore_audit
+	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
+	((TRACEFS_MOUNTED)) && umount /sys/kernel/tracing
+	if ((KEEP_WORK)); then log "work folder kept: $WORK"; else rm -rf "$WORK"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------
+# Tools.
+
+APT_UPDATED=0
+apt_install() { # PACKAGE...: install, waiting for another apt to finish
+	local apt=(apt-get -o DPkg::Lock::Timeout=300 -qq)
+	if ((!APT_UPDATED)); then
+		"${apt[@]}" update >>"$WORK/apt.log" 2>&1 || return 1
+		APT_UPDATED=1
+	fi
+	DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y "$@" >>"$WORK/apt.log" 2>&1
+}
+
+need() { # COMMAND PACKAGE: true once COMMAND is there, installing PACKAGE if not
+	command -v "$1" >/dev/null && return 0
+	log "installing $2 (for $1)"
+	apt_install "$2" && command -v "$1" >/dev/null
+}
+
+declare -A UNAVAILABLE=() # configuration -> why it cannot run here
+
+STORM=$WORK/storm
+CPUCLOCK=$WORK/cpuclock
+need cc gcc || die "no C compiler, and gcc could not be installed"
+cc -O2 -Wall -Werror -o "$STORM" "$BENCH_DIR/storm.c"
+cc -O2 -Wall -Werror -o "$CPUCLOCK" "$BENCH_DIR/cpuclock.c"
+
+# bpftool reads the BPF run-time counters; jq adds them up.
+BPF_STATS=1
+if ! need bpftool bpftool || ! need jq jq; then
+	BPF_STATS=0
+	log "bpftool or jq missing: BPF run time will not be measured"
+fi
+
+has_config() { [[ " ${CONFIG_LIST[*]} " == *" $1 "* ]]; }
+
+VIGIL_BIN=""
+VIGIL_FROM=""
+prepare_vigil() {
+	if [[ -n $VIGIL ]]; then
+		[[ -x $VIGIL ]] || { UNAVAILABLE[vigil]="$VIGIL is not an executable"; return; }
+		VIGIL_BIN=$VIGIL
+		VIGIL_FROM="given binary $VIGIL"
+		return
+	fi
+	if ! command -v go >/dev/null; then
+		UNAVAILABLE[vigil]="no go toolchain to build it; pass --vigil PATH"
+		return
+	fi
+	# The working tree may be mid-edit by someone else: retry once after a
+	# minute, then fall back to the last commit, cloned aside.
+	local attempt
+	for attempt in 1 2; do
+		if (cd "$REPO_DIR" && go build -o "$WORK/vigil" ./cmd/vigil) 2>"$WORK/go-build.log"; then
+			VIGIL_BIN=$WORK/vigil
+			VIGIL_FROM="working tree at $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo '?')"
+			return
+		fi
+		if ((attempt == 1)); then
+			log "go build of the working tree failed; retrying in 60 s:"
+			tail -n 5 "$WORK/go-build.log" >&2
+			sleep 60
+		fi
+	done
+	log "go build failed again; building the last commit from a clone"
+	if git clone -q "$REPO_DIR" "$WORK/src" &&
+		(cd "$WORK/src" && go build -o "$WORK/vigil" ./cmd/vigil) 2>"$WORK/go-build.log"; then
+		VIGIL_BIN=$WORK/vigil
+		VIGIL_FROM="last commit $(git -C "$WORK/src" rev-parse --short HEAD)"
+		return
+	fi
+	UNAVAILABLE[vigil]="go build failed: $(tail -n 1 "$WORK/go-build.log")"
+}
+
+prepare_bpftrace() {
+	if ! need bpftrace bpftrace; then
+		UNAVAILABLE[bpftrace]="bpftrace could not be installed (see apt log)"
+		return
+	fi
+	# bpftrace resolves tracepoints through tracefs, which this machine may
+	# not mount; mount it for the run and unmount it at the end.
+	if [[ ! -d /sys/kernel/tracing/events/sched ]]; then
+		if mount -t tracefs nodev /sys/kernel/tracing 2>"$WORK/mount.log"; then
+			TRACEFS_MOUNTED=1
+		else
+			UNAVAILABLE[bpftrace]="tracefs is not mounted and cannot be: $(head -n 1 "$WORK/mount.log")"
+			return
+		fi
+	fi
+	[[ -d /sys/kernel/tracing/events/sched/sched_process_exec ]] ||
+		UNAVAILABLE[bpftrace]="no sched:sched_process_exec tracepoint in tracefs"
+}
+
+AUDIT_OWN_DAEMON=1 # 0: an audit daemon already runs and is used as it is
+AUDIT_LOG=""
+KAUDITD_PID=""
+prepare_auditd() {
+	if ! need auditd auditd || ! need auditctl auditd; then
+		UNAVAILABLE[auditd]="auditd could not be installed (see apt log)"
+		return
+	fi
+	local status
+	if ! status=$(auditctl -s 2>&1); then
+		UNAVAILABLE[auditd]="the kernel audit interface refuses: ${status%%$'\n'*}"
+		return
+	fi
+	local enabled pid
+	enabled=$(audit_status enabled)
+	pid=$(audit_status pid)
+	if [[ $enabled == 2 ]]; then
+		UNAVAILABLE[auditd]="audit settings are locked (enabled 2) until reboot"
+		return
+	fi
+	AUDIT_SAVED="$enabled $(audit_status backlog_limit) $(audit_status backlog_wait_time)"
+	KAUDITD_PID=$(pgrep -x kauditd | head -n 1 || true)
+
+	if [[ $pid != 0 ]]; then
+		# Installing the package under systemd starts auditd.service (which
+		# refuses a manual stop). Use that daemon as it is, reading its log.
+		AUDIT_OWN_DAEMON=0
+		AUDIT_LOG=$(awk -F' *= *' '$1 == "log_file" { print $2 }' /etc/audit/auditd.conf)
+		AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
+		log "auditd: an audit daemon already runs (pid $pid); measuring it, without stopping it"
+		return
+	fi
+	# Otherwise run a daemon of our own, whatever PID 1 is: started directly
+	# per run, with a private configuration so its log (a few MB per run)
+	# stays in the work folder and never rotates mid-run.
+	if [[ $(cat /proc/1/comm) == systemd ]]; then
+		log "auditd: systemd is PID 1 but auditd.service is not running; starting auditd directly"
+	else
+		log "auditd: PID 1 is $(cat /proc/1/comm), not systemd; starting auditd directly"
+	fi
+	mkdir -m 700 "$WORK/audit"
+	AUDIT_LOG=$WORK/audit/audit.log
+	# Debian's defaults, but the log in the work folder and never rotated.
+	cat >"$WORK/audit/auditd.conf" <<EOF
+local_events = yes
+write_logs = yes
+log_file = $AUDIT_LOG
+log_format = ENRICHED
+flush = INCREMENTAL_ASYNC
+freq = 50
+max_log_file_action = IGNORE
+space_left = 75
+space_left_action = SYSLOG
+admin_space_left = 50
+admin_space_left_action = SUSPEND
+disk_full_action = SUSPEND
+disk_error_action = SUSPEND
+q_depth = 2000
+overflow_action = SYSLOG
+EOF
+	chmod 600 "$WORK/audit/auditd.conf"
+}
+
+has_config vigil && prepare_vigil
+has_config bpftrace && prepare_bpftrace
+has_config auditd && prepare_auditd
+
+# ---------------------------------------------------------------------------
+# Measuring one run.
+
+# Filled by the start_*/stop_* functions of the configuration running now.
+CPU_PIDS=()    # processes whose CPU time is the tracer's
+PROG_IDS=()    # the tracer's BPF programs
+START_ERR=""   # why the tracer did not start
+EVENTS="-"     # events the tracer received, whole run
+EXEC_EVENTS="-" # of which execs of the storm's /bin/true, where it can tell
+DROPS="-"      # events the tracer knows it lost
+
+# Poll CONDITION... every 0.1 s for at most SECONDS while the tracer lives.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		kill -0 "$TRACER_PID" 2>/dev/null || return 1
+		((SECONDS < deadline)) || return 1
+		sleep 0.1
+	done
+}
+
+# Reap a tracer that did not come up, keeping the end of its log as reason.
+abandon_tracer() { # LOGFILE
+	kill -TERM "$TRACER_PID" 2>/dev/null || true
+	wait "$TRACER_PID" 2>/dev/null || true
+	TRACER_PID=""
+	START_ERR=$({ grep -v 'RLIMIT_MEMLOCK' "$1" || true; } | tail -n 2 | tr '\n\t' '  ')
+	START_ERR=${START_ERR:-no output}
+}
+
+# vigil: the whole machine, detections thrown away.
+start_vigil() {
+	RUN_LOG=$WORK/$RUN_NAME.err
+	"$VIGIL_BIN" run --jsonl /dev/null 2>"$RUN_LOG" &
+	TRACER_PID=$!
+	CPU_PIDS=("$TRACER_PID")
+	wait_for 60 grep -q 'watching the machine' "$RUN_LOG" || { abandon_tracer "$RUN_LOG"; return 1; }
+}
+stop_vigil() {
+	kill -INT "$TRACER_PID" 2>/dev/null || true
+	wait "$TRACER_PID" || log "vigil exited with status $?"
+	TRACER_PID=""
+	# vigil: events 10, detections 1, processes known 65; lost 0 (...)
+	local summary
+	summary=$(grep '^vigil: events ' "$RUN_LOG" | tail -n 1 || true)
+	if [[ $summary =~ events\ ([0-9]+),.*\ lost\ ([0-9]+) ]]; then
+		EVENTS=${BASH_REMATCH[1]}
+		DROPS=${BASH_REMATCH[2]}
+	else
+		log "vigil printed no summary line; see $RUN_LOG (--keep)"
+	fi
+}
+
+# bpftrace: one printf per exec, to a file that is counted afterwards.
+BPFTRACE_PROG='tracepoint:sched:sched_process_exec { printf("%d %s\n", pid, str(args->filename)); }'
+start_bpftrace() {
+	RUN_LOG=$WORK/$RUN_NAME.err
+	RUN_OUT=$WORK/$RUN_NAME.out
+	bpftrace -e "$BPFTRACE_PROG" >"$RUN_OUT" 2>"$RUN_LOG" &
+	TRACER_PID=$!
+	CPU_PIDS=("$TRACER_PID")
+	# "Attaching 1 probe..." comes before the attach; an event line after it
+	# (the polling's own `sleep` execs) proves the probe fires.
+	wait_for 60 bpftrace_ready || { abandon_tracer "$RUN_LOG"; return 1; }
+}
+bpftrace_ready() { (($(wc -l <"$RUN_OUT") >= 2)); }
+stop_bpftrace() {
+	kill -INT "$TRACER_PID" 2>/dev/null || true
+	wait "$TRACER_PID" || log "bpftrace exited with status $?"
+	TRACER_PID=""
+	EVENTS=$(grep -cE '^[0-9]+ /' "$RUN_OUT" || true)
+	EXEC_EVENTS=$(grep -c ' /bin/true$' "$RUN_OUT" || true)
+	# Perf buffer overruns come out as "Lost N events".
+	DROPS=$({ grep -ohE 'Lost [0-9]+ events' "$RUN_OUT" "$RUN_LOG" || true; } | awk '{ n += $2 } END { print n + 0 }')
+	rm -f "$RUN_OUT"
+}
+
+# auditd: a syscall rule on execve, the daemon writing every record to disk.
+AUDIT_LOST_BEFORE=0
+AUDIT_LOG_OFFSET=0
+start_auditd() {
+	RUN_LOG=$WORK/$RUN_NAME.err
+	if ((AUDIT_OWN_DAEMON)); then
+		: >"$AUDIT_LOG"
+		AUDIT_LOG_OFFSET=0
+		auditd -n -c "$WORK/audit" 2>"$RUN_LOG" &
+		TRACER_PID=$!
+		wait_for 30 auditd_registered || { abandon_tracer "$RUN_LOG"; return 1; }
+		CPU_PIDS=("$TRACER_PID")
+	else
+		AUDIT_LOG_OFFSET=$(stat -c %s "$AUDIT_LOG")
+		CPU_PIDS=("$(audit_status pid)")
+	fi
+	# kauditd is the kernel thread that hands records to the daemon: its
+	# time is spent for auditd alone.
+	[[ -n $KAUDITD_PID ]] && CPU_PIDS+=("$KAUDITD_PID")
+	# The backlog Debian's packaged rules (audit.rules) set.
+	if ! auditctl -b 8192 --backlog_wait_time 60000 >"$WORK/auditctl.log" 2>&1 ||
+		! auditctl -a "${AUDIT_RULE[@]}" >>"$WORK/auditctl.log" 2>&1; then
+		[[ -n $TRACER_PID ]] && abandon_tracer "$RUN_LOG"
+		START_ERR="auditctl: $(tail -n 1 "$WORK/auditctl.log")"
+		restore_audit || true
+		return 1
+	fi
+	AUDIT_RULE_SET=1
+	AUDIT_LOST_BEFORE=$(audit_status lost)
+}
+auditd_registered() { [[ $(audit_status pid) == "$TRACER_PID" ]]; }
+stop_auditd() {
+	DROPS=$(($(audit_status lost) - AUDIT_LOST_BEFORE))
+	auditctl -d "${AUDIT_RULE[@]}" >/dev/null
+	AUDIT_RULE_SET=0
+	if ((AUDIT_OWN_DAEMON)); then
+		kill -TERM "$TRACER_PID" 2>/dev/null || true
+		wait "$TRACER_PID" || log "auditd exited with status $?"
+		TRACER_PID=""
+	fi
+	restore_audit
+	local size
+	size=$(stat -c %s "$AUDIT_LOG")
+	if ((size >= AUDIT_LOG_OFFSET)); then
+		# One SYSCALL record per audited execve; its EXECVE record has argv.
+		EVENTS=$(tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" | grep -c '^type=SYSCALL.*key="vigil-bench"' || true)
+		EXEC_EVENTS=$(tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" | grep -c '^type=EXECVE.* a0="/bin/true"' || true)
+	else
+		log "the audit log rotated during the run: events not counted"
+	fi
+	((AUDIT_OWN_DAEMON)) && : >"$AUDIT_LOG"
+}
+
+# CPU nanoseconds of CPU_PIDS, added up.
+cpu_ns() {
+	"$CPUCLOCK" "${CPU_PIDS[@]}" | awk '{ n += $2 } END { printf "%d\n", n }'
+}
+
+# "RUN_TIME_NS RUN_CNT" of PROG_IDS, added up.
+bpf_counters() {
+	local ids
+	ids=$(IFS=,; echo "[${PROG_IDS[*]}]")
+	bpftool prog show --json | jq -r --argjson ids "$ids" '
+		[.[] | select(.id as $i | $ids | any(. == $i))]
+		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
+}
+
+# The BPF programs the tracer holds: every prog_id in its fdinfo (program fds
+# and link fds). This bpftool does not list owning pids itself.
+find_prog_ids() {
+	local fd key val
+	declare -A seen=()
+	for fd in /proc/"$TRACER_PID"/fdinfo/*; do
+		# An fd may close under us: skip it.
+		while read -r key val; do
+			[[ $key == prog_id: ]] && seen[$val]=1
+		done 2>/dev/null <"$fd" || true
+	done
+	PROG_IDS=("${!seen[@]}")
+}
+
+# After the storm, let the tracer drain what is queued: wait until its CPU
+# time grows by less than 2 ms in 0.2 s, for at most 4 s.
+settle() {
+	local before after i
+	before=$(cpu_ns)
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.2
+		after=$(cpu_ns)
+		((after - before < 2000000)) && return
+		before=$after
+	done
+}
+
+# fmt DIVIDEND DIVISOR SCALE DECIMALS: DIVIDEND*SCALE/DIVISOR, or "-".
+fmt() {
+	awk -v a="$1" -v b="$2" -v s="$3" -v d="$4" 'BEGIN {
+		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
+}
+
+COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
+declare -A BASE_RATE=() # round -> untraced rate
+
+record() { # the fields of COLUMNS_TSV, in order
+	local IFS=$'\t'
+	echo "$*" >>"$OUT"
+}
+
+run_one() { # CONFIG ROUND
+	local cfg=$1 round=$2
+	RUN_NAME=r$round-$cfg
+	CPU_PIDS=() PROG_IDS=() START_ERR="" EVENTS="-" EXEC_EVENTS="-" DROPS="-"
+
+	if [[ $cfg != none ]] && ! "start_$cfg"; then
+		UNAVAILABLE[$cfg]="did not start: $START_ERR"
+		log "round $round/$ROUNDS  $cfg: ${UNAVAILABLE[$cfg]}"
+		record "$round" "$cfg" unavailable - - - - - - - - - - - - "${UNAVAILABLE[$cfg]}"
+		return
+	fi
+
+	local measure_bpf=0
+	if [[ $cfg != none && -n $TRACER_PID ]]; then
+		find_prog_ids
+		if ((BPF_STATS && ${#PROG_IDS[@]} > 0)); then
+			measure_bpf=1
+			sysctl -qw kernel.bpf_stats_enabled=1
+		fi
+	fi
+
+	local cpu0=0 cpu1=0 bpf_ns0=0 bpf_cnt0=0 bpf_ns1=0 bpf_cnt1=0
+	[[ $cfg != none ]] && cpu0=$(cpu_ns)
+	((measure_bpf)) && read -r bpf_ns0 bpf_cnt0 < <(bpf_counters)
+
+	local result
+	result=$("$STORM" -j "$JOBS" -d "$DURATION")
+	[[ $result =~ execs=([0-9]+)\ seconds=([0-9.]+)\ rate=([0-9.]+) ]] ||
+		die "cannot read the storm's result: $result"
+	local execs=${BASH_REMATCH[1]} secs=${BASH_REMATCH[2]} rate=${BASH_REMATCH[3]}
+
+	local note=""
+	if [[ $cfg != none ]]; then
+		if ! kill -0 "${CPU_PIDS[0]}" 2>/dev/null; then
+			note="tracer died during the storm"
+		else
+			settle
+			cpu1=$(cpu_ns)
+		fi
+		((measure_bpf)) && read -r bpf_ns1 bpf_cnt1 < <(bpf_counters)
+		((measure_bpf)) && sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
+		"stop_$cfg"
+	fi
+
+	local ratio="-" cpu_ms="-" cpu_us="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
+	if [[ $cfg == none ]]; then
+		BASE_RATE[$round]=$rate
+	elif [[ -n ${BASE_RATE[$round]:-} ]]; then
+		ratio=$(fmt "$rate" "${BASE_RATE[$round]}" 1 4)
+	fi
+	if [[ $cfg != none && -z $note ]]; then
+		cpu_ms=$(fmt $((cpu1 - cpu0)) 1 1e-6 2)
+		cpu_us=$(fmt $((cpu1 - cpu0)) "$execs" 1e-3 2)
+	fi
+	if ((measure_bpf)); then
+		bpf_ms=$(fmt $((bpf_ns1 - bpf_ns0)) 1 1e-6 3)
+		bpf_runs=$((bpf_cnt1 - bpf_cnt0))
+		bpf_ns=$(fmt $((bpf_ns1 - bpf_ns0)) "$execs" 1 0)
+	fi
+	[[ $cfg == none ]] && EVENTS="-" EXEC_EVENTS="-" DROPS="-"
+
+	local status=ok
+	[[ -n $note ]] && status=failed
+	record "$round" "$cfg" "$status" "$execs" "$secs" "$rate" "$ratio" \
+		"$cpu_ms" "$cpu_us" "$bpf_ms" "$bpf_runs" "$bpf_ns" "$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
+	printf 'round %d/%d  %-8s %8.1f execs/s  ratio %-6s  cpu %6s us/exec  bpf %5s ns/exec  events %6s (storm execs %s, of them seen %s)  drops %s%s\n' \
+		"$round" "$ROUNDS" "$cfg" "$rate" "$ratio" "$cpu_us" "$bpf_ns" "$EVENTS" "$execs" "$EXEC_EVENTS" "$DROPS" "${note:+  [$note]}"
+}
+
+# ---------------------------------------------------------------------------
+# The rounds.
+
+mkdir -p "$(dirname "$OUT")"
+{
+	echo "# vigil fork+exec storm benchmark, bench/run.sh"
+	echo "# date $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(getconf _NPROCESSORS_ONLN) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $ROUNDS rounds of: ${CONFIG_LIST[*]}"
+	echo "# vigil: ${VIGIL_FROM:-not measured}"
+	tr ' ' '\t' <<<"$COLUMNS_TSV"
+} >"$OUT"
+
+for cfg in "${CONFIG_LIST[@]}"; do
+	[[ -n ${UNAVAILABLE[$cfg]:-} ]] && log "$cfg: unavailable: ${UNAVAILABLE[$cfg]}"
+done
+log "storm: $JOBS loops x $DURATION s; $ROUNDS rounds of: ${CONFIG_LIST[*]}; vigil: ${VIGIL_FROM:-not measured}"
+log "load average now: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
+
+for ((round = 1; round <= ROUNDS; round++)); do
+	for cfg in "${CONFIG_LIST[@]}"; do
+		[[ -n ${UNAVAILABLE[$cfg]:-} ]] && continue
+		run_one "$cfg" "$round"
+		sleep "$PAUSE"
+	done
+done
+
+# Configurations that never got to run still get a line in the results.
+for cfg in "${CONFIG_LIST[@]}"; do
+	if [[ -n ${UNAVAILABLE[$cfg]:-} ]] && ! awk -F'\t' -v c="$cfg" '$2 == c { f = 1 } END { exit !f }' "$OUT"; then
+		record - "$cfg" unavailable - - - - - - - - - - - - "${UNAVAILABLE[$cfg]}"
+	fi
+done
+
+# ---------------------------------------------------------------------------
+# Summary: medians over the rounds, totals of events and drops.
+
+echo
+awk -F'\t' -v order="${CONFIG_LIST[*]}" '
+	function median(list,   v, n, i, j, t) {
+		n = split(list, v, " ")
+		if (n == 0) return "-"
+		for (i = 2; i <= n; i++)            # insertion sort, n is small
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function range(list,   v, n, i, lo, hi) {
+		n = split(list, v, " ")
+		if (n == 0) return "-"
+		lo = hi = v[1]
+		for (i = 2; i <= n; i++) { if (v[i] + 0 < lo + 0) lo = v[i]; if (v[i] + 0 > hi + 0) hi = v[i] }
+		return sprintf("%.3f-%.3f", lo, hi)
+	}
+	function add(arr, key, val) { if (val != "-" && val != "") arr[key] = arr[key] " " val }
+	/^#/ || $1 == "round" { next }
+	$3 == "unavailable" { why[$2] = $16; next }
+	$3 != "ok" { failed[$2]++; next }
+	{
+		runs[$2]++
+		add(rate, $2, $6); add(ratio, $2, $7); add(cpu, $2, $9); add(bpf, $2, $12)
+		execs[$2] += $4
+		if ($13 != "-") { events[$2] += $13; has_events[$2] = 1 }
+		if ($14 != "-") { seen[$2] += $14; has_seen[$2] = 1 }
+		if ($15 != "-") { drops[$2] += $15; has_drops[$2] = 1 }
+	}
+	END {
+		fmt = "%-9s %4s  %-8s %-13s %9s  %9s  %9s  %10s  %9s  %11s  %5s\n"
+		printf fmt, "config", "runs", "ratio", "ratio range", "execs/s", "CPU us/ex", "BPF ns/ex", "events", "execs", "execs seen", "drops"
+		n = split(order, cfgs, " ")
+		for (i = 1; i <= n; i++) {
+			c = cfgs[i]
+			if (c in why && !(c in runs)) { printf "%-9s unavailable: %s\n", c, why[c]; continue }
+			m = median(rate[c]); r = median(ratio[c]); u = median(cpu[c]); b = median(bpf[c])
+			printf fmt, c, runs[c] + 0, (r == "-" ? "-" : sprintf("%.3f", r)), range(ratio[c]),
+				(m == "-" ? "-" : sprintf("%.1f", m)), (u == "-" ? "-" : sprintf("%.2f", u)),
+				(b == "-" ? "-" : sprintf("%.0f", b)),
+				(has_events[c] ? events[c] : "-"), execs[c], (has_seen[c] ? seen[c] : "-"),
+				(has_drops[c] ? drops[c] : "-")
+			if (failed[c]) printf "%-9s (%d more runs failed: the tracer died)\n", "", failed[c]
+			if (c in why) printf "%-9s (then unavailable: %s)\n", "", why[c]
+			if (c == "vigil" && runs[c]) {
+				aim_rate = (r != "-" && r >= 0.98); aim_cpu = (u != "-" && u < 10); aim_drops = (has_drops[c] && drops[c] == 0)
+				vigil_aims = sprintf("vigil aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
+					aim_rate ? "MET" : "MISSED", aim_cpu ? "MET" : "MISSED", aim_drops ? "MET" : "MISSED")
+			}
+		}
+		if (vigil_aims != "") print "\n" vigil_aims
+	}' "$OUT"
+echo
+echo "raw results: $OUT"
