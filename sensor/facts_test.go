@@ -283,7 +283,9 @@ func TestContainerProcessCarriesItsContainerID(t *testing.T) {
 	res := containertest.Run(t, "", "/bin/sh", "-c", "/bin/true; echo done")
 	require.Equal(t, 0, res.ExitCode, res.Stderr)
 
-	ev := c.wait(t, func(ev *event.Event) bool { return ev.Kind == event.KindExec && ev.ContainerID == res.ID && ev.Filename == "/bin/true" })
+	ev := c.wait(t, func(ev *event.Event) bool {
+		return ev.Kind == event.KindExec && ev.ContainerID == res.ID && ev.Filename == "/bin/true"
+	})
 	require.Equal(t, res.CgroupsPath, ev.CgroupPath)
 	require.Equal(t, "/bin/busybox", ev.ExePath, "resolved inside the container's root")
 	require.NotEqual(t, ev.PID, ev.VPID, "its own pid namespace")
