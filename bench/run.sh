@@ -416,13 +416,28 @@ cpu_ns() {
 	"$CPUCLOCK" "${CPU_PIDS[@]}" | awk '{ n += $2 } END { printf "%d\n", n }'
 }
 
-# "RUN_TIME_NS RUN_CNT" of PROG_IDS, added up.
-bpf_counters() {
+# bpf_snapshot FILE: "ID RUN_TIME_NS RUN_CNT" for each of PROG_IDS.
+bpf_snapshot() {
 	local ids
 	ids=$(IFS=,; echo "[${PROG_IDS[*]}]")
 	bpftool prog show --json | jq -r --argjson ids "$ids" '
-		[.[] | select(.id as $i | $ids | any(. == $i))]
-		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
+		.[] | select(.id as $i | $ids | any(. == $i))
+		| "\(.id) \(.run_time_ns // 0) \(.run_cnt // 0)"' >"$1"
+}
+
+# bpf_delta BEFORE AFTER: "PROGRAMS TOTAL_NS TOTAL_RUNS NS_PER_EXEC" between
+# two snapshots. NS_PER_EXEC adds up each program's mean run time
+# (run_time_ns / run_cnt): each program runs once per storm exec (vigil's
+# fork, exec and exit handlers; bpftrace's exec probe), and a mean per run is
+# not skewed by the other execs on the machine, as a total would be.
+bpf_delta() {
+	awk 'NR == FNR { ns[$1] = $2; cnt[$1] = $3; next }
+		{
+			progs++; dns = $2 - ns[$1]; dcnt = $3 - cnt[$1]
+			total_ns += dns; total_cnt += dcnt
+			if (dcnt > 0) per_exec += dns / dcnt
+		}
+		END { printf "%d %d %d %.0f\n", progs, total_ns, total_cnt, per_exec }' "$1" "$2"
 }
 
 # The BPF programs the tracer holds: every prog_id in its fdinfo (program fds
@@ -458,12 +473,16 @@ fmt() {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
 }
 
-COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
+COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
 declare -A BASE_RATE=() # round -> untraced rate
 
 record() { # the fields of COLUMNS_TSV, in order
 	local IFS=$'\t'
 	echo "$*" >>"$OUT"
+}
+
+record_unavailable() { # ROUND CONFIG REASON
+	record "$1" "$2" unavailable - - - - - - - - - - - - - "$3"
 }
 
 run_one() { # CONFIG ROUND
@@ -474,7 +493,7 @@ run_one() { # CONFIG ROUND
 	if [[ $cfg != none ]] && ! "start_$cfg"; then
 		UNAVAILABLE[$cfg]="did not start: $START_ERR"
 		log "round $round/$ROUNDS  $cfg: ${UNAVAILABLE[$cfg]}"
-		record "$round" "$cfg" unavailable - - - - - - - - - - - - "${UNAVAILABLE[$cfg]}"
+		record_unavailable "$round" "$cfg" "${UNAVAILABLE[$cfg]}"
 		return
 	fi
 
@@ -487,9 +506,9 @@ run_one() { # CONFIG ROUND
 		fi
 	fi
 
-	local cpu0=0 cpu1=0 bpf_ns0=0 bpf_cnt0=0 bpf_ns1=0 bpf_cnt1=0
+	local cpu0=0 cpu1=0
 	[[ $cfg != none ]] && cpu0=$(cpu_ns)
-	((measure_bpf)) && read -r bpf_ns0 bpf_cnt0 < <(bpf_counters)
+	((measure_bpf)) && bpf_snapshot "$WORK/$RUN_NAME.bpf0"
 
 	local result
 	result=$("$STORM" -j "$JOBS" -d "$DURATION")
@@ -505,12 +524,14 @@ run_one() { # CONFIG ROUND
 			settle
 			cpu1=$(cpu_ns)
 		fi
-		((measure_bpf)) && read -r bpf_ns1 bpf_cnt1 < <(bpf_counters)
-		((measure_bpf)) && sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
+		if ((measure_bpf)); then
+			bpf_snapshot "$WORK/$RUN_NAME.bpf1"
+			sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
+		fi
 		"stop_$cfg"
 	fi
 
-	local ratio="-" cpu_ms="-" cpu_us="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
+	local ratio="-" cpu_ms="-" cpu_us="-" bpf_progs="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
 	if [[ $cfg == none ]]; then
 		BASE_RATE[$round]=$rate
 	elif [[ -n ${BASE_RATE[$round]:-} ]]; then
@@ -521,16 +542,16 @@ run_one() { # CONFIG ROUND
 		cpu_us=$(fmt $((cpu1 - cpu0)) "$execs" 1e-3 2)
 	fi
 	if ((measure_bpf)); then
-		bpf_ms=$(fmt $((bpf_ns1 - bpf_ns0)) 1 1e-6 3)
-		bpf_runs=$((bpf_cnt1 - bpf_cnt0))
-		bpf_ns=$(fmt $((bpf_ns1 - bpf_ns0)) "$execs" 1 0)
+		local total_ns
+		read -r bpf_progs total_ns bpf_runs bpf_ns < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
+		bpf_ms=$(fmt "$total_ns" 1 1e-6 3)
 	fi
 	[[ $cfg == none ]] && EVENTS="-" EXEC_EVENTS="-" DROPS="-"
 
 	local status=ok
 	[[ -n $note ]] && status=failed
 	record "$round" "$cfg" "$status" "$execs" "$secs" "$rate" "$ratio" \
-		"$cpu_ms" "$cpu_us" "$bpf_ms" "$bpf_runs" "$bpf_ns" "$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
+		"$cpu_ms" "$cpu_us" "$bpf_progs" "$bpf_ms" "$bpf_runs" "$bpf_ns" "$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
 	printf 'round %d/%d  %-8s %8.1f execs/s  ratio %-6s  cpu %6s us/exec  bpf %5s ns/exec  events %6s (storm execs %s, of them seen %s)  drops %s%s\n' \
 		"$round" "$ROUNDS" "$cfg" "$rate" "$ratio" "$cpu_us" "$bpf_ns" "$EVENTS" "$execs" "$EXEC_EVENTS" "$DROPS" "${note:+  [$note]}"
 }
@@ -564,7 +585,7 @@ done
 # Configurations that never got to run still get a line in the results.
 for cfg in "${CONFIG_LIST[@]}"; do
 	if [[ -n ${UNAVAILABLE[$cfg]:-} ]] && ! awk -F'\t' -v c="$cfg" '$2 == c { f = 1 } END { exit !f }' "$OUT"; then
-		record - "$cfg" unavailable - - - - - - - - - - - - "${UNAVAILABLE[$cfg]}"
+		record_unavailable - "$cfg" "${UNAVAILABLE[$cfg]}"
 	fi
 done
 
@@ -589,15 +610,15 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 	}
 	function add(arr, key, val) { if (val != "-" && val != "") arr[key] = arr[key] " " val }
 	/^#/ || $1 == "round" { next }
-	$3 == "unavailable" { why[$2] = $16; next }
+	$3 == "unavailable" { why[$2] = $17; next }
 	$3 != "ok" { failed[$2]++; next }
 	{
 		runs[$2]++
-		add(rate, $2, $6); add(ratio, $2, $7); add(cpu, $2, $9); add(bpf, $2, $12)
+		add(rate, $2, $6); add(ratio, $2, $7); add(cpu, $2, $9); add(bpf, $2, $13)
 		execs[$2] += $4
-		if ($13 != "-") { events[$2] += $13; has_events[$2] = 1 }
-		if ($14 != "-") { seen[$2] += $14; has_seen[$2] = 1 }
-		if ($15 != "-") { drops[$2] += $15; has_drops[$2] = 1 }
+		if ($14 != "-") { events[$2] += $14; has_events[$2] = 1 }
+		if ($15 != "-") { seen[$2] += $15; has_seen[$2] = 1 }
+		if ($16 != "-") { drops[$2] += $16; has_drops[$2] = 1 }
 	}
 	END {
 		fmt = "%-9s %4s  %-8s %-13s %9s  %9s  %9s  %10s  %9s  %11s  %5s\n"

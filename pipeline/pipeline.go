@@ -24,6 +24,9 @@ type Config struct {
 	Exporter exporter.Config
 	// ProcRoot is where procfs is mounted (default "/proc").
 	ProcRoot string
+	// TableCapacity bounds the process table (default
+	// proctable.DefaultCapacity).
+	TableCapacity int
 }
 
 // Summary is what a pipeline saw and lost, reported when it stops.
@@ -34,6 +37,8 @@ type Summary struct {
 	EmitErrors uint64
 	// Processes is the size of the process table at the end.
 	Processes int
+	// TableEvictions counts processes the full table forgot.
+	TableEvictions uint64
 }
 
 // Pipeline is a running sensor with its downstream stages.
@@ -58,7 +63,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.ProcRoot == "" {
 		cfg.ProcRoot = "/proc"
 	}
-	table, err := proctable.New(cfg.ProcRoot)
+	table, err := proctable.New(cfg.ProcRoot, cfg.TableCapacity)
 	if err != nil {
 		return nil, err
 	}
@@ -115,10 +120,11 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()
 	sum := Summary{
-		Sensor:     stats,
-		Detections: p.detections.Load(),
-		EmitErrors: p.emitErrors.Load(),
-		Processes:  p.table.Len(),
+		Sensor:         stats,
+		Detections:     p.detections.Load(),
+		EmitErrors:     p.emitErrors.Load(),
+		Processes:      p.table.Len(),
+		TableEvictions: p.table.Evictions(),
 	}
 	if err := errors.Join(runErr, flushErr, statsErr, closeErr); err != nil {
 		return sum, fmt.Errorf("stop pipeline: %w", err)

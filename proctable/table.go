@@ -1,14 +1,22 @@
 // Package proctable keeps vigil's view of the machine's processes: who
-// started whom, and what each one runs. It is seeded from /proc and kept
-// current by the sensor's fork, exec and exit events.
+// started whom, what each one runs and ran before, and how it ended. It is
+// seeded from /proc and kept current by the sensor's fork, exec and exit
+// events, within a bounded size.
 package proctable
 
 import (
+	"container/list"
 	"path/filepath"
 	"time"
 
 	"github.com/vigil-otel/vigil/event"
 )
+
+// DefaultCapacity bounds the table when Config leaves it unset.
+const DefaultCapacity = 65536
+
+// maxExecChain bounds how many earlier executables a process remembers.
+const maxExecChain = 8
 
 // Process is what the table knows of one process.
 type Process struct {
@@ -18,26 +26,58 @@ type Process struct {
 	Exe string
 	// Args is its argument list, argv[0] first.
 	Args []string
-	// Start is when the process was created (fork), or when it was first
-	// seen for processes older than vigil.
+	// Start is when the process was created (fork), or its start time in
+	// procfs for processes older than vigil.
 	Start time.Time
+	// ExecChain lists the programs the process ran before Exe, oldest
+	// first, at most 8: a shell that execs a tool has the shell here.
+	ExecChain []string
+	// Exec is the last exec event of the process, nil for a process that
+	// has not exec'd since vigil started. A forked child shares its
+	// parent's until it execs.
+	Exec *event.Event
+
+	// Exit only.
+	Exited   bool
+	ExitCode int
+	// Lifetime is from Start to the exit.
+	Lifetime time.Duration
+
+	elem *list.Element
+}
+
+// PrevExe returns the program the process ran before its last exec, or ""
+// when it has exec'd once or not at all.
+func (p *Process) PrevExe() string {
+	if len(p.ExecChain) == 0 {
+		return ""
+	}
+	return p.ExecChain[len(p.ExecChain)-1]
 }
 
 // Table maps process ids to processes. It is not safe for concurrent use:
 // one goroutine applies the sensor's events in order.
 type Table struct {
-	procs map[uint32]*Process
-	proc  procfs
+	procs    map[uint32]*Process
+	lru      *list.List // most recently used first
+	capacity int
+	proc     procfs
+
+	evictions uint64
 }
 
-// New returns an empty table that reads missing processes from the procfs
-// mounted at procRoot (normally "/proc").
-func New(procRoot string) (*Table, error) {
+// New returns an empty table of at most capacity processes (0 for
+// DefaultCapacity) that reads missing processes from the procfs mounted at
+// procRoot (normally "/proc").
+func New(procRoot string, capacity int) (*Table, error) {
 	fs, err := newProcfs(procRoot)
 	if err != nil {
 		return nil, err
 	}
-	return &Table{procs: make(map[uint32]*Process), proc: fs}, nil
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	return &Table{procs: make(map[uint32]*Process), lru: list.New(), capacity: capacity, proc: fs}, nil
 }
 
 // Seed adds every process now in procfs. Call it after the sensor is
@@ -50,39 +90,52 @@ func (t *Table) Seed() error {
 	}
 	for _, pid := range pids {
 		if p, err := t.proc.read(pid); err == nil {
-			t.procs[pid] = p
+			t.put(p)
 		}
 	}
 	return nil
 }
 
 // Apply updates the table with ev and returns the process it concerns as
-// it is after the event (for an exit, as it was before).
+// it is after the event; for an exit, the process as it ended, no longer in
+// the table.
 func (t *Table) Apply(ev *event.Event) *Process {
 	switch ev.Kind {
 	case event.KindFork:
 		child := &Process{PID: ev.PID, PPID: ev.PPID, Start: ev.Time}
 		// A fork runs its parent's program until it execs.
 		if parent := t.Lookup(ev.PPID); parent != nil {
-			child.Exe, child.Args = parent.Exe, parent.Args
+			child.Exe, child.Args, child.Exec = parent.Exe, parent.Args, parent.Exec
 		}
-		t.procs[ev.PID] = child
+		t.put(child)
 		return child
 	case event.KindExec:
-		p := t.procs[ev.PID]
+		p := t.get(ev.PID)
 		if p == nil {
 			p = &Process{PID: ev.PID, Start: ev.Time}
-			t.procs[ev.PID] = p
+			t.put(p)
+		} else if p.Exe != "" {
+			p.ExecChain = append(p.ExecChain, p.Exe)
+			if len(p.ExecChain) > maxExecChain {
+				p.ExecChain = p.ExecChain[1:]
+			}
 		}
 		p.PPID = ev.PPID
-		p.Exe = t.exePath(ev)
+		p.Exe = exePath(ev)
 		p.Args = ev.Args
+		p.Exec = ev
 		return p
 	case event.KindExit:
-		p := t.procs[ev.PID]
-		delete(t.procs, ev.PID)
+		p := t.get(ev.PID)
 		if p == nil {
 			p = &Process{PID: ev.PID, PPID: ev.PPID}
+		} else {
+			t.remove(p)
+		}
+		p.Exited = true
+		p.ExitCode = ev.ExitCode()
+		if !p.Start.IsZero() {
+			p.Lifetime = ev.Time.Sub(p.Start)
 		}
 		return p
 	}
@@ -92,29 +145,73 @@ func (t *Table) Apply(ev *event.Event) *Process {
 // Lookup returns the process with pid, reading procfs for one the table
 // has not seen, or nil when it is gone.
 func (t *Table) Lookup(pid uint32) *Process {
-	if p, ok := t.procs[pid]; ok {
+	if p := t.get(pid); p != nil {
 		return p
 	}
 	p, err := t.proc.read(pid)
 	if err != nil {
 		return nil
 	}
-	t.procs[pid] = p
+	t.put(p)
 	return p
+}
+
+// Ancestry returns the ancestors of p, its parent first, up to max of
+// them or to the first process the table cannot find.
+func (t *Table) Ancestry(p *Process, max int) []*Process {
+	var out []*Process
+	for len(out) < max && p.PPID != 0 && p.PPID != p.PID {
+		parent := t.Lookup(p.PPID)
+		if parent == nil {
+			break
+		}
+		out = append(out, parent)
+		p = parent
+	}
+	return out
 }
 
 // Len returns the number of processes in the table.
 func (t *Table) Len() int { return len(t.procs) }
 
-// exePath returns the absolute path of the program an exec started. The
-// sensor reports the path as given to execve; a relative one is resolved
-// through procfs while the process still runs.
-func (t *Table) exePath(ev *event.Event) string {
-	if filepath.IsAbs(ev.Filename) {
-		return filepath.Clean(ev.Filename)
+// Evictions returns how many processes were dropped, least recently used
+// first, to keep the table within its capacity.
+func (t *Table) Evictions() uint64 { return t.evictions }
+
+// get returns the process with pid, marking it used.
+func (t *Table) get(pid uint32) *Process {
+	p := t.procs[pid]
+	if p != nil {
+		t.lru.MoveToFront(p.elem)
 	}
-	if exe, err := t.proc.exe(ev.PID); err == nil {
-		return exe
+	return p
+}
+
+// put adds or replaces a process, evicting the least recently used one
+// when the table is full.
+func (t *Table) put(p *Process) {
+	if old := t.procs[p.PID]; old != nil {
+		t.remove(old)
 	}
-	return ev.Filename
+	if len(t.procs) >= t.capacity {
+		t.remove(t.lru.Back().Value.(*Process))
+		t.evictions++
+	}
+	p.elem = t.lru.PushFront(p)
+	t.procs[p.PID] = p
+}
+
+func (t *Table) remove(p *Process) {
+	t.lru.Remove(p.elem)
+	delete(t.procs, p.PID)
+}
+
+// exePath returns the absolute path of the program an exec started: the
+// path the kernel resolved, or, from a recording that lacks it, the path
+// as given to execve.
+func exePath(ev *event.Event) string {
+	if ev.ExePath != "" {
+		return ev.ExePath
+	}
+	return filepath.Clean(ev.Filename)
 }

@@ -24,7 +24,7 @@ func TestParseStatToleratesHostileCommandNames(t *testing.T) {
 }
 
 func TestSeedFindsRunningProcesses(t *testing.T) {
-	tab, err := New("/proc")
+	tab, err := New("/proc", 0)
 	require.NoError(t, err)
 	require.NoError(t, tab.Seed())
 
@@ -40,21 +40,62 @@ func TestSeedFindsRunningProcesses(t *testing.T) {
 }
 
 func TestEventsKeepTheTable(t *testing.T) {
-	tab, err := New(t.TempDir()) // an empty procfs: only events count
+	tab, err := New(t.TempDir(), 0) // an empty procfs: only events count
 	require.NoError(t, err)
 	now := time.Now()
 
-	tab.Apply(&event.Event{Kind: event.KindExec, PID: 10, PPID: 1, Time: now, Filename: "/bin/sh", Args: []string{"sh", "-c", "x"}})
+	shExec := &event.Event{Kind: event.KindExec, PID: 10, PPID: 1, Time: now, ExePath: "/usr/bin/dash", Args: []string{"sh", "-c", "x"}}
+	tab.Apply(shExec)
 	child := tab.Apply(&event.Event{Kind: event.KindFork, PID: 11, PPID: 10, Time: now.Add(time.Millisecond)})
-	require.Equal(t, "/bin/sh", child.Exe, "a fork runs its parent's program")
+	require.Equal(t, "/usr/bin/dash", child.Exe, "a fork runs its parent's program")
 	require.Equal(t, []string{"sh", "-c", "x"}, child.Args)
+	require.Same(t, shExec, child.Exec)
 
-	got := tab.Apply(&event.Event{Kind: event.KindExec, PID: 11, PPID: 10, Time: now.Add(2 * time.Millisecond), Filename: "/usr/bin/../bin/zip", Args: []string{"zip", "-q"}})
-	require.Equal(t, &Process{PID: 11, PPID: 10, Exe: "/usr/bin/zip", Args: []string{"zip", "-q"}, Start: now.Add(time.Millisecond)}, got)
-	require.Equal(t, "/bin/sh", tab.Lookup(got.PPID).Exe)
+	zipExec := &event.Event{Kind: event.KindExec, PID: 11, PPID: 10, Time: now.Add(2 * time.Millisecond), ExePath: "/usr/bin/zip", Args: []string{"zip", "-q"}}
+	got := tab.Apply(zipExec)
+	require.Equal(t, "/usr/bin/zip", got.Exe)
+	require.Equal(t, []string{"/usr/bin/dash"}, got.ExecChain, "the exec chain")
+	require.Equal(t, "/usr/bin/dash", got.PrevExe())
+	require.Same(t, zipExec, got.Exec)
+	require.Equal(t, now.Add(time.Millisecond), got.Start, "started at the fork")
+	require.Equal(t, []*Process{tab.Lookup(10)}, tab.Ancestry(got, 10))
 
-	exited := tab.Apply(&event.Event{Kind: event.KindExit, PID: 11, PPID: 10})
+	exited := tab.Apply(&event.Event{Kind: event.KindExit, PID: 11, PPID: 10, Time: now.Add(time.Second + time.Millisecond), ExitStatus: 2 << 8})
+	require.True(t, exited.Exited)
+	require.Equal(t, 2, exited.ExitCode)
+	require.Equal(t, time.Second, exited.Lifetime)
 	require.Equal(t, "/usr/bin/zip", exited.Exe)
-	require.Nil(t, tab.Lookup(11))
+	require.Nil(t, tab.Lookup(11), "the dead are forgotten")
 	require.Equal(t, 1, tab.Len())
+
+	relative := tab.Apply(&event.Event{Kind: event.KindExec, PID: 12, PPID: 10, Filename: "bin/../bin/tool"})
+	require.Equal(t, "bin/tool", relative.Exe, "a recording without the resolved path")
+}
+
+func TestExecChainIsBounded(t *testing.T) {
+	tab, err := New(t.TempDir(), 0)
+	require.NoError(t, err)
+	var p *Process
+	for i := range 12 {
+		p = tab.Apply(&event.Event{Kind: event.KindExec, PID: 5, PPID: 1, ExePath: "/bin/x" + string(rune('a'+i))})
+	}
+	require.Len(t, p.ExecChain, maxExecChain)
+	require.Equal(t, "/bin/xk", p.PrevExe())
+	require.Equal(t, "/bin/xl", p.Exe)
+}
+
+func TestTableIsBoundedLRU(t *testing.T) {
+	tab, err := New(t.TempDir(), 3)
+	require.NoError(t, err)
+	for pid := uint32(1); pid <= 3; pid++ {
+		tab.Apply(&event.Event{Kind: event.KindFork, PID: pid, PPID: 0})
+	}
+	require.NotNil(t, tab.Lookup(1)) // 1 is now the most recently used
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 4, PPID: 1})
+
+	require.Equal(t, 3, tab.Len())
+	require.Equal(t, uint64(1), tab.Evictions())
+	require.Nil(t, tab.Lookup(2), "the least recently used went")
+	require.NotNil(t, tab.Lookup(1))
+	require.NotNil(t, tab.Lookup(4))
 }

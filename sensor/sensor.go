@@ -215,15 +215,12 @@ func New(cfg Config) (*Sensor, error) {
 
 // Run reads events and hands each to handle, in the order the kernel wrote
 // them, until ctx is done; it then delivers every record already in the ring
-// and returns. handle must not retain ev.
+// and returns. Each event is new: handle may keep it.
 func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.reader.Flush() })
 	defer stop()
 
-	var (
-		rec ringbuf.Record
-		ev  event.Event
-	)
+	var rec ringbuf.Record
 	s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
 	for {
 		err := s.reader.ReadInto(&rec)
@@ -243,12 +240,13 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 		default:
 			return fmt.Errorf("read ring buffer: %w", err)
 		}
-		if err := s.decoder.decode(rec.RawSample, &ev); err != nil {
+		ev := new(event.Event)
+		if err := s.decoder.decode(rec.RawSample, ev); err != nil {
 			s.decodeErrors.Add(1)
 			continue
 		}
 		s.events.Add(1)
-		handle(&ev)
+		handle(ev)
 	}
 }
 

@@ -186,7 +186,8 @@ func exitCode(ps *os.ProcessState) int {
 }
 
 func printSummary(w io.Writer, s pipeline.Summary) {
-	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, undecodable %d, export refused %d)\n",
+	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d); process table evictions %d\n",
 		s.Sensor.Events, s.Detections, s.Processes,
-		s.Sensor.Lost()+s.EmitErrors, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.DecodeErrors, s.EmitErrors)
+		s.Sensor.Lost()+s.EmitErrors, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
+		s.Sensor.DecodeErrors, s.EmitErrors, s.TableEvictions)
 }
