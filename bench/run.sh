@@ -290,6 +290,8 @@ START_ERR=""   # why the tracer did not start
 EVENTS="-"     # events the tracer received, whole run
 EXEC_EVENTS="-" # of which execs of the storm's /bin/true, where it can tell
 DROPS="-"      # events the tracer knows it lost
+WINDOW_EXECS="-" # execs on the whole machine while the tracer's CPU was measured
+WINDOW_START=0 WINDOW_END=0 # that window, in seconds since the epoch
 
 # Poll CONDITION... every 0.1 s for at most SECONDS while the tracer lives.
 wait_for() {
@@ -402,9 +404,20 @@ stop_auditd() {
 	local size
 	size=$(stat -c %s "$AUDIT_LOG")
 	if ((size >= AUDIT_LOG_OFFSET)); then
-		# One SYSCALL record per audited execve; its EXECVE record has argv.
-		EVENTS=$(tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" | grep -c '^type=SYSCALL.*key="vigil-bench"' || true)
-		EXEC_EVENTS=$(tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" | grep -c '^type=EXECVE.* a0="/bin/true"' || true)
+		# One SYSCALL record per audited execve, stamped msg=audit(SECONDS:SERIAL);
+		# the EXECVE record that follows it holds argv.
+		read -r EVENTS EXEC_EVENTS WINDOW_EXECS < <(
+			tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" |
+				awk -v from="$WINDOW_START" -v to="$WINDOW_END" '
+				/^type=SYSCALL.*key="vigil-bench"/ {
+					events++
+					if (match($0, /audit\([0-9.]+:/)) {
+						t = substr($0, RSTART + 6, RLENGTH - 7) + 0
+						if (t >= from + 0 && t <= to + 0) window++
+					}
+				}
+				/^type=EXECVE.* a0="\/bin\/true"/ { storm++ }
+				END { print events + 0, storm + 0, window + 0 }')
 	else
 		log "the audit log rotated during the run: events not counted"
 	fi
@@ -425,19 +438,23 @@ bpf_snapshot() {
 		| "\(.id) \(.run_time_ns // 0) \(.run_cnt // 0)"' >"$1"
 }
 
-# bpf_delta BEFORE AFTER: "PROGRAMS TOTAL_NS TOTAL_RUNS NS_PER_EXEC" between
-# two snapshots. NS_PER_EXEC adds up each program's mean run time
+# bpf_delta BEFORE AFTER: "PROGRAMS TOTAL_NS TOTAL_RUNS NS_PER_EXEC MIN_RUNS"
+# between two snapshots. NS_PER_EXEC adds up each program's mean run time
 # (run_time_ns / run_cnt): each program runs once per storm exec (vigil's
 # fork, exec and exit handlers; bpftrace's exec probe), and a mean per run is
 # not skewed by the other execs on the machine, as a total would be.
+# MIN_RUNS, the runs of the least-run program, counts the execs on the whole
+# machine: the exec hook runs once per exec, fork and exit hooks also for
+# threads.
 bpf_delta() {
 	awk 'NR == FNR { ns[$1] = $2; cnt[$1] = $3; next }
 		{
 			progs++; dns = $2 - ns[$1]; dcnt = $3 - cnt[$1]
 			total_ns += dns; total_cnt += dcnt
 			if (dcnt > 0) per_exec += dns / dcnt
+			if (progs == 1 || dcnt < min) min = dcnt
 		}
-		END { printf "%d %d %d %.0f\n", progs, total_ns, total_cnt, per_exec }' "$1" "$2"
+		END { printf "%d %d %d %.0f %d\n", progs, total_ns, total_cnt, per_exec, min }' "$1" "$2"
 }
 
 # The BPF programs the tracer holds: every prog_id in its fdinfo (program fds
@@ -473,7 +490,7 @@ fmt() {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
 }
 
-COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
+COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
 declare -A BASE_RATE=() # round -> untraced rate
 
 record() { # the fields of COLUMNS_TSV, in order
@@ -481,14 +498,17 @@ record() { # the fields of COLUMNS_TSV, in order
 	echo "$*" >>"$OUT"
 }
 
-record_unavailable() { # ROUND CONFIG REASON
-	record "$1" "$2" unavailable - - - - - - - - - - - - - "$3"
+record_unavailable() { # ROUND CONFIG REASON: a row of "-" but for the reason
+	local row=("$1" "$2" unavailable) columns
+	read -r -a columns <<<"$COLUMNS_TSV"
+	while ((${#row[@]} < ${#columns[@]} - 1)); do row+=(-); done
+	record "${row[@]}" "$3"
 }
 
 run_one() { # CONFIG ROUND
 	local cfg=$1 round=$2
 	RUN_NAME=r$round-$cfg
-	CPU_PIDS=() PROG_IDS=() START_ERR="" EVENTS="-" EXEC_EVENTS="-" DROPS="-"
+	CPU_PIDS=() PROG_IDS=() START_ERR="" EVENTS="-" EXEC_EVENTS="-" DROPS="-" WINDOW_EXECS="-"
 
 	if [[ $cfg != none ]] && ! "start_$cfg"; then
 		UNAVAILABLE[$cfg]="did not start: $START_ERR"
@@ -507,6 +527,7 @@ run_one() { # CONFIG ROUND
 	fi
 
 	local cpu0=0 cpu1=0
+	WINDOW_START=$EPOCHREALTIME
 	[[ $cfg != none ]] && cpu0=$(cpu_ns)
 	((measure_bpf)) && bpf_snapshot "$WORK/$RUN_NAME.bpf0"
 
@@ -523,6 +544,7 @@ run_one() { # CONFIG ROUND
 		else
 			settle
 			cpu1=$(cpu_ns)
+			WINDOW_END=$EPOCHREALTIME
 		fi
 		if ((measure_bpf)); then
 			bpf_snapshot "$WORK/$RUN_NAME.bpf1"
@@ -531,29 +553,32 @@ run_one() { # CONFIG ROUND
 		"stop_$cfg"
 	fi
 
-	local ratio="-" cpu_ms="-" cpu_us="-" bpf_progs="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
+	local ratio="-" cpu_ms="-" cpu_us="-" cpu_us_window="-"
+	local bpf_progs="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
 	if [[ $cfg == none ]]; then
 		BASE_RATE[$round]=$rate
 	elif [[ -n ${BASE_RATE[$round]:-} ]]; then
 		ratio=$(fmt "$rate" "${BASE_RATE[$round]}" 1 4)
 	fi
+	if ((measure_bpf)); then
+		local total_ns
+		read -r bpf_progs total_ns bpf_runs bpf_ns WINDOW_EXECS < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
+		bpf_ms=$(fmt "$total_ns" 1 1e-6 3)
+	fi
 	if [[ $cfg != none && -z $note ]]; then
 		cpu_ms=$(fmt $((cpu1 - cpu0)) 1 1e-6 2)
 		cpu_us=$(fmt $((cpu1 - cpu0)) "$execs" 1e-3 2)
+		cpu_us_window=$(fmt $((cpu1 - cpu0)) "$WINDOW_EXECS" 1e-3 2)
 	fi
-	if ((measure_bpf)); then
-		local total_ns
-		read -r bpf_progs total_ns bpf_runs bpf_ns < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
-		bpf_ms=$(fmt "$total_ns" 1 1e-6 3)
-	fi
-	[[ $cfg == none ]] && EVENTS="-" EXEC_EVENTS="-" DROPS="-"
 
 	local status=ok
 	[[ -n $note ]] && status=failed
-	record "$round" "$cfg" "$status" "$execs" "$secs" "$rate" "$ratio" \
-		"$cpu_ms" "$cpu_us" "$bpf_progs" "$bpf_ms" "$bpf_runs" "$bpf_ns" "$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
-	printf 'round %d/%d  %-8s %8.1f execs/s  ratio %-6s  cpu %6s us/exec  bpf %5s ns/exec  events %6s (storm execs %s, of them seen %s)  drops %s%s\n' \
-		"$round" "$ROUNDS" "$cfg" "$rate" "$ratio" "$cpu_us" "$bpf_ns" "$EVENTS" "$execs" "$EXEC_EVENTS" "$DROPS" "${note:+  [$note]}"
+	record "$round" "$cfg" "$status" "$execs" "$secs" "$rate" "$ratio" "$cpu_ms" "$cpu_us" \
+		"$WINDOW_EXECS" "$cpu_us_window" "$bpf_progs" "$bpf_ms" "$bpf_runs" "$bpf_ns" \
+		"$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
+	printf 'round %d/%d  %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s%s\n' \
+		"$round" "$ROUNDS" "$cfg" "$rate" "$ratio" "$cpu_us" "$cpu_us_window" "$bpf_ns" \
+		"$EVENTS" "$execs" "$EXEC_EVENTS" "$DROPS" "${note:+  [$note]}"
 }
 
 # ---------------------------------------------------------------------------
@@ -597,7 +622,7 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 	function median(list,   v, n, i, j, t) {
 		n = split(list, v, " ")
 		if (n == 0) return "-"
-		for (i = 2; i <= n; i++)            # insertion sort, n is small
+		for (i = 2; i <= n; i++)            # insertion sort: n is small
 			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
@@ -608,40 +633,44 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 		for (i = 2; i <= n; i++) { if (v[i] + 0 < lo + 0) lo = v[i]; if (v[i] + 0 > hi + 0) hi = v[i] }
 		return sprintf("%.3f-%.3f", lo, hi)
 	}
-	function add(arr, key, val) { if (val != "-" && val != "") arr[key] = arr[key] " " val }
-	/^#/ || $1 == "round" { next }
-	$3 == "unavailable" { why[$2] = $17; next }
-	$3 != "ok" { failed[$2]++; next }
+	function num(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
+	function f(name) { return $(col[name]) }
+	function add(arr, key, name) { if (f(name) != "-") arr[key] = arr[key] " " f(name) }
+	/^#/ { next }
+	$1 == "round" { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	f("status") == "unavailable" { why[f("config")] = f("note"); next }
+	f("status") != "ok" { failed[f("config")]++; next }
 	{
-		runs[$2]++
-		add(rate, $2, $6); add(ratio, $2, $7); add(cpu, $2, $9); add(bpf, $2, $13)
-		execs[$2] += $4
-		if ($14 != "-") { events[$2] += $14; has_events[$2] = 1 }
-		if ($15 != "-") { seen[$2] += $15; has_seen[$2] = 1 }
-		if ($16 != "-") { drops[$2] += $16; has_drops[$2] = 1 }
+		c = f("config"); runs[c]++
+		add(rate, c, "rate"); add(ratio, c, "ratio"); add(cpu, c, "cpu_us_per_exec")
+		add(cpuw, c, "cpu_us_per_window_exec"); add(bpf, c, "bpf_ns_per_exec")
+		execs[c] += f("execs")
+		if (f("events") != "-") { events[c] += f("events"); has_events[c] = 1 }
+		if (f("exec_events") != "-") { seen[c] += f("exec_events"); has_seen[c] = 1 }
+		if (f("drops") != "-") { drops[c] += f("drops"); has_drops[c] = 1 }
 	}
 	END {
-		fmt = "%-9s %4s  %-8s %-13s %9s  %9s  %9s  %10s  %9s  %11s  %5s\n"
-		printf fmt, "config", "runs", "ratio", "ratio range", "execs/s", "CPU us/ex", "BPF ns/ex", "events", "execs", "execs seen", "drops"
+		fmt = "%-9s %4s  %-6s %-11s %7s  %8s  %8s  %8s  %7s  %6s  %6s  %5s\n"
+		printf fmt, "config", "runs", "ratio", "range", "execs/s", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops"
+		printf fmt, "", "", "", "", "", "exec", "any exec", "exec", "", "", "", ""
 		n = split(order, cfgs, " ")
 		for (i = 1; i <= n; i++) {
 			c = cfgs[i]
 			if (c in why && !(c in runs)) { printf "%-9s unavailable: %s\n", c, why[c]; continue }
-			m = median(rate[c]); r = median(ratio[c]); u = median(cpu[c]); b = median(bpf[c])
-			printf fmt, c, runs[c] + 0, (r == "-" ? "-" : sprintf("%.3f", r)), range(ratio[c]),
-				(m == "-" ? "-" : sprintf("%.1f", m)), (u == "-" ? "-" : sprintf("%.2f", u)),
-				(b == "-" ? "-" : sprintf("%.0f", b)),
+			r = median(ratio[c]); u = median(cpu[c])
+			printf fmt, c, runs[c] + 0, num(r, "%.3f"), range(ratio[c]), num(median(rate[c]), "%.1f"),
+				num(u, "%.2f"), num(median(cpuw[c]), "%.2f"), num(median(bpf[c]), "%.0f"),
 				(has_events[c] ? events[c] : "-"), execs[c], (has_seen[c] ? seen[c] : "-"),
 				(has_drops[c] ? drops[c] : "-")
 			if (failed[c]) printf "%-9s (%d more runs failed: the tracer died)\n", "", failed[c]
 			if (c in why) printf "%-9s (then unavailable: %s)\n", "", why[c]
 			if (c == "vigil" && runs[c]) {
-				aim_rate = (r != "-" && r >= 0.98); aim_cpu = (u != "-" && u < 10); aim_drops = (has_drops[c] && drops[c] == 0)
-				vigil_aims = sprintf("vigil aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
-					aim_rate ? "MET" : "MISSED", aim_cpu ? "MET" : "MISSED", aim_drops ? "MET" : "MISSED")
+				aims = sprintf("vigil against its aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
+					(r != "-" && r >= 0.98) ? "met" : "MISSED", (u != "-" && u < 10) ? "met" : "MISSED",
+					(has_drops[c] && drops[c] == 0) ? "met" : "MISSED")
 			}
 		}
-		if (vigil_aims != "") print "\n" vigil_aims
+		if (aims != "") print "\n" aims
 	}' "$OUT"
 echo
 echo "raw results: $OUT"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -26,7 +25,15 @@ type decoder struct {
 	// env is the allow-list of environment variables; the kernel only
 	// sends candidates, this makes the final cut.
 	env map[string]bool
+	// cgroups caches each cgroup's path and container by cgroup id, since
+	// most execs happen in the few cgroups seen before.
+	cgroups map[uint64]cgroupInfo
 }
+
+type cgroupInfo struct{ path, containerID string }
+
+// maxCachedCgroups bounds the cgroup cache; it starts over when full.
+const maxCachedCgroups = 4096
 
 // decode fills ev from one raw record. The record's layout is the C struct
 // of its kind, so it is read in place; the caller owns ev, decode owns
@@ -95,8 +102,8 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	ev.ExePath = joinComponents(exe)
 	ev.Cwd = joinComponents(cwd)
 	ev.CgroupID = rec.CgroupId
-	ev.CgroupPath = joinComponents(cgroup)
-	ev.ContainerID = containerID(ev.CgroupPath)
+	cg := d.cgroup(rec.CgroupId, cgroup)
+	ev.CgroupPath, ev.ContainerID = cg.path, cg.containerID
 	ev.PIDNS, ev.MntNS = rec.Pidns, rec.Mntns
 	ev.PathsTruncated = flag(bpf.SensorExecFlagEXEC_FILENAME_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_EXE_TRUNCATED) ||
 		flag(bpf.SensorExecFlagEXEC_CWD_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_CGROUP_TRUNCATED)
@@ -125,6 +132,21 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	ev.ArgsTruncated = truncated || flag(bpf.SensorExecFlagEXEC_ARGS_TRUNCATED)
 	ev.Loader, ev.LoaderTarget = loaderTarget(ev.ExePath, ev.Args)
 	return nil
+}
+
+// cgroup returns the path and container of a cgroup, from the cache when
+// the same id came with the same path before.
+func (d *decoder) cgroup(id uint64, components []byte) cgroupInfo {
+	if info, ok := d.cgroups[id]; ok && componentsEqual(components, info.path) {
+		return info
+	}
+	path := joinComponents(components)
+	info := cgroupInfo{path: path, containerID: containerID(path)}
+	if d.cgroups == nil || len(d.cgroups) >= maxCachedCgroups {
+		d.cgroups = make(map[uint64]cgroupInfo)
+	}
+	d.cgroups[id] = info
+	return info
 }
 
 // sectionReader cuts a record's variable-length sections in turn.
@@ -156,35 +178,63 @@ func view[T any](raw []byte) (*T, error) {
 }
 
 // splitArgs splits the kernel's NUL-separated argv block, keeping at most
-// max arguments. It reports whether arguments were left out.
+// max arguments. It reports whether arguments were left out. The arguments
+// share one allocation.
 func splitArgs(block []byte, max int) ([]string, bool) {
 	block = bytes.TrimSuffix(block, []byte{0})
 	if len(block) == 0 {
 		return nil, false
 	}
-	args := make([]string, 0, min(bytes.Count(block, []byte{0})+1, max))
+	all := string(block)
+	args := make([]string, 0, min(strings.Count(all, "\x00")+1, max))
 	for {
 		if len(args) == max {
 			return args, true
 		}
-		arg, rest, found := bytes.Cut(block, []byte{0})
-		args = append(args, string(arg))
+		arg, rest, found := strings.Cut(all, "\x00")
+		args = append(args, arg)
 		if !found {
 			return args, false
 		}
-		block = rest
+		all = rest
 	}
 }
 
 // joinComponents builds an absolute path from the kernel's components,
 // which come leaf first, each NUL-terminated.
 func joinComponents(block []byte) string {
+	block = bytes.TrimSuffix(block, []byte{0})
 	if len(block) == 0 {
 		return "/"
 	}
-	parts := strings.Split(string(bytes.TrimSuffix(block, []byte{0})), "\x00")
-	slices.Reverse(parts)
-	return "/" + strings.Join(parts, "/")
+	var b strings.Builder
+	b.Grow(len(block) + 1)
+	for len(block) > 0 {
+		i := bytes.LastIndexByte(block, 0)
+		b.WriteByte('/')
+		b.Write(block[i+1:])
+		block = block[:max(i, 0)]
+	}
+	return b.String()
+}
+
+// componentsEqual says whether joinComponents(block) would return path,
+// without building it.
+func componentsEqual(block []byte, path string) bool {
+	block = bytes.TrimSuffix(block, []byte{0})
+	if len(block) == 0 {
+		return path == "/"
+	}
+	for len(block) > 0 {
+		i := bytes.LastIndexByte(block, 0)
+		name := block[i+1:]
+		if len(path) < 1+len(name) || path[0] != '/' || path[1:1+len(name)] != string(name) {
+			return false
+		}
+		path = path[1+len(name):]
+		block = block[:max(i, 0)]
+	}
+	return path == ""
 }
 
 // allowedEnv keeps the NAME=value entries whose name is allow-listed.

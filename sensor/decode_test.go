@@ -18,7 +18,7 @@ type sections struct {
 }
 
 // execRecord lays out an exec record the way handle_exec writes it.
-func execRecord(t *testing.T, rec bpf.SensorExecEvent, s sections) []byte {
+func execRecord(t testing.TB, rec bpf.SensorExecEvent, s sections) []byte {
 	t.Helper()
 	rec.Hdr.Kind = uint8(bpf.SensorEventKindEVENT_EXEC)
 	rec.FilenameSize = uint16(len(s.filename))
@@ -36,7 +36,7 @@ func execRecord(t *testing.T, rec bpf.SensorExecEvent, s sections) []byte {
 	return buf.Bytes()
 }
 
-func fixed(t *testing.T, v any) []byte {
+func fixed(t testing.TB, v any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	require.NoError(t, binary.Write(&buf, binary.NativeEndian, v))
@@ -176,4 +176,46 @@ func TestEnvFilterMatchesTheKernelsLayout(t *testing.T) {
 	}
 	_, err = newEnvFilter([]string{"A=B"})
 	require.ErrorContains(t, err, `"A=B"`)
+}
+
+// BenchmarkDecodeExec decodes a typical exec record: a compiler started by
+// make in a CI job, with a few allow-listed variables.
+func BenchmarkDecodeExec(b *testing.B) {
+	f, err := newEnvFilter(DefaultEnv())
+	require.NoError(b, err)
+	d := decoder{maxArgs: DefaultMaxArgs, env: f.names}
+	raw := execRecord(b, bpf.SensorExecEvent{Argc: 9}, sections{
+		filename: "/usr/bin/cc\x00",
+		exe:      "x86_64-linux-gnu-gcc-12\x00bin\x00usr\x00",
+		cwd:      "build\x00repo\x00work\x00runner\x00home\x00",
+		cgroup:   "runner.service\x00system.slice\x00",
+		env:      "CI=true\x00GITHUB_RUN_ID=6789012345\x00GITHUB_JOB=build\x00TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\x00",
+		args:     "cc\x00-O2\x00-Wall\x00-c\x00-o\x00obj/main.o\x00src/main.c\x00-Iinclude\x00-DNDEBUG\x00",
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		var ev event.Event
+		if err := d.decode(raw, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestPathComponents(t *testing.T) {
+	for block, path := range map[string]string{
+		"":                       "/",
+		"dash\x00bin\x00usr\x00": "/usr/bin/dash",
+		"memfd:x\x00":            "/memfd:x",
+	} {
+		require.Equal(t, path, joinComponents([]byte(block)))
+		require.True(t, componentsEqual([]byte(block), path), path)
+	}
+	require.False(t, componentsEqual([]byte("b\x00a\x00"), "/a/c"))
+	require.False(t, componentsEqual([]byte("b\x00a\x00"), "/a/b/c"))
+	require.False(t, componentsEqual([]byte("b\x00a\x00"), "/a"))
+
+	// The cache follows a cgroup id that comes back with another path.
+	d := newTestDecoder(64)
+	require.Equal(t, "/x/y", d.cgroup(7, []byte("y\x00x\x00")).path)
+	require.Equal(t, "/x/z", d.cgroup(7, []byte("z\x00x\x00")).path)
 }
