@@ -79,9 +79,12 @@ struct {
 
 struct exec_scratch {
 	__u32 busy;
-	__u32 pad;
+	/* The next free byte of data. Kept here, not in a register, so that the
+	 * verifier treats it as any masked number instead of splitting its
+	 * states on every length a section may have. */
+	__u32 off;
 	struct exec_event ev;
-	char data[DATA_BUF * 2]; /* the sections, as they go into the record */
+	char data[DATA_BUF * 2]; /* the sections, right after ev as in the record */
 	char env[ENV_BUF + 8];   /* the raw environment block, never sent */
 };
 
@@ -97,6 +100,12 @@ struct {
 /* A kernel string-length function (Linux 6.17 and later) that is safe on
  * any kernel address. */
 extern size_t bpf_strnlen(const char *s__ign, size_t count) __ksym;
+/* Reinterprets a kernel address as the given kernel type, for reading. */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
+
+/* The programs read kernel structures by direct loads through the BTF
+ * pointers the tracepoints hand them; the verifier makes those loads safe,
+ * and they cost a fraction of a bpf_probe_read_kernel call. */
 
 /* count_drop adds one to the drop counter of reason. */
 static __always_inline void count_drop(__u32 reason)
@@ -133,23 +142,31 @@ static __always_inline void output(void *data, __u64 size)
 static __always_inline void fill_header(struct event_header *hdr, __u8 kind, struct task_struct *task)
 {
 	hdr->kind = kind;
-	hdr->tgid = BPF_CORE_READ(task, tgid);
-	hdr->ptgid = BPF_CORE_READ(task, real_parent, tgid);
+	hdr->tgid = task->tgid;
+	hdr->ptgid = task->real_parent->tgid;
 	hdr->time_ns = bpf_ktime_get_boot_ns();
 }
 
-/* append_str copies a kernel string of at most max bytes (NUL included)
- * into the record at *off, and returns the bytes written. */
-static __always_inline __u32 append_str(struct exec_scratch *s, __u32 *off, const char *str, __u32 max, __u32 *flags, __u32 trunc_flag)
+/* put_str appends a kernel string of at most max bytes (NUL included) to
+ * the record and returns the bytes written. */
+static __always_inline __u32 put_str(struct exec_scratch *s, const void *str, __u32 max)
 {
-	long n = bpf_probe_read_kernel_str(&s->data[*off & DATA_MASK], max, str);
+	__u32 off = s->off;
+	long n = bpf_probe_read_kernel_str(&s->data[off & DATA_MASK], max, str);
 
-	if (n <= 0)
+	if (n < 0)
 		return 0;
-	if (n == max)
-		*flags |= trunc_flag;
-	*off += n;
+	s->off = off + n;
 	return n;
+}
+
+/* section_size returns what was appended since start, within its cap, and
+ * sets trunc_flag when the cap or the walk cut it short. */
+static __always_inline __u16 section_size(struct exec_event *ev, __u32 start, __u32 end, bool cut, __u32 trunc_flag)
+{
+	if (cut)
+		ev->flags |= trunc_flag;
+	return (end - start) & 0xffff;
 }
 
 /* path_walk is the state of a walk up a path, one component per step. */
@@ -157,74 +174,66 @@ struct path_walk {
 	struct exec_scratch *s;
 	struct dentry *dentry;
 	struct mount *mnt;
-	__u32 off;
 	__u32 start;
-	__u32 flags;
-	__u32 done;
+	bool done;
 };
+
+static __always_inline struct mount *real_mount(struct vfsmount *mnt)
+{
+	return bpf_rdonly_cast((void *)mnt - bpf_core_field_offset(struct mount, mnt), bpf_core_type_id_kernel(struct mount));
+}
 
 /* path_step takes one step up, as d_path does: to the parent directory,
  * or from the root of a mount to its mount point. A bpf_loop callback. */
 static long path_step(__u32 index, struct path_walk *w)
 {
-	/* Copied out of w: CO-RE reads must start from kernel types. */
+	struct exec_scratch *s = w->s;
 	struct dentry *dentry = w->dentry;
 	struct mount *mnt = w->mnt;
-	struct exec_scratch *s = w->s;
-	struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-	struct dentry *mnt_root = BPF_CORE_READ(mnt, mnt.mnt_root);
+	struct dentry *parent = dentry->d_parent;
+	struct dentry *mnt_root = mnt->mnt.mnt_root;
 
+	if (!s)
+		return 1;
 	/* A dentry of no directory (a memfd, a pipe): its name is all the path. */
 	if (dentry == parent && dentry != mnt_root) {
-		if (s)
-			append_str(s, &w->off, (const char *)BPF_CORE_READ(dentry, d_name.name), NAME_LEN, &w->flags, 0);
-		w->done = 1;
+		put_str(s, dentry->d_name.name, NAME_LEN);
+		w->done = true;
 		return 1;
 	}
 	if (dentry == mnt_root || dentry == parent) {
-		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+		struct mount *mnt_parent = mnt->mnt_parent;
 
 		/* The root of the namespace's root mount: done. */
 		if (mnt_parent == mnt) {
-			w->done = 1;
+			w->done = true;
 			return 1;
 		}
-		w->dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->dentry = mnt->mnt_mountpoint;
 		w->mnt = mnt_parent;
 		return 0;
 	}
-	if (w->off - w->start > PATH_SECTION_MAX - NAME_LEN || !s)
+	if (s->off - w->start > PATH_SECTION_MAX - NAME_LEN)
 		return 1;
-	if (!append_str(s, &w->off, (const char *)BPF_CORE_READ(dentry, d_name.name), NAME_LEN, &w->flags, 0))
+	if (put_str(s, dentry->d_name.name, NAME_LEN) == NAME_LEN)
 		return 1;
 	w->dentry = parent;
 	return 0;
 }
 
-/* What the put_* functions return: the bytes they wrote, and flags. */
-#define PUT_SIZE_MASK 0xffff
-#define PUT_TRUNCATED (1U << 31)
-#define PUT_UNREAD (1U << 30)
-
-/* put_path writes the components of the struct path at path_addr, leaf
- * first, up to the root of the mount namespace, at off. A global function:
- * the verifier checks it once, apart from the caller's many states. */
-__noinline __u32 put_path(struct exec_scratch *s, __u32 off, __u64 path_addr)
+/* put_path appends the components of path, leaf first, up to the root of
+ * the mount namespace, and returns the section's size. */
+static __always_inline __u16 put_path(struct exec_scratch *s, struct exec_event *ev, const struct path *path, __u32 trunc_flag)
 {
-	const struct path *path = (const struct path *)path_addr;
-	struct vfsmount *vfsmnt = BPF_CORE_READ(path, mnt);
 	struct path_walk w = {
 		.s = s,
-		.dentry = BPF_CORE_READ(path, dentry),
-		.mnt = container_of(vfsmnt, struct mount, mnt),
-		.off = off,
-		.start = off,
+		.dentry = path->dentry,
+		.mnt = real_mount(path->mnt),
+		.start = s->off,
 	};
 
-	if (!s)
-		return 0;
 	bpf_loop(MAX_PATH_DEPTH, path_step, &w, 0);
-	return ((w.off - w.start) & PUT_SIZE_MASK) | (w.done ? 0 : PUT_TRUNCATED);
+	return section_size(ev, w.start, s->off, !w.done, trunc_flag);
 }
 
 /* kernfs_node was renamed in Linux 6.15; these flavors read both. */
@@ -248,61 +257,52 @@ static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
  * controller, where container runtimes place it. */
 static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
 {
-	struct css_set *cset = BPF_CORE_READ(task, cgroups);
-	struct cgroup *cgrp = BPF_CORE_READ(cset, dfl_cgrp);
+	struct css_set *cset = task->cgroups;
+	struct cgroup *cgrp = cset->dfl_cgrp;
 	int memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
-	if (kernfs_parent(BPF_CORE_READ(cgrp, kn)) || memory < 0 || memory >= 12)
+	if (kernfs_parent(cgrp->kn) || memory < 0 || memory >= 12)
 		return cgrp;
-	return BPF_CORE_READ(cset, subsys[memory], cgroup);
+	return bpf_rdonly_cast(BPF_CORE_READ(cset, subsys[memory], cgroup), bpf_core_type_id_kernel(struct cgroup));
 }
 
 /* cgroup_walk is the state of a walk up a cgroup path. */
 struct cgroup_walk {
 	struct exec_scratch *s;
 	struct kernfs_node *kn;
-	__u32 off;
 	__u32 start;
-	__u32 flags;
-	__u32 done;
+	bool done;
 };
 
-/* cgroup_step writes one component and moves to the parent cgroup; a
+/* cgroup_step appends one component and moves to the parent cgroup; a
  * bpf_loop callback. */
 static long cgroup_step(__u32 index, struct cgroup_walk *w)
 {
-	struct kernfs_node *kn = w->kn;
-	struct kernfs_node *parent = kernfs_parent(kn);
 	struct exec_scratch *s = w->s;
+	struct kernfs_node *kn = w->kn; /* CO-RE reads must start from kernel types */
+	struct kernfs_node *parent = kernfs_parent(kn);
 
+	if (!s)
+		return 1;
 	if (!parent) {
-		w->done = 1;
+		w->done = true;
 		return 1;
 	}
-	if (w->off - w->start > CGROUP_SECTION_MAX - NAME_LEN || !s)
+	if (s->off - w->start > CGROUP_SECTION_MAX - NAME_LEN)
 		return 1;
-	if (!append_str(s, &w->off, BPF_CORE_READ(kn, name), NAME_LEN, &w->flags, 0))
+	if (put_str(s, BPF_CORE_READ(kn, name), NAME_LEN) == NAME_LEN)
 		return 1;
 	w->kn = parent;
 	return 0;
 }
 
-/* put_cgroup writes the components of the cgroup path that ends at the
- * kernfs node at kn_addr, leaf first, at off. A global function, as
- * put_path. */
-__noinline __u32 put_cgroup(struct exec_scratch *s, __u32 off, __u64 kn_addr)
+/* put_cgroup appends the components of the task's cgroup path, leaf first. */
+static __always_inline __u16 put_cgroup(struct exec_scratch *s, struct exec_event *ev, struct task_struct *task)
 {
-	struct cgroup_walk w = {
-		.s = s,
-		.kn = (struct kernfs_node *)kn_addr,
-		.off = off,
-		.start = off,
-	};
+	struct cgroup_walk w = {.s = s, .kn = task_cgroup(task)->kn, .start = s->off};
 
-	if (!s)
-		return 0;
 	bpf_loop(MAX_CGROUP_DEPTH, cgroup_step, &w, 0);
-	return ((w.off - w.start) & PUT_SIZE_MASK) | (w.done ? 0 : PUT_TRUNCATED);
+	return section_size(ev, w.start, s->off, !w.done, EXEC_CGROUP_TRUNCATED);
 }
 
 /* env_prefix_slot spreads the 8-byte name prefixes over the slots. */
@@ -315,9 +315,8 @@ struct env_scan {
 	struct exec_scratch *s;
 	__u32 pos;  /* start of the current string in s->env */
 	__u32 len;  /* bytes of the environment read */
-	__u32 off;  /* where the next matched entry goes in s->data */
 	__u32 start;
-	__u32 flags;
+	bool cut;
 };
 
 /* env_candidate says whether the string at pos may be an allow-listed
@@ -367,85 +366,74 @@ static long env_step(__u32 index, struct env_scan *scan)
 	__u32 pos = scan->pos;
 	long n;
 
-	if (pos >= scan->len)
+	if (!s || pos >= scan->len)
 		return 1;
 	n = bpf_strnlen(&s->env[pos & ENV_MASK], scan->len - pos);
 	if (n < 0)
 		return 1;
 	if (n > 0 && env_candidate(s, pos) && env_allowed(s, pos)) {
-		if (scan->off - scan->start > ENV_SECTION_MAX - ENV_VALUE_MAX) {
-			scan->flags |= PUT_TRUNCATED;
+		if (s->off - scan->start > ENV_SECTION_MAX - ENV_VALUE_MAX) {
+			scan->cut = true;
 			return 1;
 		}
-		append_str(s, &scan->off, &s->env[pos & ENV_MASK], ENV_VALUE_MAX, &scan->flags, PUT_TRUNCATED);
+		if (put_str(s, &s->env[pos & ENV_MASK], ENV_VALUE_MAX) == ENV_VALUE_MAX)
+			scan->cut = true;
 	}
 	scan->pos = pos + n + 1;
 	return 0;
 }
 
-/* put_env writes, at off, the allow-listed NAME=value strings of the
- * environment of the mm at mm_addr. Only those leave the kernel. A global
- * function, as put_path. */
-__noinline __u32 put_env(struct exec_scratch *s, __u32 off, __u64 mm_addr)
+/* put_env appends the allow-listed NAME=value strings of the new
+ * program's environment. Only those leave the kernel. */
+static __always_inline __u16 put_env(struct exec_scratch *s, struct exec_event *ev, struct mm_struct *mm)
 {
-	struct mm_struct *mm = (struct mm_struct *)mm_addr;
-	unsigned long env_start = BPF_CORE_READ(mm, env_start);
-	__u64 len = BPF_CORE_READ(mm, env_end) - env_start;
-	struct env_scan scan = {.s = s, .off = off, .start = off};
+	unsigned long env_start = mm->env_start;
+	__u64 len = mm->env_end - env_start;
+	struct env_scan scan = {.s = s, .start = s->off};
 
-	if (!s)
-		return 0;
 	if (len > env_max) {
 		len = env_max;
-		scan.flags |= PUT_TRUNCATED;
+		scan.cut = true;
 	}
 	if (len > ENV_BUF)
 		len = ENV_BUF;
 	if (len == 0)
 		return 0;
-	if (bpf_probe_read_user(s->env, len, (void *)env_start))
-		return PUT_UNREAD;
+	if (bpf_probe_read_user(s->env, len, (void *)env_start)) {
+		ev->flags |= EXEC_ENV_UNREAD;
+		return 0;
+	}
 	scan.len = len;
 	bpf_loop(ENV_MAX_VARS, env_step, &scan, 0);
-	return ((scan.off - scan.start) & PUT_SIZE_MASK) | scan.flags;
-}
-
-/* take accounts for a section a put_* function wrote. */
-static __always_inline __u16 take(struct exec_event *ev, __u32 *off, __u32 ret, __u32 trunc_flag)
-{
-	__u32 n = ret & PUT_SIZE_MASK;
-
-	if (ret & PUT_TRUNCATED)
-		ev->flags |= trunc_flag;
-	*off += n;
-	return n;
+	return section_size(ev, scan.start, s->off, scan.cut, EXEC_ENV_TRUNCATED);
 }
 
 /* file_facts records what the executed file is. */
 static __always_inline void file_facts(struct exec_event *ev, struct file *file)
 {
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	struct super_block *sb = BPF_CORE_READ(inode, i_sb);
-	unsigned long magic = BPF_CORE_READ(sb, s_magic);
+	struct inode *inode = file->f_inode;
+	struct super_block *sb = inode->i_sb;
+	unsigned long magic = sb->s_magic;
 	char name[8] = {};
 
-	ev->file_mode = BPF_CORE_READ(inode, i_mode);
-	ev->file_uid = BPF_CORE_READ(inode, i_uid.val);
-	ev->file_gid = BPF_CORE_READ(inode, i_gid.val);
-	ev->file_nlink = BPF_CORE_READ(inode, __i_nlink);
-	ev->file_ino = BPF_CORE_READ(inode, i_ino);
-	ev->file_dev = BPF_CORE_READ(sb, s_dev);
+	ev->file_mode = inode->i_mode;
+	ev->file_uid = inode->i_uid.val;
+	ev->file_gid = inode->i_gid.val;
+	ev->file_nlink = inode->__i_nlink;
+	ev->file_ino = inode->i_ino;
+	ev->file_dev = sb->s_dev;
 
 	if (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) {
-		bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		bpf_probe_read_kernel_str(name, sizeof(name), file->f_path.dentry->d_name.name);
 		if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' && name[4] == 'd' && name[5] == ':')
 			ev->flags |= EXEC_FILE_MEMFD;
 	}
 	if (magic == OVERLAYFS_SUPER_MAGIC) {
-		struct ovl_inode *oi = container_of(inode, struct ovl_inode, vfs_inode);
+		struct ovl_inode *oi = bpf_rdonly_cast((void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode),
+						       bpf_core_type_id_kernel(struct ovl_inode));
 
 		ev->flags |= EXEC_FILE_OVERLAY;
-		if (BPF_CORE_READ(oi, __upperdentry))
+		if (oi->__upperdentry)
 			ev->flags |= EXEC_FILE_OVERLAY_UPPER;
 	}
 }
@@ -453,27 +441,26 @@ static __always_inline void file_facts(struct exec_event *ev, struct file *file)
 /* task_context records the task's credentials and where it runs. */
 static __always_inline void task_context(struct exec_event *ev, struct task_struct *task)
 {
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	struct pid *pid = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(pid, level);
+	const struct cred *cred = task->cred;
+	struct pid *pid = task->thread_pid;
 	struct upid upid = {};
 
-	ev->uid = BPF_CORE_READ(cred, uid.val);
-	ev->gid = BPF_CORE_READ(cred, gid.val);
-	ev->euid = BPF_CORE_READ(cred, euid.val);
-	ev->egid = BPF_CORE_READ(cred, egid.val);
-	ev->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	ev->uid = cred->uid.val;
+	ev->gid = cred->gid.val;
+	ev->euid = cred->euid.val;
+	ev->egid = cred->egid.val;
+	ev->cap_effective = cred->cap_effective.val;
 	ev->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(task->loginuid))
-		ev->loginuid = BPF_CORE_READ(task, loginuid.val);
+		ev->loginuid = task->loginuid.val;
 
-	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[level]);
+	bpf_probe_read_kernel(&upid, sizeof(upid), &pid->numbers[pid->level]);
 	ev->vpid = upid.nr;
 	ev->pidns = BPF_CORE_READ(upid.ns, ns.inum);
-	ev->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	ev->mntns = task->nsproxy->mnt_ns->ns.inum;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 
-	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	struct tty_struct *tty = task->signal->tty;
 	ev->tty[0] = 0;
 	if (tty)
 		bpf_probe_read_kernel_str(ev->tty, sizeof(ev->tty), tty->name);
@@ -488,11 +475,10 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct mm_struct *mm;
 	const char *filename, *interp;
 	unsigned long arg_start;
+	__u32 start, n;
 	__u64 len;
-	__u32 off = 0, ret;
-	__u64 exe, cwd;
 
-	if (!is_tracked(BPF_CORE_READ(task, tgid)))
+	if (!is_tracked(task->tgid))
 		return 0;
 	s = bpf_map_lookup_elem(&exec_heap, &cpu);
 	if (!s)
@@ -503,57 +489,53 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		return 0;
 	}
 	s->busy = 1;
+	s->off = 0;
 	ev = &s->ev;
 
 	fill_header(&ev->hdr, EVENT_EXEC, task);
 	ev->pid = old_pid;
-	ev->argc = BPF_CORE_READ(bprm, argc);
+	ev->argc = bprm->argc;
 	ev->flags = 0;
-	if (BPF_CORE_READ(bprm, per_clear))
+	if (bprm->per_clear)
 		ev->flags |= EXEC_SETID;
-	if (BPF_CORE_READ_BITFIELD_PROBED(bprm, secureexec))
+	if (BPF_CORE_READ_BITFIELD(bprm, secureexec))
 		ev->flags |= EXEC_SECUREEXEC;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	task_context(ev, task);
-	file_facts(ev, BPF_CORE_READ(bprm, file));
+	file_facts(ev, bprm->file);
 
-	filename = BPF_CORE_READ(bprm, filename);
-	interp = BPF_CORE_READ(bprm, interp);
-	ev->filename_size = append_str(s, &off, filename, STRING_MAX, &ev->flags, EXEC_FILENAME_TRUNCATED);
+	filename = bprm->filename;
+	interp = bprm->interp;
+	n = put_str(s, filename, STRING_MAX);
+	ev->filename_size = section_size(ev, 0, n, n == STRING_MAX, EXEC_FILENAME_TRUNCATED);
 	ev->interp_size = 0;
 	if (interp != filename) {
 		ev->flags |= EXEC_INTERP;
-		ev->interp_size = append_str(s, &off, interp, STRING_MAX, &ev->flags, EXEC_FILENAME_TRUNCATED);
+		n = put_str(s, interp, STRING_MAX);
+		ev->interp_size = section_size(ev, 0, n, n == STRING_MAX, EXEC_FILENAME_TRUNCATED);
 	}
-	/* Global functions take kernel addresses as plain numbers. */
-	exe = (__u64)BPF_CORE_READ(bprm, file) + bpf_core_field_offset(struct file, f_path);
-	cwd = (__u64)BPF_CORE_READ(task, fs) + bpf_core_field_offset(struct fs_struct, pwd);
-	ev->exe_size = take(ev, &off, put_path(s, off, exe), EXEC_EXE_TRUNCATED);
-	ev->cwd_size = take(ev, &off, put_path(s, off, cwd), EXEC_CWD_TRUNCATED);
-	ev->cgroup_size = take(ev, &off, put_cgroup(s, off, (__u64)BPF_CORE_READ(task_cgroup(task), kn)), EXEC_CGROUP_TRUNCATED);
-
-	mm = BPF_CORE_READ(task, mm);
-	ret = put_env(s, off, (__u64)mm);
-	if (ret & PUT_UNREAD)
-		ev->flags |= EXEC_ENV_UNREAD;
-	ev->env_size = take(ev, &off, ret, EXEC_ENV_TRUNCATED);
+	ev->exe_size = put_path(s, ev, &bprm->file->f_path, EXEC_EXE_TRUNCATED);
+	ev->cwd_size = put_path(s, ev, &task->fs->pwd, EXEC_CWD_TRUNCATED);
+	ev->cgroup_size = put_cgroup(s, ev, task);
+	mm = task->mm;
+	ev->env_size = put_env(s, ev, mm);
 
 	/* argv is one block of NUL-separated strings in the new image's memory. */
-	arg_start = BPF_CORE_READ(mm, arg_start);
-	len = BPF_CORE_READ(mm, arg_end) - arg_start;
+	arg_start = mm->arg_start;
+	len = mm->arg_end - arg_start;
 	if (len > args_max) {
 		len = args_max;
 		ev->flags |= EXEC_ARGS_TRUNCATED;
 	}
 	if (len > ARGS_BUF)
 		len = ARGS_BUF;
-	if (len && bpf_probe_read_user(&s->data[off & DATA_MASK], len, (void *)arg_start))
+	start = s->off;
+	if (len && bpf_probe_read_user(&s->data[start & DATA_MASK], len, (void *)arg_start))
 		len = 0;
 	ev->args_size = len;
-	off += len;
 
 	/* The header and the sections are contiguous in the scratch buffer. */
-	output(ev, sizeof(*ev) + (off & (DATA_BUF * 2 - 1)));
+	output(ev, sizeof(*ev) + ((start + len) & (DATA_BUF * 2 - 1)));
 	s->busy = 0;
 	return 0;
 }
@@ -562,15 +544,15 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct fork_event ev = {};
-	__u32 tgid = BPF_CORE_READ(child, tgid);
+	__u32 tgid = child->tgid;
 	__u8 one = 1;
 
 	/* A new thread is not a new process. */
-	if (BPF_CORE_READ(child, pid) != tgid)
+	if (child->pid != tgid)
 		return 0;
 
 	if (follow_tracked) {
-		__u32 ptgid = BPF_CORE_READ(parent, tgid);
+		__u32 ptgid = parent->tgid;
 
 		if (!bpf_map_lookup_elem(&tracked_tgids, &ptgid))
 			return 0;
@@ -587,14 +569,14 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 {
 	struct exit_event ev = {};
-	__u32 tgid = BPF_CORE_READ(task, tgid);
+	__u32 tgid = task->tgid;
 
 	/* Only the last thread to leave ends the process. */
 	if (!group_dead || !is_tracked(tgid))
 		return 0;
 
 	fill_header(&ev.hdr, EVENT_EXIT, task);
-	ev.exit_code = BPF_CORE_READ(task, exit_code);
+	ev.exit_code = task->exit_code;
 	output(&ev, sizeof(ev));
 
 	if (follow_tracked)

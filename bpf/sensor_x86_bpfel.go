@@ -94,7 +94,7 @@ const (
 type SensorExecScratch struct {
 	_    structs.HostLayout
 	Busy uint32
-	Pad  uint32
+	Off  uint32
 	Ev   SensorExecEvent
 	Data [131072]int8
 	Env  [32776]int8
