@@ -34,6 +34,7 @@ const volatile __u32 args_max = 4096;   /* bytes of argv kept per exec, at most 
 const volatile __u32 env_max = 16384;   /* bytes of the environment scanned per exec, at most ENV_BUF */
 const volatile __u8 follow_tracked = 0; /* only report processes in tracked_tgids */
 const volatile __u64 wakeup_bytes = 0;  /* wake the reader once this much is pending; 0 wakes on every record */
+const volatile __u64 wakeup_ns = 0;     /* ... or once this long has passed since the last wake-up */
 /* The first 8 bytes of each allow-listed "NAME=" (zero-padded after '='),
  * placed by Go at slot env_prefix_slot(prefix) or one of the next few. A
  * match only makes a variable a candidate; env_names decides. */
@@ -121,21 +122,30 @@ static __always_inline bool is_tracked(__u32 tgid)
 	return !follow_tracked || bpf_map_lookup_elem(&tracked_tgids, &tgid);
 }
 
-/* wakeup_flags wakes the reader only once enough is pending, so that an
- * exec storm costs one wake-up per batch, not one per exec. */
-static __always_inline __u64 wakeup_flags(__u64 size)
+/* When the reader was last woken, shared by all CPUs; a lost update only
+ * costs one wake-up more or less. */
+__u64 last_wakeup_ns = 0;
+
+/* wakeup_flags wakes the reader only once enough is pending or enough time
+ * has passed, so that an exec storm costs one wake-up per batch, not one
+ * per exec, and a quiet machine still hears of its first exec at once. */
+static __always_inline __u64 wakeup_flags(__u64 size, __u64 now)
 {
 	if (!wakeup_bytes)
 		return 0;
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes)
+	if (now - last_wakeup_ns >= wakeup_ns || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
+		last_wakeup_ns = now;
 		return BPF_RB_FORCE_WAKEUP;
+	}
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* output sends a record. */
+/* output sends a record; every record starts with its header. */
 static __always_inline void output(void *data, __u64 size)
 {
-	if (bpf_ringbuf_output(&events, data, size, wakeup_flags(size)))
+	__u64 now = ((struct event_header *)data)->time_ns;
+
+	if (bpf_ringbuf_output(&events, data, size, wakeup_flags(size, now)))
 		count_drop(DROP_RINGBUF_FULL);
 }
 

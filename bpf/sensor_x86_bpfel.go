@@ -128,6 +128,7 @@ const (
 	SensorVarEnvMax           = "env_max"
 	SensorVarEnvPrefixes      = "env_prefixes"
 	SensorVarFollowTracked    = "follow_tracked"
+	SensorVarLastWakeupNs     = "last_wakeup_ns"
 	SensorVarUnusedDropReason = "unused_drop_reason"
 	SensorVarUnusedEventKind  = "unused_event_kind"
 	SensorVarUnusedExecEvent  = "unused_exec_event"
@@ -135,6 +136,7 @@ const (
 	SensorVarUnusedExitEvent  = "unused_exit_event"
 	SensorVarUnusedForkEvent  = "unused_fork_event"
 	SensorVarWakeupBytes      = "wakeup_bytes"
+	SensorVarWakeupNs         = "wakeup_ns"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -203,6 +205,7 @@ type SensorVariableSpecs struct {
 	EnvMax           *ebpf.VariableSpec `ebpf:"env_max"`
 	EnvPrefixes      *ebpf.VariableSpec `ebpf:"env_prefixes"`
 	FollowTracked    *ebpf.VariableSpec `ebpf:"follow_tracked"`
+	LastWakeupNs     *ebpf.VariableSpec `ebpf:"last_wakeup_ns"`
 	UnusedDropReason *ebpf.VariableSpec `ebpf:"unused_drop_reason"`
 	UnusedEventKind  *ebpf.VariableSpec `ebpf:"unused_event_kind"`
 	UnusedExecEvent  *ebpf.VariableSpec `ebpf:"unused_exec_event"`
@@ -210,6 +213,7 @@ type SensorVariableSpecs struct {
 	UnusedExitEvent  *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedForkEvent  *ebpf.VariableSpec `ebpf:"unused_fork_event"`
 	WakeupBytes      *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	WakeupNs         *ebpf.VariableSpec `ebpf:"wakeup_ns"`
 }
 
 // SensorObjects contains all objects after they have been loaded into the kernel.
@@ -257,6 +261,7 @@ type SensorVariables struct {
 	EnvMax           *ebpf.Variable `ebpf:"env_max"`
 	EnvPrefixes      *ebpf.Variable `ebpf:"env_prefixes"`
 	FollowTracked    *ebpf.Variable `ebpf:"follow_tracked"`
+	LastWakeupNs     *ebpf.Variable `ebpf:"last_wakeup_ns"`
 	UnusedDropReason *ebpf.Variable `ebpf:"unused_drop_reason"`
 	UnusedEventKind  *ebpf.Variable `ebpf:"unused_event_kind"`
 	UnusedExecEvent  *ebpf.Variable `ebpf:"unused_exec_event"`
@@ -264,6 +269,7 @@ type SensorVariables struct {
 	UnusedExitEvent  *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedForkEvent  *ebpf.Variable `ebpf:"unused_fork_event"`
 	WakeupBytes      *ebpf.Variable `ebpf:"wakeup_bytes"`
+	WakeupNs         *ebpf.Variable `ebpf:"wakeup_ns"`
 }
 
 // SensorPrograms contains all programs after they have been loaded into the kernel.

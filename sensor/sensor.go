@@ -45,11 +45,15 @@ type Config struct {
 	// RingBufferSize is the ring buffer's size in bytes, a power of two and
 	// a multiple of the page size (default 8 MiB).
 	RingBufferSize int
-	// WakeupBytes is how much must be pending before the kernel wakes the
-	// reader (default 64 KiB); below it, the reader finds records when it
-	// polls every PollInterval.
-	WakeupBytes int
-	// PollInterval bounds how long a record can wait unread (default 50ms).
+	// WakeupBytes and WakeupInterval batch the reader's wake-ups: the
+	// kernel wakes it when this much is pending (default 1 MiB) or when
+	// this long has passed since the last wake-up (default 250ms). Each
+	// wake-up costs the reader far more than a record does (bench/README.md).
+	WakeupBytes    int
+	WakeupInterval time.Duration
+	// PollInterval is how long the reader waits, after a batch, for
+	// records that came without a wake-up (default 100ms); when nothing
+	// comes, it waits a second before looking again.
 	PollInterval time.Duration
 	// Follow, when not zero, limits the sensor to this process and its
 	// descendants from now on, filtered in the kernel.
@@ -83,10 +87,13 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("ring buffer size %d is not a power of two of at least %d", c.RingBufferSize, page)
 	}
 	if c.WakeupBytes == 0 {
-		c.WakeupBytes = 64 << 10
+		c.WakeupBytes = min(1<<20, c.RingBufferSize/4)
+	}
+	if c.WakeupInterval == 0 {
+		c.WakeupInterval = 250 * time.Millisecond
 	}
 	if c.PollInterval == 0 {
-		c.PollInterval = 50 * time.Millisecond
+		c.PollInterval = 100 * time.Millisecond
 	}
 	if c.Env == nil {
 		c.Env = DefaultEnv()
@@ -99,6 +106,10 @@ func (c *Config) setDefaults() error {
 	}
 	return nil
 }
+
+// idlePoll is how often the reader looks for records when the machine is
+// quiet; the kernel wakes it for the first record after a pause anyway.
+const idlePoll = time.Second
 
 // Stats counts what the sensor delivered and what it lost.
 type Stats struct {
@@ -167,6 +178,7 @@ func New(cfg Config) (*Sensor, error) {
 		bpf.SensorVarEnvMax:        uint32(cfg.EnvMax),
 		bpf.SensorVarFollowTracked: boolByte(cfg.Follow != 0),
 		bpf.SensorVarWakeupBytes:   uint64(cfg.WakeupBytes),
+		bpf.SensorVarWakeupNs:      uint64(cfg.WakeupInterval),
 		bpf.SensorVarEnvPrefixes:   env.prefixes,
 	} {
 		if err := spec.Variables[name].Set(value); err != nil {
@@ -220,15 +232,28 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 	stop := context.AfterFunc(ctx, func() { _ = s.reader.Flush() })
 	defer stop()
 
-	var rec ringbuf.Record
+	var (
+		rec ringbuf.Record
+		// Records written without a wake-up are picked up by polling: soon
+		// after a batch, when more are likely, rarely when all is quiet.
+		idle = false
+	)
 	s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
 	for {
 		err := s.reader.ReadInto(&rec)
 		switch {
 		case err == nil:
+			if idle {
+				idle = false
+				s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
+			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			// Records written without a wake-up are picked up here.
-			s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
+			next := s.cfg.PollInterval
+			if idle {
+				next = idlePoll
+			}
+			idle = true
+			s.reader.SetDeadline(time.Now().Add(next))
 			continue
 		case errors.Is(err, ringbuf.ErrFlushed):
 			if ctx.Err() != nil {

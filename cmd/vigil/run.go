@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -77,6 +78,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 			return &exitError{code: exitVigilFailed, err: err}
 		}
 		return err
+	}
+	// One goroutine does nearly all of vigil's work; on a machine busy with
+	// execs, more Ps only add scheduler wake-ups, which cost 2-3 times the
+	// CPU (bench/README.md). GOMAXPROCS in the environment still decides.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 	recipes, errs := recipe.Builtin()
 	for _, err := range errs {
