@@ -33,6 +33,7 @@ VIGIL=${VIGIL:-}
 CONFIGS=${CONFIGS:-none vigil bpftrace auditd}
 OUT=${OUT:-/tmp/vigil-bench-$(date +%Y%m%d-%H%M%S).tsv}
 PAUSE=${PAUSE:-1}
+WARMUP=${WARMUP:-3}
 KEEP_WORK=${KEEP_WORK:-0}
 
 usage() {
@@ -46,6 +47,7 @@ usage: bench/run.sh [options]   (as root)
   --configs LIST  configurations, in this order               (CONFIGS, default "none vigil bpftrace auditd")
   --out FILE      raw per-run results, tab-separated          (OUT, default /tmp/vigil-bench-DATE.tsv)
   --pause S       idle seconds between runs                   (PAUSE, default 1)
+  --warmup S      seconds of unrecorded storm before round 1  (WARMUP, default 3; 0: none)
   --keep          keep the work folder (tracer logs)          (KEEP_WORK=1)
 EOF
 }
@@ -59,6 +61,7 @@ while (($#)); do
 	--configs) CONFIGS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--pause) PAUSE=$2; shift 2 ;;
+	--warmup) WARMUP=$2; shift 2 ;;
 	--keep) KEEP_WORK=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -72,6 +75,7 @@ die() { log "run.sh: $*"; exit 1; }
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive integer"
 [[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration wants a number of seconds"
 [[ $PAUSE =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--pause wants a number of seconds"
+[[ $WARMUP =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--warmup wants a number of seconds"
 read -r -a CONFIG_LIST <<<"$CONFIGS"
 for cfg in "${CONFIG_LIST[@]}"; do
 	case $cfg in none | vigil | bpftrace | auditd) ;; *) die "unknown configuration: $cfg" ;; esac
@@ -146,6 +150,11 @@ CPUCLOCK=$WORK/cpuclock
 need cc gcc || die "no C compiler, and gcc could not be installed"
 cc -O2 -Wall -Werror -o "$STORM" "$BENCH_DIR/storm.c"
 cc -O2 -Wall -Werror -o "$CPUCLOCK" "$BENCH_DIR/cpuclock.c"
+# The storm runs /bin/true through a symlink of its own: the same program,
+# but a path (exec filename, argv[0]) that tells the storm's execs from
+# anyone else's /bin/true in what the tracers report.
+STORM_PROG=$WORK/true
+ln -s /bin/true "$STORM_PROG"
 
 # bpftool reads the BPF run-time counters; jq adds them up.
 BPF_STATS=1
@@ -288,7 +297,7 @@ CPU_PIDS=()    # processes whose CPU time is the tracer's
 PROG_IDS=()    # the tracer's BPF programs
 START_ERR=""   # why the tracer did not start
 EVENTS="-"     # events the tracer received, whole run
-EXEC_EVENTS="-" # of which execs of the storm's /bin/true, where it can tell
+EXEC_EVENTS="-" # of which the storm's execs, where the tracer tells them apart
 DROPS="-"      # events the tracer knows it lost
 WINDOW_EXECS="-" # execs on the whole machine while the tracer's CPU was measured
 WINDOW_START=0 WINDOW_END=0 # that window, in seconds since the epoch
@@ -306,11 +315,15 @@ wait_for() {
 
 # Reap a tracer that did not come up, keeping the end of its log as reason.
 abandon_tracer() { # LOGFILE
-	kill -TERM "$TRACER_PID" 2>/dev/null || true
-	wait "$TRACER_PID" 2>/dev/null || true
+	local how="exit status" status=0
+	if kill -TERM "$TRACER_PID" 2>/dev/null; then
+		how="not ready in time; killed, status"
+	fi
+	wait "$TRACER_PID" 2>/dev/null || status=$?
 	TRACER_PID=""
+	# bpftrace always complains about RLIMIT_MEMLOCK here, harmlessly.
 	START_ERR=$({ grep -v 'RLIMIT_MEMLOCK' "$1" || true; } | tail -n 2 | tr '\n\t' '  ')
-	START_ERR=${START_ERR:-no output}
+	START_ERR="${START_ERR:+$START_ERR }($how $status)"
 }
 
 # vigil: the whole machine, detections thrown away.
@@ -354,7 +367,7 @@ stop_bpftrace() {
 	wait "$TRACER_PID" || log "bpftrace exited with status $?"
 	TRACER_PID=""
 	EVENTS=$(grep -cE '^[0-9]+ /' "$RUN_OUT" || true)
-	EXEC_EVENTS=$(grep -c ' /bin/true$' "$RUN_OUT" || true)
+	EXEC_EVENTS=$(awk -v prog="$STORM_PROG" '$2 == prog { n++ } END { print n + 0 }' "$RUN_OUT")
 	# Perf buffer overruns come out as "Lost N events".
 	DROPS=$({ grep -ohE 'Lost [0-9]+ events' "$RUN_OUT" "$RUN_LOG" || true; } | awk '{ n += $2 } END { print n + 0 }')
 	rm -f "$RUN_OUT"
@@ -408,7 +421,7 @@ stop_auditd() {
 		# the EXECVE record that follows it holds argv.
 		read -r EVENTS EXEC_EVENTS WINDOW_EXECS < <(
 			tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" |
-				awk -v from="$WINDOW_START" -v to="$WINDOW_END" '
+				awk -v from="$WINDOW_START" -v to="$WINDOW_END" -v argv0="a0=\"$STORM_PROG\"" '
 				/^type=SYSCALL.*key="vigil-bench"/ {
 					events++
 					if (match($0, /audit\([0-9.]+:/)) {
@@ -416,17 +429,24 @@ stop_auditd() {
 						if (t >= from + 0 && t <= to + 0) window++
 					}
 				}
-				/^type=EXECVE.* a0="\/bin\/true"/ { storm++ }
+				/^type=EXECVE/ && index($0, argv0) { storm++ }
 				END { print events + 0, storm + 0, window + 0 }')
 	else
 		log "the audit log rotated during the run: events not counted"
 	fi
-	((AUDIT_OWN_DAEMON)) && : >"$AUDIT_LOG"
+	if ((AUDIT_OWN_DAEMON)); then
+		: >"$AUDIT_LOG" # a few MB per run: no need to keep them
+	fi
 }
 
-# CPU nanoseconds of CPU_PIDS, added up.
+# CPU nanoseconds of CPU_PIDS, added up (in bash: 64-bit integers).
 cpu_ns() {
-	"$CPUCLOCK" "${CPU_PIDS[@]}" | awk '{ n += $2 } END { printf "%d\n", n }'
+	local lines pid ns total=0
+	lines=$("$CPUCLOCK" "${CPU_PIDS[@]}") || return 1
+	while read -r pid ns; do
+		total=$((total + ns))
+	done <<<"$lines"
+	echo "$total"
 }
 
 # bpf_snapshot FILE: "ID RUN_TIME_NS RUN_CNT" for each of PROG_IDS.
@@ -454,7 +474,7 @@ bpf_delta() {
 			if (dcnt > 0) per_exec += dns / dcnt
 			if (progs == 1 || dcnt < min) min = dcnt
 		}
-		END { printf "%d %d %d %.0f %d\n", progs, total_ns, total_cnt, per_exec, min }' "$1" "$2"
+		END { printf "%d %.0f %.0f %.0f %.0f\n", progs, total_ns, total_cnt, per_exec, min }' "$1" "$2"
 }
 
 # The BPF programs the tracer holds: every prog_id in its fdinfo (program fds
@@ -532,7 +552,7 @@ run_one() { # CONFIG ROUND
 	((measure_bpf)) && bpf_snapshot "$WORK/$RUN_NAME.bpf0"
 
 	local result
-	result=$("$STORM" -j "$JOBS" -d "$DURATION")
+	result=$("$STORM" -j "$JOBS" -d "$DURATION" -p "$STORM_PROG")
 	[[ $result =~ execs=([0-9]+)\ seconds=([0-9.]+)\ rate=([0-9.]+) ]] ||
 		die "cannot read the storm's result: $result"
 	local execs=${BASH_REMATCH[1]} secs=${BASH_REMATCH[2]} rate=${BASH_REMATCH[3]}
@@ -560,7 +580,7 @@ run_one() { # CONFIG ROUND
 	elif [[ -n ${BASE_RATE[$round]:-} ]]; then
 		ratio=$(fmt "$rate" "${BASE_RATE[$round]}" 1 4)
 	fi
-	if ((measure_bpf)); then
+	if ((measure_bpf)) && [[ -z $note ]]; then
 		local total_ns
 		read -r bpf_progs total_ns bpf_runs bpf_ns WINDOW_EXECS < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
 		bpf_ms=$(fmt "$total_ns" 1 1e-6 3)
@@ -588,7 +608,7 @@ mkdir -p "$(dirname "$OUT")"
 {
 	echo "# vigil fork+exec storm benchmark, bench/run.sh"
 	echo "# date $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(getconf _NPROCESSORS_ONLN) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $ROUNDS rounds of: ${CONFIG_LIST[*]}"
+	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $ROUNDS rounds of: ${CONFIG_LIST[*]}; $WARMUP s warm-up"
 	echo "# vigil: ${VIGIL_FROM:-not measured}"
 	tr ' ' '\t' <<<"$COLUMNS_TSV"
 } >"$OUT"
@@ -598,6 +618,14 @@ for cfg in "${CONFIG_LIST[@]}"; do
 done
 log "storm: $JOBS loops x $DURATION s; $ROUNDS rounds of: ${CONFIG_LIST[*]}; vigil: ${VIGIL_FROM:-not measured}"
 log "load average now: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
+
+# The first storm after a quiet spell can run faster than those after it
+# (in a trial here, round 1's baseline ran 30% above the others'); an
+# unrecorded storm first keeps that out of the figures.
+if [[ $WARMUP != 0 ]]; then
+	"$STORM" -j "$JOBS" -d "$WARMUP" -p "$STORM_PROG" >/dev/null
+	sleep "$PAUSE"
+fi
 
 for ((round = 1; round <= ROUNDS; round++)); do
 	for cfg in "${CONFIG_LIST[@]}"; do
