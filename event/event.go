@@ -70,6 +70,8 @@ type Event struct {
 	// Interpreter is the interpreter a script's #! line named, as written;
 	// empty when the file executed is not a script.
 	Interpreter string `json:"interpreter,omitempty"`
+	// Script is the absolute path of the script, for a script.
+	Script string `json:"script,omitempty"`
 	// Loader says the program is the dynamic loader (ld-linux*.so*) running
 	// LoaderTarget, as in `/lib64/ld-linux-x86-64.so.2 /path/prog`.
 	Loader       bool   `json:"loader,omitempty"`

@@ -101,6 +101,12 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	}
 	ev.ExePath = joinComponents(exe)
 	ev.Cwd = joinComponents(cwd)
+	if ev.Interpreter != "" {
+		ev.Script = ev.Filename
+		if !path.IsAbs(ev.Script) {
+			ev.Script = path.Join(ev.Cwd, ev.Script)
+		}
+	}
 	ev.CgroupID = rec.CgroupId
 	cg := d.cgroup(rec.CgroupId, cgroup)
 	ev.CgroupPath, ev.ContainerID = cg.path, cg.containerID

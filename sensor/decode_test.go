@@ -79,7 +79,7 @@ func TestDecodeExec(t *testing.T) {
 		Kind: event.KindExec,
 		PID:  42, PPID: 7, TID: 43, VPID: 1,
 		UID: 1000, GID: 100, EUID: 0, EGID: 100, LoginUID: 1000, CapEffective: 0x1ff, SetID: true,
-		Comm: "build", Filename: "./build.sh", ExePath: "/usr/bin/dash", Interpreter: "/bin/sh",
+		Comm: "build", Filename: "./build.sh", ExePath: "/usr/bin/dash", Interpreter: "/bin/sh", Script: "/home/src/build.sh",
 		File: event.File{
 			Inode: 1234, Dev: 8<<20 | 1, Nlink: 1, Mode: 0o104755, UID: 1000, GID: 100,
 			Overlay: true, OverlayUpper: true, UserWritable: true,

@@ -70,6 +70,7 @@ func TestExecResolvesPaths(t *testing.T) {
 		require.NoError(t, cmd.Run())
 		ev := c.wait(t, execOfPID(cmd.Process.Pid))
 		require.Equal(t, script, ev.Filename)
+		require.Equal(t, script, ev.Script)
 		require.Equal(t, "/bin/sh", ev.Interpreter)
 		require.Equal(t, mustEvalSymlinks(t, "/bin/sh"), ev.ExePath)
 		require.Equal(t, []string{"/bin/sh", script, "arg"}, ev.Args)
