@@ -99,7 +99,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if ev.Kind != event.KindExec {
 		return
 	}
-	p.matches = p.engine.Match(proc.Exe, p.matches[:0])
+	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	for _, r := range p.matches {
 		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Parent: p.table.Lookup(proc.PPID)}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {

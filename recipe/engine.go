@@ -1,53 +1,206 @@
 package recipe
 
 import (
-	"path/filepath"
-	"slices"
+	"path"
+	"strconv"
+	"strings"
+	"time"
 )
 
-// Engine matches exec events against a compiled set of recipes. Recipes are
-// indexed by what they require of the executable, so an exec is checked
-// only against those that could match it.
+// Engine matches execs against a compiled catalog. Recipes are indexed by
+// what they require of the program (its name, its path, its directory) or
+// of its arguments, so one exec is checked against the few recipes that
+// can match it, not all of them.
+//
+// An Engine keeps state (the limits' windows) and is not safe for
+// concurrent use: one goroutine matches.
 type Engine struct {
-	byBasename map[string][]*Recipe
-	byPath     map[string][]*Recipe
+	byName   map[string][]*compiled
+	byPath   map[string][]*compiled
+	byDir    map[string][]*compiled
+	byArg    map[string][]*compiled
+	prefixes []prefixEntry
+	residual []*compiled
+	recipes  []*Recipe
+	enabled  []*compiled
+
+	// stamp marks the recipes already checked in one Match call.
+	stamp uint64
 }
 
-// NewEngine compiles recipes into an engine.
+type compiled struct {
+	*Recipe
+	stamp uint64
+	// windows counts reports per limit key in the current window.
+	windows    map[string]*window
+	suppressed uint64
+}
+
+type window struct {
+	start time.Time
+	count int
+}
+
+type prefixEntry struct {
+	prefix string
+	recipe *compiled
+}
+
+// NewEngine compiles recipes into an engine. Disabled recipes are kept
+// for listing but never match.
 func NewEngine(recipes []*Recipe) *Engine {
-	e := &Engine{byBasename: make(map[string][]*Recipe), byPath: make(map[string][]*Recipe)}
+	e := &Engine{
+		byName: make(map[string][]*compiled),
+		byPath: make(map[string][]*compiled),
+		byDir:  make(map[string][]*compiled),
+		byArg:  make(map[string][]*compiled),
+	}
 	for _, r := range recipes {
-		if exe := r.Match.Executable; len(exe.Basename) > 0 {
-			for _, b := range exe.Basename {
-				e.byBasename[b] = append(e.byBasename[b], r)
+		e.recipes = append(e.recipes, r)
+		if !r.Enabled {
+			continue
+		}
+		c := &compiled{Recipe: r}
+		e.enabled = append(e.enabled, c)
+		exe := &r.Match.Executable
+		switch {
+		case exe.Name.onlyExact():
+			addAll(e.byName, exe.Name.Exact, c)
+		case exe.Path.onlyExact():
+			addAll(e.byPath, exe.Path.Exact, c)
+		case exe.Dir.onlyExact():
+			addAll(e.byDir, exe.Dir.Exact, c)
+		case len(exe.Path.Prefix) > 0 && len(exe.Path.Exact)+len(exe.Path.Suffix)+len(exe.Path.Contains)+len(exe.Path.Glob)+len(exe.Path.Regex) == 0:
+			for _, p := range exe.Path.Prefix {
+				e.prefixes = append(e.prefixes, prefixEntry{prefix: p, recipe: c})
 			}
-		} else {
-			for _, p := range exe.Path {
-				e.byPath[p] = append(e.byPath[p], r)
-			}
+		case r.Match.Args.Any.onlyExact():
+			addAll(e.byArg, r.Match.Args.Any.Exact, c)
+		default:
+			e.residual = append(e.residual, c)
 		}
 	}
 	return e
 }
 
-// Match appends to dst the recipes that the exec of exe matches, and
-// returns the extended slice. It allocates nothing when none match.
-func (e *Engine) Match(exe string, dst []*Recipe) []*Recipe {
-	for _, r := range e.byBasename[filepath.Base(exe)] {
-		if r.matches(exe) {
-			dst = append(dst, r)
+func addAll(index map[string][]*compiled, keys []string, c *compiled) {
+	for _, k := range keys {
+		index[k] = append(index[k], c)
+	}
+}
+
+// Recipes returns every recipe of the engine, disabled ones included.
+func (e *Engine) Recipes() []*Recipe { return e.recipes }
+
+// Match appends to dst the recipes that fire on in, and returns the
+// extended slice. A recipe over its limit does not fire; it counts the
+// suppressed match. Match allocates nothing for an exec that matches no
+// recipe's index keys, which is most of them.
+func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
+	e.stamp++
+	exe := in.Process.Exe
+	dst = e.check(e.byName[path.Base(exe)], in, dst)
+	dst = e.check(e.byPath[exe], in, dst)
+	dst = e.check(e.byDir[path.Dir(exe)], in, dst)
+	for i := range e.prefixes {
+		if strings.HasPrefix(exe, e.prefixes[i].prefix) {
+			dst = e.checkOne(e.prefixes[i].recipe, in, dst)
 		}
 	}
-	for _, r := range e.byPath[exe] {
-		if r.matches(exe) {
-			dst = append(dst, r)
+	if len(e.byArg) > 0 && len(in.Process.Args) > 1 {
+		for _, a := range in.Process.Args[1:] {
+			dst = e.check(e.byArg[a], in, dst)
 		}
+	}
+	return e.check(e.residual, in, dst)
+}
+
+func (e *Engine) check(cs []*compiled, in *Input, dst []*Recipe) []*Recipe {
+	for _, c := range cs {
+		dst = e.checkOne(c, in, dst)
 	}
 	return dst
 }
 
-func (r *Recipe) matches(exe string) bool {
-	m := r.Match.Executable
-	return (len(m.Basename) == 0 || slices.Contains(m.Basename, filepath.Base(exe))) &&
-		(len(m.Path) == 0 || slices.Contains(m.Path, exe))
+func (e *Engine) checkOne(c *compiled, in *Input, dst []*Recipe) []*Recipe {
+	if c.stamp == e.stamp {
+		return dst
+	}
+	c.stamp = e.stamp
+	if !c.Match.matches(in) {
+		return dst
+	}
+	for i := range c.Unless {
+		if c.Unless[i].matches(in) {
+			return dst
+		}
+	}
+	if !c.allow(in) {
+		c.suppressed++
+		return dst
+	}
+	return append(dst, c.Recipe)
+}
+
+// allow applies the recipe's limit to one more match.
+func (c *compiled) allow(in *Input) bool {
+	l := c.Limit
+	if l == nil {
+		return true
+	}
+	key := limitKey(l.Per, in)
+	if c.windows == nil {
+		c.windows = make(map[string]*window)
+	}
+	now := in.Event.Time
+	w := c.windows[key]
+	if w == nil || now.Sub(w.start) >= l.Window || now.Before(w.start) {
+		// A new window; forget the others that have run out, so the map
+		// stays as small as the set of recent keys.
+		for k, old := range c.windows {
+			if now.Sub(old.start) >= l.Window {
+				delete(c.windows, k)
+			}
+		}
+		w = &window{start: now}
+		c.windows[key] = w
+	}
+	w.count++
+	return w.count <= l.Count
+}
+
+func limitKey(per LimitKey, in *Input) string {
+	switch per {
+	case PerExecutable:
+		return in.Process.Exe
+	case PerParent:
+		if p := in.parent(); p != nil {
+			return p.Exe
+		}
+		return ""
+	case PerAncestry:
+		var b strings.Builder
+		for p, n := in.Process, 0; in.Processes != nil && n < 16 && p.PPID != 0 && p.PPID != p.PID; n++ {
+			if p = in.Processes.Lookup(p.PPID); p == nil {
+				break
+			}
+			b.WriteString(p.Exe)
+			b.WriteByte('\n')
+		}
+		return b.String()
+	case PerProcess:
+		return strconv.FormatUint(uint64(in.Process.PID), 10)
+	}
+	return ""
+}
+
+// Suppressed returns, by recipe name, how many matches limits held back.
+func (e *Engine) Suppressed() map[string]uint64 {
+	out := make(map[string]uint64)
+	for _, c := range e.enabled {
+		if c.suppressed > 0 {
+			out[c.Name] = c.suppressed
+		}
+	}
+	return out
 }

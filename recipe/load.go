@@ -2,12 +2,16 @@ package recipe
 
 import (
 	"errors"
+	"maps"
+	"path"
+	"regexp"
+	"time"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/google/cel-go/cel"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -99,7 +103,11 @@ func Parse(file string, data []byte, ruleset string) ([]*Recipe, []error) {
 		}
 		return nil, []error{e}
 	}
-	p := &parser{file: file}
+	env, err := newCELEnv()
+	if err != nil {
+		return nil, []error{err}
+	}
+	p := &parser{file: file, cel: env}
 	if len(doc.Content) == 0 {
 		return nil, []error{&Error{File: file, Reason: "empty file: want a mapping with a recipes list"}}
 	}
@@ -130,6 +138,7 @@ type parser struct {
 	file   string
 	recipe string
 	errs   []error
+	cel    *cel.Env
 }
 
 func (p *parser) fail(n *yaml.Node, field, format string, args ...any) {
@@ -222,7 +231,7 @@ func (p *parser) attack(n *yaml.Node, field string, dst *ATTACK, validID func(st
 }
 
 func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
-	r := &Recipe{}
+	r := &Recipe{Version: 1, Enabled: true}
 	// Name the recipe in every error, even those about fields before its name.
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -231,6 +240,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			}
 		}
 	}
+	var hasMatch bool
 	p.mapping(n, "", map[string]func(*yaml.Node, string){
 		"name": func(n *yaml.Node, f string) {
 			p.str(n, f, &r.Name)
@@ -238,6 +248,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 				p.fail(n, f, "%q must be lower case letters, digits and underscores, starting with a letter", r.Name)
 			}
 		},
+		"version":     func(n *yaml.Node, f string) { p.integer(n, f, &r.Version, 1) },
 		"description": func(n *yaml.Node, f string) { p.str(n, f, &r.Description) },
 		"tactic":      func(n *yaml.Node, f string) { p.attack(n, f, &r.Tactic, validTactic, "TA0042") },
 		"technique":   func(n *yaml.Node, f string) { p.attack(n, f, &r.Technique, validTechnique, "T1059 or T1059.004") },
@@ -253,7 +264,23 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			}
 			r.Importance = imp
 		},
-		"match": func(n *yaml.Node, f string) { p.match(n, f, &r.Match) },
+		"enabled":       func(n *yaml.Node, f string) { p.boolean(n, f, &r.Enabled) },
+		"documentation": func(n *yaml.Node, f string) { p.documentation(n, f, &r.Documentation) },
+		"match": func(n *yaml.Node, f string) {
+			hasMatch = true
+			p.match(n, f, &r.Match)
+		},
+		"unless": func(n *yaml.Node, f string) {
+			if !p.kind(n, f, yaml.SequenceNode, "a list of matches") {
+				return
+			}
+			r.Unless = make([]Match, len(n.Content))
+			for i, item := range n.Content {
+				p.match(item, fmt.Sprintf("%s[%d]", f, i), &r.Unless[i])
+			}
+		},
+		"limit": func(n *yaml.Node, f string) { r.Limit = p.limit(n, f) },
+		"tests": func(n *yaml.Node, f string) { r.Tests = p.fixtures(n, f) },
 	})
 	if n.Kind != yaml.MappingNode {
 		return r
@@ -264,7 +291,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 		"tactic":      r.Tactic == ATTACK{},
 		"technique":   r.Technique == ATTACK{},
 		"importance":  r.Importance == 0,
-		"match":       r.Match.Executable.empty(),
+		"match":       !hasMatch,
 	} {
 		if missing && !p.reported(field) {
 			p.fail(n, field, "missing")
@@ -285,27 +312,212 @@ func (p *parser) reported(field string) bool {
 	return false
 }
 
-func (p *parser) match(n *yaml.Node, field string, m *Match) {
+func (p *parser) integer(n *yaml.Node, field string, dst *int, least int) {
+	if !p.kind(n, field, yaml.ScalarNode, "a whole number") {
+		return
+	}
+	v, err := strconv.Atoi(n.Value)
+	if err != nil || v < least {
+		p.fail(n, field, "%q is not a whole number of at least %d", n.Value, least)
+		return
+	}
+	*dst = v
+}
+
+func (p *parser) boolean(n *yaml.Node, field string, dst *bool) {
+	if !p.kind(n, field, yaml.ScalarNode, "true or false") {
+		return
+	}
+	switch n.Value {
+	case "true":
+		*dst = true
+	case "false":
+		*dst = false
+	default:
+		p.fail(n, field, "%q is not true or false", n.Value)
+	}
+}
+
+func (p *parser) flag(dst **bool) func(*yaml.Node, string) {
+	return func(n *yaml.Node, f string) {
+		var b bool
+		p.boolean(n, f, &b)
+		*dst = &b
+	}
+}
+
+func (p *parser) documentation(n *yaml.Node, field string, d *Documentation) {
 	p.mapping(n, field, map[string]func(*yaml.Node, string){
-		"executable": func(n *yaml.Node, f string) {
-			p.mapping(n, f, map[string]func(*yaml.Node, string){
-				"basename": func(n *yaml.Node, f string) {
-					p.strs(n, f, &m.Executable.Basename, func(s string) error {
-						if s == "" || strings.Contains(s, "/") {
-							return fmt.Errorf("%q is not a file name", s)
-						}
-						return nil
-					})
-				},
-				"path": func(n *yaml.Node, f string) {
-					p.strs(n, f, &m.Executable.Path, func(s string) error {
-						if !filepath.IsAbs(s) || filepath.Clean(s) != s {
-							return fmt.Errorf("%q is not a clean absolute path", s)
-						}
-						return nil
-					})
-				},
+		"summary":  func(n *yaml.Node, f string) { p.str(n, f, &d.Summary) },
+		"analysis": func(n *yaml.Node, f string) { p.str(n, f, &d.Analysis) },
+		"pipeline": func(n *yaml.Node, f string) { p.str(n, f, &d.Pipeline) },
+		"actions": func(n *yaml.Node, f string) {
+			p.strs(n, f, &d.Actions, func(string) error { return nil })
+		},
+	})
+}
+
+// stringMatch reads a string test: a string or a list of strings (exact),
+// or a mapping of forms: exact, prefix, suffix, contains, glob, regex.
+func (p *parser) stringMatch(n *yaml.Node, field string, m *StringMatch) {
+	anyString := func(string) error { return nil }
+	if n.Kind != yaml.MappingNode {
+		p.strs(n, field, &m.Exact, anyString)
+		return
+	}
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"exact":    func(n *yaml.Node, f string) { p.strs(n, f, &m.Exact, anyString) },
+		"prefix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Prefix, nonEmpty) },
+		"suffix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Suffix, nonEmpty) },
+		"contains": func(n *yaml.Node, f string) { p.strs(n, f, &m.Contains, nonEmpty) },
+		"glob": func(n *yaml.Node, f string) {
+			p.strs(n, f, &m.Glob, func(g string) error {
+				_, err := path.Match(g, "")
+				return err
+			})
+		},
+		"regex": func(n *yaml.Node, f string) {
+			var exprs []string
+			p.strs(n, f, &exprs, func(e string) error {
+				re, err := regexp.Compile(e)
+				if err == nil {
+					m.Regex = append(m.Regex, re)
+				}
+				return err
 			})
 		},
 	})
+}
+
+func nonEmpty(s string) error {
+	if s == "" {
+		return errors.New("empty string")
+	}
+	return nil
+}
+
+func (p *parser) fileMatch(n *yaml.Node, field string, m *FileMatch) {
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"path": func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Path) },
+		"name": func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Name) },
+		"dir":  func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Dir) },
+	})
+}
+
+func (p *parser) argsMatch(n *yaml.Node, field string, m *ArgsMatch) {
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"any":  func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Any) },
+		"none": func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.None) },
+		"all": func(n *yaml.Node, f string) {
+			if !p.kind(n, f, yaml.SequenceNode, "a list of argument tests") {
+				return
+			}
+			m.All = make([]StringMatch, len(n.Content))
+			for i, item := range n.Content {
+				p.stringMatch(item, fmt.Sprintf("%s[%d]", f, i), &m.All[i])
+			}
+		},
+		"min_count": func(n *yaml.Node, f string) { p.integer(n, f, &m.MinCount, 0) },
+		"max_count": func(n *yaml.Node, f string) { p.integer(n, f, &m.MaxCount, 0) },
+	})
+}
+
+func (p *parser) processMatch(n *yaml.Node, field string, m *ProcessMatch, extra map[string]func(*yaml.Node, string)) {
+	m.Args = ArgsMatch{MinCount: -1, MaxCount: -1}
+	handlers := map[string]func(*yaml.Node, string){
+		"executable": func(n *yaml.Node, f string) { p.fileMatch(n, f, &m.Executable) },
+		"args":       func(n *yaml.Node, f string) { p.argsMatch(n, f, &m.Args) },
+	}
+	maps.Copy(handlers, extra)
+	p.mapping(n, field, handlers)
+}
+
+func (p *parser) match(n *yaml.Node, field string, m *Match) {
+	m.Args = ArgsMatch{MinCount: -1, MaxCount: -1}
+	u := &m.User
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"executable": func(n *yaml.Node, f string) { p.fileMatch(n, f, &m.Executable) },
+		"script":     func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Script) },
+		"args":       func(n *yaml.Node, f string) { p.argsMatch(n, f, &m.Args) },
+		"parent": func(n *yaml.Node, f string) {
+			m.Parent = &ProcessMatch{}
+			p.processMatch(n, f, m.Parent, nil)
+		},
+		"ancestor": func(n *yaml.Node, f string) {
+			m.Ancestor = &AncestorMatch{Depth: DefaultAncestorDepth}
+			p.processMatch(n, f, &m.Ancestor.ProcessMatch, map[string]func(*yaml.Node, string){
+				"depth": func(n *yaml.Node, f string) { p.integer(n, f, &m.Ancestor.Depth, 1) },
+			})
+		},
+		"previous_executable": func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.PrevExecutable) },
+		"user": func(n *yaml.Node, f string) {
+			p.mapping(n, f, map[string]func(*yaml.Node, string){
+				"uid":       func(n *yaml.Node, f string) { p.ids(n, f, &u.UID) },
+				"euid":      func(n *yaml.Node, f string) { p.ids(n, f, &u.EUID) },
+				"loginuid":  func(n *yaml.Node, f string) { p.ids(n, f, &u.LoginUID) },
+				"logged_in": p.flag(&u.LoggedIn),
+			})
+		},
+		"cwd":           func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Cwd) },
+		"tty":           p.flag(&m.TTY),
+		"container":     p.flag(&m.Container),
+		"setid":         p.flag(&m.SetID),
+		"loader":        p.flag(&m.Loader),
+		"memfd":         p.flag(&m.Memfd),
+		"deleted":       p.flag(&m.Deleted),
+		"overlay_upper": p.flag(&m.OverlayUpper),
+		"user_writable": p.flag(&m.UserWritable),
+		"cel": func(n *yaml.Node, f string) {
+			p.str(n, f, &m.CEL)
+			if m.CEL == "" {
+				return
+			}
+			prg, err := compileCEL(p.cel, m.CEL)
+			if err != nil {
+				p.fail(n, f, "%v", err)
+				return
+			}
+			m.program = prg
+		},
+	})
+}
+
+func (p *parser) ids(n *yaml.Node, field string, dst *[]uint32) {
+	var raw []string
+	p.strs(n, field, &raw, func(s string) error {
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err
+	})
+	for _, s := range raw {
+		v, _ := strconv.ParseUint(s, 10, 32)
+		*dst = append(*dst, uint32(v))
+	}
+}
+
+func (p *parser) limit(n *yaml.Node, field string) *Limit {
+	l := &Limit{Count: 1, Per: PerExecutable, Window: time.Minute}
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"count": func(n *yaml.Node, f string) { p.integer(n, f, &l.Count, 1) },
+		"per": func(n *yaml.Node, f string) {
+			var s string
+			p.str(n, f, &s)
+			switch k := LimitKey(s); k {
+			case PerRecipe, PerExecutable, PerParent, PerAncestry, PerProcess:
+				l.Per = k
+			default:
+				p.fail(n, f, "unknown value %q, want recipe, executable, parent, ancestry or process", s)
+			}
+		},
+		"window": func(n *yaml.Node, f string) {
+			var s string
+			p.str(n, f, &s)
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				p.fail(n, f, "%q is not a positive duration such as 1m or 30s", s)
+				return
+			}
+			l.Window = d
+		},
+	})
+	return l
 }

@@ -3,7 +3,13 @@
 // them.
 package recipe
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/proctable"
+)
 
 // Importance ranks how urgently a detection needs a person's attention.
 type Importance uint8
@@ -50,29 +56,72 @@ type ATTACK struct {
 // Recipe is one detection: what to look for, and what a match means.
 type Recipe struct {
 	Name        string
+	Version     int
 	Description string
 	Tactic      ATTACK
-	Technique   ATTACK
-	Importance  Importance
-	Match       Match
+	// Technique may be a sub-technique (T1059.004).
+	Technique  ATTACK
+	Importance Importance
+	// Enabled is false for a recipe that loads but does not run.
+	Enabled       bool
+	Documentation Documentation
+	Match         Match
+	// Unless lists exceptions: an exec that matches any of them does not
+	// fire the recipe.
+	Unless []Match
+	// Limit, when set, bounds how often the recipe reports.
+	Limit *Limit
+	// Tests are the recipe's own fixtures.
+	Tests []Fixture
 	// Ruleset names the collection the recipe came from.
 	Ruleset string
 	// Source is where the recipe was defined, as file:line.
 	Source string
 }
 
-// Match is what an exec must look like for a recipe to fire. Every field
-// set must hold; a list holds when any of its entries does.
-type Match struct {
-	Executable ExecutableMatch
+// Documentation is the user-facing page of a recipe.
+type Documentation struct {
+	// Summary is the quick explanation: what fired, in two sentences.
+	Summary string
+	// Analysis says how the detection works and what it sees.
+	Analysis string
+	// Pipeline says what the detection means for a CI/CD pipeline.
+	Pipeline string
+	// Actions are the recommended responses, one per entry.
+	Actions []string
 }
 
-// ExecutableMatch tests the program an exec starts.
-type ExecutableMatch struct {
-	// Basename lists file names, such as "zip".
-	Basename []string
-	// Path lists absolute paths, such as "/usr/bin/zip".
-	Path []string
+// Limit bounds how often a recipe reports: at most Count detections per
+// Window for each distinct value of Per.
+type Limit struct {
+	Count  int
+	Per    LimitKey
+	Window time.Duration
 }
 
-func (m ExecutableMatch) empty() bool { return len(m.Basename) == 0 && len(m.Path) == 0 }
+// LimitKey says what a Limit counts separately.
+type LimitKey string
+
+// The keys a limit can count by.
+const (
+	PerRecipe     LimitKey = "recipe"     // the recipe as a whole
+	PerExecutable LimitKey = "executable" // each program
+	PerParent     LimitKey = "parent"     // each parent program
+	PerAncestry   LimitKey = "ancestry"   // each chain of ancestor programs
+	PerProcess    LimitKey = "process"    // each process
+)
+
+// Fixture is one of a recipe's tests: an exec in its context, and whether
+// the recipe must fire on it.
+type Fixture struct {
+	Name   string
+	Expect bool
+	Exec   event.Event
+	// Parent and Ancestors (beyond the parent, nearest first) are the
+	// process's tree; their Exe and Args count.
+	Parent    *proctable.Process
+	Ancestors []*proctable.Process
+	PrevExe   string
+	// Line is where the fixture is written.
+	Line int
+}

@@ -3,58 +3,170 @@ package recipe
 import (
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/proctable"
 )
 
 func TestBuiltinCatalogHoldsExecExample(t *testing.T) {
 	recipes, errs := Builtin()
 	require.Empty(t, errs)
-	require.Len(t, recipes, 1)
-	r := recipes[0]
-	require.Equal(t, "exec_example", r.Name)
+	var r *Recipe
+	for _, c := range recipes {
+		if c.Name == "exec_example" {
+			r = c
+		}
+	}
+	require.NotNil(t, r)
 	require.Equal(t, "Tool execution example", r.Description)
 	require.Equal(t, ATTACK{ID: "TA0042", Name: "Resource Development"}, r.Tactic)
 	require.Equal(t, ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, r.Technique)
 	require.Equal(t, Low, r.Importance)
 	require.Equal(t, BuiltinRuleset, r.Ruleset)
 	require.Equal(t, "vigil/exec_example.yaml:4", r.Source)
+	require.True(t, r.Enabled)
+	require.NotEmpty(t, r.Documentation.Summary)
+	require.Len(t, r.Tests, 4)
 }
 
-func TestEngineMatchesByBasenameAndPath(t *testing.T) {
-	recipes, errs := Parse("t.yaml", []byte(`
-recipes:
-  - name: by_name
-    description: d
-    tactic: {id: TA0042, name: Resource Development}
-    technique: {id: T1059, name: Command and Scripting Interpreter}
-    importance: low
-    match: {executable: {basename: [zip, gzip]}}
-  - name: by_path
+// execOf builds an input for a program run with args, under a parent.
+func execOf(exe string, args []string, parent *proctable.Process) *Input {
+	fx := Fixture{Exec: event.Event{Kind: event.KindExec, ExePath: exe, Args: args, Time: time.Unix(1000, 0)}, Parent: parent}
+	return fx.Input()
+}
+
+func names(rs []*Recipe) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+const header = `
     description: d
     tactic: {id: TA0002, name: Execution}
     technique: {id: T1059.004, name: Unix Shell}
-    importance: critical
-    match: {executable: {path: /usr/bin/zip}}
-`), "test")
+    importance: high
+`
+
+func parse(t *testing.T, src string) []*Recipe {
+	t.Helper()
+	recipes, errs := Parse("t.yaml", []byte(src), "test")
 	require.Empty(t, errs)
-	e := NewEngine(recipes)
+	return recipes
+}
 
-	names := func(exe string) []string {
-		var out []string
-		for _, r := range e.Match(exe, nil) {
-			out = append(out, r.Name)
-		}
-		return out
+func TestEngineIndexesAndMatches(t *testing.T) {
+	e := NewEngine(parse(t, `recipes:
+  - name: by_name`+header+`    match: {executable: {name: [zip, gzip]}}
+  - name: by_path`+header+`    match: {executable: {path: /usr/bin/zip}}
+  - name: by_dir`+header+`    match: {executable: {dir: [/tmp, /dev/shm]}}
+  - name: by_prefix`+header+`    match: {executable: {path: {prefix: /var/tmp/}}}
+  - name: by_arg`+header+`    match: {args: {any: [--exec, -e]}}
+  - name: by_glob`+header+`    match: {executable: {name: {glob: "ld-*.so*"}}}
+  - name: off`+header+`    enabled: false
+    match: {executable: {name: zip}}
+`))
+	for exe, want := range map[string][]string{
+		"/usr/bin/zip":                       {"by_name", "by_path"},
+		"/tmp/x/zip":                         {"by_name"},
+		"/tmp/zap":                           {"by_dir"},
+		"/var/tmp/a/b":                       {"by_prefix"},
+		"/lib64/ld-linux-x86-64.so.2":        {"by_glob"},
+		"/usr/bin/unzip":                     nil,
+		"/usr/lib/x86_64-linux-gnu/zip.so.1": nil,
+	} {
+		require.Equal(t, want, names(e.Match(execOf(exe, []string{"x"}, nil), nil)), exe)
 	}
-	require.Equal(t, []string{"by_name", "by_path"}, names("/usr/bin/zip"))
-	require.Equal(t, []string{"by_name"}, names("/tmp/x/zip"))
-	require.Equal(t, []string{"by_name"}, names("/bin/gzip"))
-	require.Empty(t, names("/usr/bin/unzip"))
-	require.Empty(t, names("/usr/bin/zip2"))
+	require.Equal(t, []string{"by_arg"}, names(e.Match(execOf("/usr/bin/nc", []string{"nc", "-e", "/bin/sh", "--exec"}, nil), nil)), "once, though two arguments hit")
+	require.Len(t, e.Recipes(), 7)
 
-	allocs := testing.AllocsPerRun(100, func() { e.Match("/usr/bin/unzip", nil) })
+	in := execOf("/usr/bin/unzip", []string{"unzip", "-l", "x.zip"}, nil)
+	allocs := testing.AllocsPerRun(100, func() { e.Match(in, nil) })
 	require.Zero(t, allocs, "a non-matching exec allocates nothing")
+}
+
+func TestMatchFields(t *testing.T) {
+	e := NewEngine(parse(t, `recipes:
+  - name: shell_from_python`+header+`    match:
+      executable: {name: [sh, bash]}
+      parent: {executable: {name: {regex: "^python[0-9.]*$"}}}
+  - name: web_shell`+header+`    match:
+      executable: {name: [sh, bash]}
+      ancestor: {executable: {name: nginx}, depth: 3}
+  - name: reverse_shell`+header+`    match:
+      executable: {name: nc}
+      args: {all: [-e, {suffix: sh}], none: [--help], min_count: 2}
+  - name: chained`+header+`    match:
+      executable: {name: curl}
+      previous_executable: {suffix: /bash}
+  - name: root_fileless`+header+`    match:
+      executable: {path: {prefix: /}}
+      memfd: true
+      user: {euid: 0}
+  - name: by_cel`+header+`    match:
+      executable: {name: env}
+      cel: 'args.exists(a, a.startsWith("LD_PRELOAD=")) && cwd != "/"'
+  - name: excepted`+header+`    match:
+      executable: {name: chmod}
+    unless:
+      - args: {any: {prefix: ./}}
+`))
+	fire := func(fx Fixture) []string { return names(e.Match(fx.Input(), nil)) }
+	exec := func(exe string, args ...string) event.Event {
+		return event.Event{Kind: event.KindExec, ExePath: exe, Args: append([]string{exe}, args...), Cwd: "/home/u"}
+	}
+	py := &proctable.Process{Exe: "/usr/bin/python3.11"}
+
+	require.Equal(t, []string{"shell_from_python"}, fire(Fixture{Exec: exec("/bin/sh", "-c", "id"), Parent: py}))
+	require.Empty(t, fire(Fixture{Exec: exec("/bin/sh"), Parent: &proctable.Process{Exe: "/usr/bin/make"}}))
+	require.Equal(t, []string{"web_shell"}, fire(Fixture{Exec: exec("/bin/bash"),
+		Parent: &proctable.Process{Exe: "/usr/bin/php"}, Ancestors: []*proctable.Process{{Exe: "/usr/sbin/nginx"}}}))
+	require.Empty(t, fire(Fixture{Exec: exec("/bin/bash"), Parent: &proctable.Process{Exe: "/a"},
+		Ancestors: []*proctable.Process{{Exe: "/b"}, {Exe: "/c"}, {Exe: "/usr/sbin/nginx"}}}), "beyond depth 3")
+
+	require.Equal(t, []string{"reverse_shell"}, fire(Fixture{Exec: exec("/bin/nc", "-e", "/bin/sh", "10.0.0.1")}))
+	require.Empty(t, fire(Fixture{Exec: exec("/bin/nc", "-e", "/bin/sh", "--help")}), "none")
+	require.Empty(t, fire(Fixture{Exec: exec("/bin/nc", "-e", "/bin/ls")}), "all")
+
+	require.Equal(t, []string{"chained"}, fire(Fixture{Exec: exec("/usr/bin/curl"), PrevExe: "/usr/bin/bash"}))
+	require.Empty(t, fire(Fixture{Exec: exec("/usr/bin/curl")}))
+
+	fileless := exec("/memfd:x")
+	fileless.File.Memfd = true
+	require.Equal(t, []string{"root_fileless"}, fire(Fixture{Exec: fileless}))
+	fileless.EUID = 1000
+	require.Empty(t, fire(Fixture{Exec: fileless}))
+
+	require.Equal(t, []string{"by_cel"}, fire(Fixture{Exec: exec("/usr/bin/env", "LD_PRELOAD=/tmp/x.so", "id")}))
+	require.Empty(t, fire(Fixture{Exec: exec("/usr/bin/env", "id")}))
+
+	require.Equal(t, []string{"excepted"}, fire(Fixture{Exec: exec("/bin/chmod", "+x", "/usr/local/bin/x")}))
+	require.Empty(t, fire(Fixture{Exec: exec("/bin/chmod", "+x", "./build.sh")}), "unless")
+}
+
+func TestLimitSuppressesAndCounts(t *testing.T) {
+	e := NewEngine(parse(t, `recipes:
+  - name: noisy`+header+`    match: {executable: {name: curl}}
+    limit: {count: 2, per: executable, window: 1m}
+`))
+	at := func(exe string, sec int64) *Input {
+		in := execOf(exe, nil, nil)
+		in.Event.Time = time.Unix(sec, 0)
+		return in
+	}
+	var fired int
+	for i := range 5 {
+		fired += len(e.Match(at("/usr/bin/curl", int64(i)), nil))
+	}
+	require.Equal(t, 2, fired)
+	require.Len(t, e.Match(at("/opt/curl", 5), nil), 1, "another executable has its own count")
+	require.Len(t, e.Match(at("/usr/bin/curl", 61), nil), 1, "a new window")
+	require.Equal(t, map[string]uint64{"noisy": 3}, e.Suppressed())
 }
 
 func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
@@ -64,7 +176,7 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
     tactic: {id: TA0042, name: Resource Development}
     technique: {id: T1059, name: Command and Scripting Interpreter}
     importance: low
-    match: {executable: {basename: zip}}
+    match: {executable: {name: zip}}
   - name: bad
     description: broken importance
     tactic: {id: TA0042, name: Resource Development}
@@ -72,13 +184,13 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
     importance: urgent
     match:
       executable:
-        basename: [ok, "a/b"]
+        name: {regex: "(unclosed"}
   - description: no name
     tactic: {id: TA42, name: Resource Development}
     technique: {id: T1059, name: Command and Scripting Interpreter}
     importance: low
     colour: red
-    match: {executable: {basename: zip}}
+    match: {cel: 'exe + 1'}
 `
 	recipes, errs := Parse("recipes/broken.yaml", []byte(src), "test")
 	require.Len(t, recipes, 1)
@@ -88,13 +200,13 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	for _, err := range errs {
 		msgs = append(msgs, err.Error())
 	}
-	require.Equal(t, []string{
-		`recipes/broken.yaml:12:17: recipe "bad": field importance: unknown importance "urgent", want low, medium, high or critical`,
-		`recipes/broken.yaml:15:24: recipe "bad": field match.executable.basename[1]: "a/b" is not a file name`,
-		`recipes/broken.yaml:17:18: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`,
-		`recipes/broken.yaml:20:5: field colour: unknown field, want one of description, importance, match, name, tactic, technique`,
-		`recipes/broken.yaml:16:5: field name: missing`,
-	}, msgs)
+	require.Len(t, msgs, 6)
+	require.Equal(t, `recipes/broken.yaml:12:17: recipe "bad": field importance: unknown importance "urgent", want low, medium, high or critical`, msgs[0])
+	require.Contains(t, msgs[1], `recipes/broken.yaml:15:23: recipe "bad": field match.executable.name.regex: error parsing regexp: missing closing )`)
+	require.Equal(t, `recipes/broken.yaml:17:17: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[2])
+	require.Contains(t, msgs[3], `recipes/broken.yaml:20:5: field colour: unknown field, want one of `)
+	require.Contains(t, msgs[4], `recipes/broken.yaml:21:19: field match.cel: `)
+	require.Equal(t, `recipes/broken.yaml:16:5: field name: missing`, msgs[5])
 	var e *Error
 	require.ErrorAs(t, errs[0], &e)
 	require.Equal(t, Error{File: "recipes/broken.yaml", Line: 12, Column: 17, Recipe: "bad", Field: "importance",
