@@ -203,9 +203,9 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	require.Len(t, msgs, 6)
 	require.Equal(t, `recipes/broken.yaml:12:17: recipe "bad": field importance: unknown importance "urgent", want low, medium, high or critical`, msgs[0])
 	require.Contains(t, msgs[1], `recipes/broken.yaml:15:23: recipe "bad": field match.executable.name.regex: error parsing regexp: missing closing )`)
-	require.Equal(t, `recipes/broken.yaml:17:17: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[2])
+	require.Equal(t, `recipes/broken.yaml:17:18: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[2])
 	require.Contains(t, msgs[3], `recipes/broken.yaml:20:5: field colour: unknown field, want one of `)
-	require.Contains(t, msgs[4], `recipes/broken.yaml:21:19: field match.cel: `)
+	require.Contains(t, msgs[4], `recipes/broken.yaml:21:18: field match.cel: `)
 	require.Equal(t, `recipes/broken.yaml:16:5: field name: missing`, msgs[5])
 	var e *Error
 	require.ErrorAs(t, errs[0], &e)
