@@ -167,3 +167,32 @@ func (fx *Fixture) Input() *Input {
 	ev.PPID = proc.PPID
 	return &Input{Event: &ev, Process: proc, Processes: tree}
 }
+
+// FixtureResult is the outcome of one of a recipe's tests.
+type FixtureResult struct {
+	Recipe  *Recipe
+	Fixture *Fixture
+	// Fired says whether the recipe fired; the test passed when that is
+	// what the fixture expected.
+	Fired bool
+}
+
+// Passed says whether the recipe did what the fixture expected.
+func (r FixtureResult) Passed() bool { return r.Fired == r.Fixture.Expect }
+
+// RunFixtures runs every recipe's tests, each recipe alone (a fixture
+// that another recipe would also match does not disturb it), limits
+// aside.
+func RunFixtures(recipes []*Recipe) []FixtureResult {
+	var out []FixtureResult
+	for _, r := range recipes {
+		alone := *r
+		alone.Enabled, alone.Limit = true, nil
+		e := NewEngine([]*Recipe{&alone})
+		for i := range r.Tests {
+			fx := &r.Tests[i]
+			out = append(out, FixtureResult{Recipe: r, Fixture: fx, Fired: len(e.Match(fx.Input(), nil)) > 0})
+		}
+	}
+	return out
+}

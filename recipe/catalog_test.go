@@ -1,0 +1,51 @@
+package recipe
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestCatalog checks every built-in recipe: it loads, it has its page's
+// content, and its own tests pass, with at least one exec it must fire on
+// and one close to it that it must not.
+func TestCatalog(t *testing.T) {
+	recipes, errs := Builtin()
+	require.Empty(t, errs)
+	for _, r := range recipes {
+		t.Run(r.Name, func(t *testing.T) {
+			d := r.Documentation
+			require.NotEmpty(t, d.Summary, "documentation.summary")
+			require.NotEmpty(t, d.Analysis, "documentation.analysis")
+			require.NotEmpty(t, d.Pipeline, "documentation.pipeline")
+			require.NotEmpty(t, d.Actions, "documentation.actions")
+			var fires, holds int
+			for _, res := range RunFixtures([]*Recipe{r}) {
+				require.True(t, res.Passed(), "%s:%d: test %q: fired=%v, want %v", r.Source, res.Fixture.Line, res.Fixture.Name, res.Fired, res.Fixture.Expect)
+				if res.Fixture.Expect {
+					fires++
+				} else {
+					holds++
+				}
+			}
+			require.Positive(t, fires, "a test on which the recipe fires")
+			require.Positive(t, holds, "a close test on which it does not")
+		})
+	}
+}
+
+func TestFixtureFailureIsReported(t *testing.T) {
+	r := parse(t, `recipes:
+  - name: r`+header+`    match: {executable: {name: zip}}
+    tests:
+      - {name: wrong, match: true, exec: {exe: /usr/bin/unzip}}
+      - {match: false, exec: {exe: /usr/bin/tar}}
+`)
+	res := RunFixtures(r)
+	require.Len(t, res, 2)
+	require.False(t, res[0].Passed())
+	require.True(t, res[1].Passed())
+	require.Equal(t, "test 2", res[1].Fixture.Name)
+	require.Equal(t, 9, res[0].Fixture.Line, fmt.Sprint(res[0].Fixture))
+}
