@@ -2,18 +2,23 @@
 # Fork+exec storm benchmark: what does watching every exec cost the machine?
 #
 # Runs bench/storm.c (parallel posix_spawn loops of /bin/true) with no tracer
-# and under each exec tracer, interleaved in rounds:
+# and under each exec tracer. Every tracer run gets a baseline run of its
+# own, right next to it (a pair), and the order inside the pairs alternates
+# from one round to the next:
 #
-#   round 1: none vigil bpftrace auditd
-#   round 2: none vigil bpftrace auditd
+#   round 1: none vigil   none bpftrace   none auditd
+#   round 2: vigil none   bpftrace none   auditd none
+#   round 3: none vigil   none bpftrace   none auditd
 #   ...
 #
-# so that the drift of this machine's exec rate hits every configuration
-# alike, and each tracer's rate is compared with the untraced run of its own
-# round. For every run it measures the exec rate, the tracer's CPU time
-# while the storm ran (its whole process, all threads), the run time of the
-# tracer's BPF programs (kernel.bpf_stats_enabled), and the events the tracer
-# received and dropped. bench/README.md explains every column.
+# A tracer's ratio is its rate over the baseline of its own pair: the drift
+# of this machine's exec rate hits both runs of a pair alike, and whatever
+# favours the first (or the second) run of a pair favours the tracer in half
+# the rounds and the baseline in the other half. For every run it measures
+# the exec rate, the tracer's CPU time while the storm ran (its whole
+# process, all threads), the run time of the tracer's BPF programs
+# (kernel.bpf_stats_enabled), and the events the tracer received and
+# dropped. bench/README.md explains every column.
 #
 # Needs root. Missing tools are installed with apt-get; a configuration that
 # cannot work here is reported as unavailable, with the reason, and the rest
@@ -40,15 +45,16 @@ usage() {
 	cat <<EOF
 usage: bench/run.sh [options]   (as root)
 
-  --rounds N      rounds; each runs every configuration once   (ROUNDS, default 5)
-  --duration S    seconds of storm per run                    (DURATION, default 5)
-  --jobs N        parallel spawn loops of the storm           (JOBS, default: online cores)
-  --vigil PATH    vigil binary to measure                     (VIGIL, default: go build the repo)
-  --configs LIST  configurations, in this order               (CONFIGS, default "none vigil bpftrace auditd")
-  --out FILE      raw per-run results, tab-separated          (OUT, default /tmp/vigil-bench-DATE.tsv)
-  --pause S       idle seconds between runs                   (PAUSE, default 1)
-  --warmup S      seconds of unrecorded storm before round 1  (WARMUP, default 3; 0: none)
-  --keep          keep the work folder (tracer logs)          (KEEP_WORK=1)
+  --rounds N      rounds; each pairs every tracer with a baseline  (ROUNDS, default 5)
+  --duration S    seconds of storm per run                         (DURATION, default 5)
+  --jobs N        parallel spawn loops of the storm                (JOBS, default: online cores)
+  --vigil PATH    vigil binary to measure                          (VIGIL, default: go build the repo)
+  --configs LIST  configurations; the tracers run in this order,   (CONFIGS, default
+                  each paired with a "none" run if "none" is listed "none vigil bpftrace auditd")
+  --out FILE      raw per-run results, tab-separated               (OUT, default /tmp/vigil-bench-DATE.tsv)
+  --pause S       idle seconds between runs                        (PAUSE, default 1)
+  --warmup S      seconds of unrecorded storm before round 1       (WARMUP, default 3; 0: none)
+  --keep          keep the work folder (tracer logs)               (KEEP_WORK=1)
 EOF
 }
 
@@ -510,31 +516,63 @@ fmt() {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
 }
 
-COLUMNS_TSV="round config status execs seconds rate ratio cpu_ms cpu_us_per_exec window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
-declare -A BASE_RATE=() # round -> untraced rate
+COLUMNS_TSV="round pair config position status execs seconds rate base_rate ratio cpu_ms cpu_us_per_exec cpu_s_per_1000_execs window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
+read -r -a COLUMNS <<<"$COLUMNS_TSV"
+
+# The runs of the pair in progress, held back until the pair is complete
+# (the ratio of a tracer run before its baseline is known only then):
+# "POSITION.COLUMN" -> value; a column not set is written "-".
+declare -A RUN=()
 
 record() { # the fields of COLUMNS_TSV, in order
 	local IFS=$'\t'
 	echo "$*" >>"$OUT"
 }
 
-record_unavailable() { # ROUND CONFIG REASON: a row of "-" but for the reason
-	local row=("$1" "$2" unavailable) columns
-	read -r -a columns <<<"$COLUMNS_TSV"
-	while ((${#row[@]} < ${#columns[@]} - 1)); do row+=(-); done
-	record "${row[@]}" "$3"
+# emit_run POSITION: the row of that run of the pair in the TSV file, and its
+# line on stdout.
+emit_run() {
+	local p=$1 c row=()
+	for c in "${COLUMNS[@]}"; do row+=("${RUN[$p.$c]:--}"); done
+	record "${row[@]}"
+	if [[ ${RUN[$p.status]} == unavailable ]]; then
+		printf 'round %s/%d  pair %-3s %-8s unavailable: %s\n' \
+			"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.note]}"
+		return
+	fi
+	printf 'round %s/%d  pair %-3s %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s%s\n' \
+		"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.rate]}" \
+		"${RUN[$p.ratio]:--}" "${RUN[$p.cpu_us_per_exec]:--}" "${RUN[$p.cpu_s_per_1000_execs]:--}" \
+		"${RUN[$p.cpu_us_per_window_exec]:--}" "${RUN[$p.bpf_ns_per_exec]:--}" "${RUN[$p.events]:--}" \
+		"${RUN[$p.execs]}" "${RUN[$p.exec_events]:--}" "${RUN[$p.drops]:--}" "${RUN[$p.note]:+  [${RUN[$p.note]}]}"
 }
 
-run_one() { # CONFIG ROUND
-	local cfg=$1 round=$2
-	RUN_NAME=r$round-$cfg
+record_unavailable() { # ROUND CONFIG REASON: a row of "-" but for the reason
+	local c row=()
+	for c in "${COLUMNS[@]}"; do
+		case $c in
+		round) row+=("$1") ;;
+		config) row+=("$2") ;;
+		status) row+=(unavailable) ;;
+		note) row+=("$3") ;;
+		*) row+=(-) ;;
+		esac
+	done
+	record "${row[@]}"
+}
+
+# run_one CONFIG ROUND PAIR POSITION: one storm, its figures in RUN. Returns
+# 1 when the tracer did not start (the configuration is then unavailable).
+run_one() {
+	local cfg=$1 round=$2 pair=$3 pos=$4
+	RUN_NAME=r$round-p$pair-$cfg
 	CPU_PIDS=() PROG_IDS=() START_ERR="" EVENTS="-" EXEC_EVENTS="-" DROPS="-" WINDOW_EXECS="-"
+	RUN[$pos.round]=$round RUN[$pos.pair]=$pair RUN[$pos.config]=$cfg RUN[$pos.position]=$pos
 
 	if [[ $cfg != none ]] && ! "start_$cfg"; then
 		UNAVAILABLE[$cfg]="did not start: $START_ERR"
-		log "round $round/$ROUNDS  $cfg: ${UNAVAILABLE[$cfg]}"
-		record_unavailable "$round" "$cfg" "${UNAVAILABLE[$cfg]}"
-		return
+		RUN[$pos.status]=unavailable RUN[$pos.note]=${UNAVAILABLE[$cfg]}
+		return 1
 	fi
 
 	local measure_bpf=0
@@ -573,42 +611,81 @@ run_one() { # CONFIG ROUND
 		"stop_$cfg"
 	fi
 
-	local ratio="-" cpu_ms="-" cpu_us="-" cpu_us_window="-"
-	local bpf_progs="-" bpf_ms="-" bpf_runs="-" bpf_ns="-"
-	if [[ $cfg == none ]]; then
-		BASE_RATE[$round]=$rate
-	elif [[ -n ${BASE_RATE[$round]:-} ]]; then
-		ratio=$(fmt "$rate" "${BASE_RATE[$round]}" 1 4)
-	fi
+	RUN[$pos.status]=ok RUN[$pos.execs]=$execs RUN[$pos.seconds]=$secs RUN[$pos.rate]=$rate
+	[[ -n $note ]] && RUN[$pos.status]=failed RUN[$pos.note]=$note
 	if ((measure_bpf)) && [[ -z $note ]]; then
-		local total_ns
+		local bpf_progs total_ns bpf_runs bpf_ns
 		read -r bpf_progs total_ns bpf_runs bpf_ns WINDOW_EXECS < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
-		bpf_ms=$(fmt "$total_ns" 1 1e-6 3)
+		RUN[$pos.bpf_progs]=$bpf_progs RUN[$pos.bpf_runs]=$bpf_runs RUN[$pos.bpf_ns_per_exec]=$bpf_ns
+		RUN[$pos.bpf_ms]=$(fmt "$total_ns" 1 1e-6 3)
 	fi
 	if [[ $cfg != none && -z $note ]]; then
-		cpu_ms=$(fmt $((cpu1 - cpu0)) 1 1e-6 2)
-		cpu_us=$(fmt $((cpu1 - cpu0)) "$execs" 1e-3 2)
-		cpu_us_window=$(fmt $((cpu1 - cpu0)) "$WINDOW_EXECS" 1e-3 2)
+		local cpu=$((cpu1 - cpu0))
+		RUN[$pos.cpu_ms]=$(fmt "$cpu" 1 1e-6 2)
+		RUN[$pos.cpu_us_per_exec]=$(fmt "$cpu" "$execs" 1e-3 2)
+		# CPU seconds per 1,000 execs: ns * 1e-9 * 1000 / execs.
+		RUN[$pos.cpu_s_per_1000_execs]=$(fmt "$cpu" "$execs" 1e-6 4)
+		RUN[$pos.cpu_us_per_window_exec]=$(fmt "$cpu" "$WINDOW_EXECS" 1e-3 2)
 	fi
+	RUN[$pos.window_execs]=$WINDOW_EXECS RUN[$pos.events]=$EVENTS RUN[$pos.exec_events]=$EXEC_EVENTS RUN[$pos.drops]=$DROPS
+}
 
-	local status=ok
-	[[ -n $note ]] && status=failed
-	record "$round" "$cfg" "$status" "$execs" "$secs" "$rate" "$ratio" "$cpu_ms" "$cpu_us" \
-		"$WINDOW_EXECS" "$cpu_us_window" "$bpf_progs" "$bpf_ms" "$bpf_runs" "$bpf_ns" \
-		"$EVENTS" "$EXEC_EVENTS" "$DROPS" "$note"
-	printf 'round %d/%d  %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s%s\n' \
-		"$round" "$ROUNDS" "$cfg" "$rate" "$ratio" "$cpu_us" "$cpu_us_window" "$bpf_ns" \
-		"$EVENTS" "$execs" "$EXEC_EVENTS" "$DROPS" "${note:+  [$note]}"
+# run_pair ROUND PAIR CONFIG...: the runs of one pair (or a lone run), one
+# after the other, then their rows once all are done, with each tracer's
+# ratio to the baseline of the pair. A tracer that does not start skips the
+# baseline that would have followed it, but not one that already ran.
+PAIR=0
+run_pair() {
+	local round=$1 cfg pos=0 i
+	PAIR=$((PAIR + 1))
+	shift
+	RUN=()
+	for cfg; do
+		pos=$((pos + 1))
+		if ! run_one "$cfg" "$round" "$PAIR" "$pos"; then
+			break
+		fi
+		sleep "$PAUSE"
+	done
+	local base=""
+	for ((i = 1; i <= pos; i++)); do
+		[[ ${RUN[$i.config]} == none && ${RUN[$i.status]} == ok ]] && base=${RUN[$i.rate]}
+	done
+	for ((i = 1; i <= pos; i++)); do
+		if [[ -n $base && ${RUN[$i.config]} != none && ${RUN[$i.status]} != unavailable ]]; then
+			RUN[$i.base_rate]=$base
+			RUN[$i.ratio]=$(fmt "${RUN[$i.rate]}" "$base" 1 4)
+		fi
+		emit_run "$i"
+	done
 }
 
 # ---------------------------------------------------------------------------
 # The rounds.
 
+TRACERS=()
+HAS_NONE=0
+for cfg in "${CONFIG_LIST[@]}"; do
+	if [[ $cfg == none ]]; then
+		HAS_NONE=1
+	elif [[ " ${TRACERS[*]} " != *" $cfg "* ]]; then
+		TRACERS+=("$cfg")
+	fi
+done
+if ((HAS_NONE && ${#TRACERS[@]})); then
+	PLAN="${#TRACERS[@]} pairs, order alternating: ${TRACERS[*]/#/none+}"
+	((${#TRACERS[@]} > 1)) || PLAN=${PLAN/pairs/pair}
+elif ((HAS_NONE)); then
+	PLAN="none"
+else
+	PLAN="${TRACERS[*]}, no baseline"
+fi
+
 mkdir -p "$(dirname "$OUT")"
 {
 	echo "# vigil fork+exec storm benchmark, bench/run.sh"
 	echo "# date $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(getconf _NPROCESSORS_ONLN) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $ROUNDS rounds of: ${CONFIG_LIST[*]}; $WARMUP s warm-up"
+	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $PAUSE s pause; $ROUNDS rounds of $PLAN; $WARMUP s warm-up"
 	echo "# vigil: ${VIGIL_FROM:-not measured}"
 	tr ' ' '\t' <<<"$COLUMNS_TSV"
 } >"$OUT"
@@ -616,7 +693,7 @@ mkdir -p "$(dirname "$OUT")"
 for cfg in "${CONFIG_LIST[@]}"; do
 	[[ -n ${UNAVAILABLE[$cfg]:-} ]] && log "$cfg: unavailable: ${UNAVAILABLE[$cfg]}"
 done
-log "storm: $JOBS loops x $DURATION s; $ROUNDS rounds of: ${CONFIG_LIST[*]}; vigil: ${VIGIL_FROM:-not measured}"
+log "storm: $JOBS loops x $DURATION s; $ROUNDS rounds of $PLAN; vigil: ${VIGIL_FROM:-not measured}"
 log "load average now: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 
 # The first storm after a quiet spell can run faster than those after it
@@ -627,39 +704,63 @@ if [[ $WARMUP != 0 ]]; then
 	sleep "$PAUSE"
 fi
 
+available_tracers() { # the tracers still available, one a line
+	local cfg
+	for cfg in "${TRACERS[@]}"; do
+		[[ -z ${UNAVAILABLE[$cfg]:-} ]] && echo "$cfg"
+	done
+	return 0
+}
+
 for ((round = 1; round <= ROUNDS; round++)); do
-	for cfg in "${CONFIG_LIST[@]}"; do
+	if [[ -z $(available_tracers) ]]; then
+		# No tracer (left) to measure: the baseline alone, if it is wanted.
+		((HAS_NONE)) && run_pair "$round" none
+		continue
+	fi
+	for cfg in "${TRACERS[@]}"; do
 		[[ -n ${UNAVAILABLE[$cfg]:-} ]] && continue
-		run_one "$cfg" "$round"
-		sleep "$PAUSE"
+		if ((!HAS_NONE)); then
+			run_pair "$round" "$cfg"
+		elif ((round % 2)); then
+			run_pair "$round" none "$cfg"
+		else
+			run_pair "$round" "$cfg" none
+		fi
 	done
 done
 
 # Configurations that never got to run still get a line in the results.
 for cfg in "${CONFIG_LIST[@]}"; do
-	if [[ -n ${UNAVAILABLE[$cfg]:-} ]] && ! awk -F'\t' -v c="$cfg" '$2 == c { f = 1 } END { exit !f }' "$OUT"; then
+	if [[ -n ${UNAVAILABLE[$cfg]:-} ]] && ! awk -F'\t' -v c="$cfg" '
+		$1 == "round" { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		col["config"] && $(col["config"]) == c { f = 1 }
+		END { exit !f }' "$OUT"; then
 		record_unavailable - "$cfg" "${UNAVAILABLE[$cfg]}"
 	fi
 done
 
 # ---------------------------------------------------------------------------
-# Summary: medians over the rounds, totals of events and drops.
+# Summary: medians over the pairs, totals of events and drops.
 
 echo
 awk -F'\t' -v order="${CONFIG_LIST[*]}" '
-	function median(list,   v, n, i, j, t) {
+	function sort(list, v,   n, i, j, t) {
 		n = split(list, v, " ")
-		if (n == 0) return "-"
 		for (i = 2; i <= n; i++)            # insertion sort: n is small
 			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n
+	}
+	function median(list,   v, n) {
+		n = sort(list, v)
+		if (n == 0) return "-"
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	function range(list,   v, n, i, lo, hi) {
-		n = split(list, v, " ")
-		if (n == 0) return "-"
-		lo = hi = v[1]
-		for (i = 2; i <= n; i++) { if (v[i] + 0 < lo + 0) lo = v[i]; if (v[i] + 0 > hi + 0) hi = v[i] }
-		return sprintf("%.3f-%.3f", lo, hi)
+	function lo(list,   v) { return sort(list, v) ? v[1] : "-" }
+	function hi(list,   v, n) { n = sort(list, v); return n ? v[n] : "-" }
+	function range(list, fmt) {
+		if (lo(list) == "-") return "-"
+		return sprintf(fmt "-" fmt, lo(list), hi(list))
 	}
 	function num(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
 	function f(name) { return $(col[name]) }
@@ -670,7 +771,8 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 	f("status") != "ok" { failed[f("config")]++; next }
 	{
 		c = f("config"); runs[c]++
-		add(rate, c, "rate"); add(ratio, c, "ratio"); add(cpu, c, "cpu_us_per_exec")
+		add(rate, c, "rate"); add(base, c, "base_rate"); add(ratio, c, "ratio")
+		add(cpu, c, "cpu_us_per_exec"); add(cpuk, c, "cpu_s_per_1000_execs")
 		add(cpuw, c, "cpu_us_per_window_exec"); add(bpf, c, "bpf_ns_per_exec")
 		execs[c] += f("execs")
 		if (f("events") != "-") { events[c] += f("events"); has_events[c] = 1 }
@@ -678,25 +780,34 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 		if (f("drops") != "-") { drops[c] += f("drops"); has_drops[c] = 1 }
 	}
 	END {
-		fmt = "%-9s %4s  %-6s %-11s %7s  %8s  %8s  %8s  %7s  %6s  %6s  %5s\n"
-		printf fmt, "config", "runs", "ratio", "range", "execs/s", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops"
-		printf fmt, "", "", "", "", "", "exec", "any exec", "exec", "", "", "", ""
+		fmt = "%-9s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s\n"
+		printf fmt, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops"
+		printf fmt, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", ""
 		n = split(order, cfgs, " ")
 		for (i = 1; i <= n; i++) {
 			c = cfgs[i]
+			if (c in done) continue
+			done[c] = 1
 			if (c in why && !(c in runs)) { printf "%-9s unavailable: %s\n", c, why[c]; continue }
+			if (!(c in runs) && !failed[c]) { printf "%-9s no runs\n", c; continue }
 			r = median(ratio[c]); u = median(cpu[c])
-			printf fmt, c, runs[c] + 0, num(r, "%.3f"), range(ratio[c]), num(median(rate[c]), "%.1f"),
-				num(u, "%.2f"), num(median(cpuw[c]), "%.2f"), num(median(bpf[c]), "%.0f"),
+			printf fmt, c, runs[c] + 0, num(r, "%.3f"), range(ratio[c], "%.3f"), num(median(rate[c]), "%.1f"),
+				num(median(base[c]), "%.1f"), num(median(cpuk[c]), "%.4f"), num(u, "%.2f"),
+				num(median(cpuw[c]), "%.2f"), num(median(bpf[c]), "%.0f"),
 				(has_events[c] ? events[c] : "-"), execs[c], (has_seen[c] ? seen[c] : "-"),
 				(has_drops[c] ? drops[c] : "-")
 			if (failed[c]) printf "%-9s (%d more runs failed: the tracer died)\n", "", failed[c]
 			if (c in why) printf "%-9s (then unavailable: %s)\n", "", why[c]
 			if (c == "vigil" && runs[c]) {
 				aims = sprintf("vigil against its aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
-					(r != "-" && r >= 0.98) ? "met" : "MISSED", (u != "-" && u < 10) ? "met" : "MISSED",
+					r == "-" ? "unknown (no baseline)" : r >= 0.98 ? "met" : "MISSED", (u != "-" && u < 10) ? "met" : "MISSED",
 					(has_drops[c] && drops[c] == 0) ? "met" : "MISSED")
 			}
+		}
+		if (runs["none"]) {
+			m = median(rate["none"])
+			printf "\nbaseline rate over its %d runs: median %.1f, range %s execs/s (spread %.1f%% of the median)\n",
+				runs["none"], m, range(rate["none"], "%.1f"), (m > 0 ? 100 * (hi(rate["none"]) - lo(rate["none"])) / m : 0)
 		}
 		if (aims != "") print "\n" aims
 	}' "$OUT"

@@ -54,3 +54,19 @@ func LoadFS(fsys fs.FS, ruleset string) ([]*Recipe, []error) {
 	}
 	return recipes, errs
 }
+
+// Overlay returns base with the recipes of top added, a recipe of top
+// replacing the one of base with its name.
+func Overlay(base, top []*Recipe) []*Recipe {
+	out := make([]*Recipe, 0, len(base)+len(top))
+	replaced := make(map[string]bool, len(top))
+	for _, r := range top {
+		replaced[r.Name] = true
+	}
+	for _, r := range base {
+		if !replaced[r.Name] {
+			out = append(out, r)
+		}
+	}
+	return append(out, top...)
+}
