@@ -35,8 +35,8 @@ func celVariables() []cel.EnvOption {
 		cel.Variable("deleted", boolean),
 		cel.Variable("overlay_upper", boolean),
 		cel.Variable("user_writable", boolean),
-		cel.Variable("prev_exe", str),    // the program before this exec, "" when none
-		cel.Variable("parent_exe", str),  // "" when the parent is unknown
+		cel.Variable("prev_exe", str),   // the program before this exec, "" when none
+		cel.Variable("parent_exe", str), // "" when the parent is unknown
 		cel.Variable("parent_args", list),
 		cel.Variable("ancestors", list), // the ancestors' programs, parent first, up to 16
 	}

@@ -2,14 +2,14 @@ package recipe
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"path"
 	"regexp"
-	"time"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/cel-go/cel"
 	"go.yaml.in/yaml/v3"
