@@ -28,6 +28,8 @@ func sampleDetection(args ...string) *detection.Detection {
 			Tactic:      recipe.ATTACK{ID: "TA0042", Name: "Resource Development"},
 			Technique:   recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"},
 			Importance:  recipe.Critical,
+			Version:     2,
+			Reference:   "https://example.com/exec_example",
 			Ruleset:     "vigil",
 		},
 		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000},
@@ -65,6 +67,8 @@ func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 		"security_rule.description":  "Tool execution example",
 		"security_rule.category":     "Resource Development",
 		"security_rule.ruleset.name": "vigil",
+		"security_rule.version":      "2",
+		"security_rule.reference":    "https://example.com/exec_example",
 		"threat.tactic.id":           "TA0042",
 		"threat.tactic.name":         "Resource Development",
 		"threat.technique.id":        "T1059",
@@ -100,7 +104,7 @@ func TestJSONLinesAreFlat(t *testing.T) {
 	require.Equal(t, "exec_example", obj["security_rule.name"])
 	require.Equal(t, float64(4200), obj["process.parent_pid"])
 	require.Equal(t, []any{"zip", "a b"}, obj["process.command_args"])
-	require.Len(t, obj, 21, "7 record fields and 14 attributes")
+	require.Len(t, obj, 23, "7 record fields and 16 attributes")
 }
 
 func TestConsoleLineEscapesHostileArguments(t *testing.T) {

@@ -3,6 +3,7 @@ package exporter
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -40,6 +41,7 @@ func newRecord(d *detection.Detection) log.Record {
 		semconv.SecurityRuleDescriptionKey.String(d.Recipe.Description),
 		semconv.SecurityRuleCategoryKey.String(d.Recipe.Tactic.Name),
 		semconv.SecurityRuleRulesetNameKey.String(d.Recipe.Ruleset),
+		semconv.SecurityRuleVersionKey.String(strconv.Itoa(d.Recipe.Version)),
 		semconv.ThreatTacticIDKey.String(d.Recipe.Tactic.ID),
 		semconv.ThreatTacticNameKey.String(d.Recipe.Tactic.Name),
 		semconv.ThreatTechniqueIDKey.String(d.Recipe.Technique.ID),
@@ -51,6 +53,9 @@ func newRecord(d *detection.Detection) log.Record {
 		semconv.ProcessCommandArgsKey.StringSlice(args),
 		semconv.ProcessUserIDKey.Int64(int64(d.Exec.UID)),
 	)
+	if d.Recipe.Reference != "" {
+		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
+	}
 	return rec
 }
 

@@ -19,7 +19,13 @@ func Builtin() ([]*Recipe, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("open built-in catalog: %w", err)}
 	}
-	return LoadFS(sub, BuiltinRuleset)
+	recipes, errs := LoadFS(sub, BuiltinRuleset)
+	for _, r := range recipes {
+		if r.Reference == "" {
+			r.Reference = ReferenceURL(r.Name)
+		}
+	}
+	return recipes, errs
 }
 
 // LoadFS loads every .yaml file at the top of fsys. A broken file or recipe

@@ -265,6 +265,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			r.Importance = imp
 		},
 		"enabled":       func(n *yaml.Node, f string) { p.boolean(n, f, &r.Enabled) },
+		"reference":     func(n *yaml.Node, f string) { p.str(n, f, &r.Reference) },
 		"documentation": func(n *yaml.Node, f string) { p.documentation(n, f, &r.Documentation) },
 		"match": func(n *yaml.Node, f string) {
 			hasMatch = true

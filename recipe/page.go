@@ -1,8 +1,11 @@
 package recipe
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -52,4 +55,36 @@ func WritePage(w io.Writer, r *Recipe) error {
 func sourceFile(source string) string {
 	file, _, _ := strings.Cut(source, ":")
 	return "recipe/catalog/" + strings.TrimPrefix(file, BuiltinRuleset+"/")
+}
+
+// WritePages writes the page of each recipe to dir/NAME.md, and removes
+// the .md files of dir that no recipe has any more.
+func WritePages(dir string, recipes []*Recipe) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	keep := make(map[string]bool, len(recipes))
+	for _, r := range recipes {
+		var b bytes.Buffer
+		if err := WritePage(&b, r); err != nil {
+			return err
+		}
+		name := r.Name + ".md"
+		keep[name] = true
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write page: %w", err)
+		}
+	}
+	old, err := filepath.Glob(filepath.Join(dir, "*.md"))
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if !keep[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return fmt.Errorf("remove stale page: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -73,6 +73,9 @@ type Recipe struct {
 	Limit *Limit
 	// Tests are the recipe's own fixtures.
 	Tests []Fixture
+	// Reference is the address of the recipe's page: for built-ins, their
+	// page in docs/recipes; for others, what the file says.
+	Reference string
 	// Ruleset names the collection the recipe came from.
 	Ruleset string
 	// Source is where the recipe was defined, as file:line.

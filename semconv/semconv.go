@@ -22,6 +22,9 @@ const (
 	// SecurityRuleCategoryKey holds the recipe's ATT&CK tactic name.
 	SecurityRuleCategoryKey    = otel.SecurityRuleCategoryKey
 	SecurityRuleRulesetNameKey = otel.SecurityRuleRulesetNameKey
+	// SecurityRuleReferenceKey holds the address of the recipe's page.
+	SecurityRuleReferenceKey = otel.SecurityRuleReferenceKey
+	SecurityRuleVersionKey   = otel.SecurityRuleVersionKey
 )
 
 // Keys of the process that matched.

@@ -109,6 +109,21 @@ func newRecipesCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	})
+	var out string
+	docs := &cobra.Command{
+		Use:   "docs",
+		Short: "Write the page of every built-in recipe into a folder",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			recipes, errs := recipe.Builtin()
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+			return recipe.WritePages(out, recipes)
+		},
+	}
+	docs.Flags().StringVar(&out, "out", "docs/recipes", "the `DIR` to write NAME.md pages to; pages of recipes that no longer exist are removed")
+	cmd.AddCommand(docs)
 	return cmd
 }
 
