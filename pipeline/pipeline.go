@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
@@ -39,14 +41,23 @@ type Summary struct {
 	Processes int
 	// TableEvictions counts processes the full table forgot.
 	TableEvictions uint64
+	// Suppressed counts, by recipe, the matches that report limits held
+	// back since the recipes were last loaded.
+	Suppressed map[string]uint64
 }
 
 // Pipeline is a running sensor with its downstream stages.
 type Pipeline struct {
 	sensor   *sensor.Sensor
 	table    *proctable.Table
-	engine   *recipe.Engine
 	exporter *exporter.Exporter
+	// engine matches; only the reader goroutine uses it. reloads holds the
+	// engines of reloads, oldest first, each until the first exec that
+	// happened after it; pending says there are some.
+	engine  *recipe.Engine
+	mu      sync.Mutex
+	reloads []reload
+	pending atomic.Bool
 
 	// matches is reused for every exec; only the reader goroutine uses it.
 	matches []*recipe.Recipe
@@ -84,13 +95,43 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	p := &Pipeline{
 		sensor:   sens,
 		table:    table,
-		engine:   recipe.NewEngine(cfg.Recipes),
 		exporter: exp,
 		stop:     stop,
 		done:     make(chan error, 1),
 	}
+	p.engine = recipe.NewEngine(cfg.Recipes)
 	go func() { p.done <- sens.Run(runCtx, p.handle) }()
 	return p, nil
+}
+
+// reload is a new set of recipes and when it takes effect.
+type reload struct {
+	engine *recipe.Engine
+	since  time.Time
+}
+
+// SetRecipes replaces the recipes for the execs that happen from now on;
+// those already in the ring are matched against the old ones. No event is
+// lost in between. The report limits start afresh.
+func (p *Pipeline) SetRecipes(recipes []*recipe.Recipe) {
+	e := recipe.NewEngine(recipes)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reloads = append(p.reloads, reload{engine: e, since: time.Now()})
+	p.pending.Store(true)
+}
+
+// applyReloads moves to the newest engine loaded before the exec at t.
+func (p *Pipeline) applyReloads(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
+		p.engine = p.reloads[n].engine
+		n++
+	}
+	p.reloads = p.reloads[n:]
+	p.pending.Store(len(p.reloads) > 0)
 }
 
 // handle takes one event through the process table and the recipes.
@@ -98,6 +139,9 @@ func (p *Pipeline) handle(ev *event.Event) {
 	proc := p.table.Apply(ev)
 	if ev.Kind != event.KindExec {
 		return
+	}
+	if p.pending.Load() {
+		p.applyReloads(ev.Time)
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	for _, r := range p.matches {
@@ -125,6 +169,7 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 		EmitErrors:     p.emitErrors.Load(),
 		Processes:      p.table.Len(),
 		TableEvictions: p.table.Evictions(),
+		Suppressed:     p.engine.Suppressed(),
 	}
 	if err := errors.Join(runErr, flushErr, statsErr, closeErr); err != nil {
 		return sum, fmt.Errorf("stop pipeline: %w", err)

@@ -4,7 +4,9 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 )
 
 // BuiltinRuleset names the catalog that ships inside vigil.
@@ -75,4 +77,34 @@ func Overlay(base, top []*Recipe) []*Recipe {
 		}
 	}
 	return append(out, top...)
+}
+
+// LoadPath loads one recipe file, or every .yaml file of a directory; the
+// ruleset is named after the directory.
+func LoadPath(path string) ([]*Recipe, []error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load recipes: %w", err)}
+	}
+	if st.IsDir() {
+		return LoadFS(os.DirFS(path), path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []error{fmt.Errorf("load recipes: %w", err)}
+	}
+	return Parse(path, data, filepath.Dir(path))
+}
+
+// LoadCatalog loads the built-in catalog and, on top of it, the recipes
+// of each of dirs in turn. What is broken is reported and left out; the
+// rest loads.
+func LoadCatalog(dirs []string) ([]*Recipe, []error) {
+	recipes, errs := Builtin()
+	for _, dir := range dirs {
+		extra, more := LoadPath(dir)
+		errs = append(errs, more...)
+		recipes = Overlay(recipes, extra)
+	}
+	return recipes, errs
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,4 +147,116 @@ func TestRunExplainsMissingRoot(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.Equal(t, exitVigilFailed, exitStatus(t, err))
 	require.Equal(t, "vigil: must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON\n", string(out))
+}
+
+// recipeFor writes a recipe that fires on programs named name.
+func recipeFor(rname, name string) string {
+	return `recipes:
+  - name: ` + rname + `
+    description: test recipe
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: medium
+    match: {executable: {name: ` + name + `}}
+`
+}
+
+func TestRunReloadsRecipes(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	recipes := filepath.Join(dir, "recipes")
+	require.NoError(t, os.Mkdir(recipes, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(recipes, "first.yaml"), []byte(recipeFor("first_probe", "vigil-first")), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(recipes, "broken.yaml"), []byte("recipes: [\n"), 0o644))
+	first := probe(t, dir, "vigil-first")
+	second := probe(t, dir, "vigil-second")
+
+	out := filepath.Join(dir, "out.jsonl")
+	cmd := exec.Command(vigil, "run", "--recipes", recipes, "--jsonl", out)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			t.Log(sc.Text())
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitLine := func(substr string) string {
+		t.Helper()
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				require.True(t, ok, "vigil ended before saying %q", substr)
+				if strings.Contains(l, substr) {
+					return l
+				}
+			case <-timeout:
+				t.Fatalf("vigil never said %q", substr)
+			}
+		}
+	}
+	require.Contains(t, waitLine("recipe left out"), "broken.yaml:1:1")
+	// The count of recipes says which reload is which: several file events
+	// may come of one change.
+	var loaded int
+	started := waitLine("watching the machine")
+	_, err = fmt.Sscanf(started[strings.Index(started, "recipes="):], "recipes=%d", &loaded)
+	require.NoError(t, err)
+	reloadedWith := func(recipes int) {
+		t.Helper()
+		waitLine(fmt.Sprintf("recipes reloaded\" recipes=%d errors=1", recipes))
+	}
+
+	runProbe := func(path string) int {
+		c := exec.Command(path)
+		require.NoError(t, c.Run())
+		return c.Process.Pid
+	}
+	firstPID := runProbe(first)
+
+	// A new file is picked up on its own; the broken one still is reported
+	// and left out, the others keep working.
+	require.NoError(t, os.WriteFile(filepath.Join(recipes, "second.yaml"), []byte(recipeFor("second_probe", "vigil-second")), 0o644))
+	reloadedWith(loaded + 1)
+	secondPID := runProbe(second)
+	firstAgain := runProbe(first)
+
+	// Recipes apply to the execs after their reload: the first recipe is
+	// gone from disk, and SIGHUP reloads too.
+	require.NoError(t, os.Remove(filepath.Join(recipes, "first.yaml")))
+	reloadedWith(loaded)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	reloadedWith(loaded)
+	firstGone := runProbe(first)
+
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	for range lines {
+	}
+	require.NoError(t, cmd.Wait())
+
+	fired := map[int]string{}
+	for _, obj := range readJSONL(t, out) {
+		fired[int(obj["process.pid"].(float64))] = obj["security_rule.name"].(string)
+	}
+	require.Equal(t, "first_probe", fired[firstPID])
+	require.Equal(t, "second_probe", fired[secondPID])
+	require.Equal(t, "first_probe", fired[firstAgain])
+	require.NotContains(t, fired, firstGone)
+}
+
+// probe copies /bin/true to dir/name.
+func probe(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile("/bin/true")
+	require.NoError(t, err)
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, data, 0o755))
+	return path
 }

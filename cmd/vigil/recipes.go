@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -136,29 +135,13 @@ func yesNo(b bool) string {
 
 // loadPath loads one recipe file, or every .yaml file of a directory.
 func loadPath(path string) ([]*recipe.Recipe, []error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, []error{err}
-	}
-	if st.IsDir() {
-		return recipe.LoadFS(os.DirFS(path), path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, []error{err}
-	}
-	return recipe.Parse(path, data, filepath.Dir(path))
+	return recipe.LoadPath(path)
 }
 
 // loadCatalog loads the built-in catalog and the recipes of dirs on top.
 // Errors are printed; only a catalog with nothing in it is an error.
 func loadCatalog(dirs []string) ([]*recipe.Recipe, error) {
-	recipes, errs := recipe.Builtin()
-	for _, dir := range dirs {
-		extra, more := loadPath(dir)
-		errs = append(errs, more...)
-		recipes = recipe.Overlay(recipes, extra)
-	}
+	recipes, errs := recipe.LoadCatalog(dirs)
 	for _, err := range errs {
 		fmt.Fprintln(os.Stderr, "vigil: recipe left out:", err)
 	}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +34,7 @@ const exitVigilFailed = 125
 const flushTimeout = 15 * time.Second
 
 type runOptions struct {
+	recipeDirs     []string
 	jsonl          string
 	otlp           bool
 	otlpEndpoint   string
@@ -62,6 +66,7 @@ file with --jsonl, and otherwise to stderr, one readable line each.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
 	f.StringVar(&opts.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
 	f.BoolVar(&opts.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
 	f.StringVar(&opts.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
@@ -85,7 +90,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
-	recipes, errs := recipe.Builtin()
+	recipes, errs := recipe.LoadCatalog(opts.recipeDirs)
 	for _, err := range errs {
 		slog.Error("recipe left out", "error", err)
 	}
@@ -123,6 +128,19 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
+	// Watching starts before the command or the machine is watched, so
+	// that no change made after vigil says it watches is missed.
+	var watcher *recipe.Watcher
+	if len(opts.recipeDirs) > 0 {
+		if watcher, err = recipe.NewWatcher(opts.recipeDirs); err != nil {
+			slog.Warn("recipe files are not watched; SIGHUP still reloads them", "error", err)
+		}
+	}
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	defer stopReload()
+	// SIGHUP reloads in machine mode; a watched command gets it instead.
+	go reloadRecipes(reloadCtx, p, opts.recipeDirs, watcher, len(command) == 0)
+
 	var status error
 	if len(command) > 0 {
 		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
@@ -140,6 +158,40 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		return fail(err)
 	}
 	return status
+}
+
+// reloadRecipes reloads the catalog into p on SIGHUP (when onHUP) and
+// whenever watcher (if any) sees the recipe files change, until ctx is done. A broken
+// file is reported and left out; the rest of the catalog keeps working.
+func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, watcher *recipe.Watcher, onHUP bool) {
+	hup := make(chan os.Signal, 1)
+	if onHUP {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
+	changed := make(chan struct{}, 1)
+	if watcher != nil {
+		go watcher.Run(ctx, func() {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		case <-changed:
+		}
+		recipes, errs := recipe.LoadCatalog(dirs)
+		for _, err := range errs {
+			slog.Error("recipe left out", "error", err)
+		}
+		p.SetRecipes(recipes)
+		slog.Info("recipes reloaded", "recipes", len(recipes), "errors", len(errs))
+	}
 }
 
 // waitForSignal blocks until SIGINT, SIGTERM or the end of ctx.
@@ -197,4 +249,12 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 		s.Sensor.Events, s.Detections, s.Processes,
 		s.Sensor.Lost()+s.EmitErrors, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
 		s.Sensor.DecodeErrors, s.EmitErrors, s.TableEvictions)
+	if len(s.Suppressed) > 0 {
+		names := slices.Sorted(maps.Keys(s.Suppressed))
+		parts := make([]string, len(names))
+		for i, n := range names {
+			parts[i] = fmt.Sprintf("%s %d", n, s.Suppressed[n])
+		}
+		fmt.Fprintf(w, "vigil: matches held back by report limits: %s\n", strings.Join(parts, ", "))
+	}
 }
