@@ -4,7 +4,10 @@
 // The JSON form of an Event is the sensor's recording format.
 package event
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Kind says what happened to a process.
 type Kind uint8
@@ -27,6 +30,20 @@ func (k Kind) String() string {
 		return "exit"
 	}
 	return "unknown"
+}
+
+// MarshalText writes the kind as its name, for readable recordings.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for _, c := range []Kind{KindExec, KindFork, KindExit} {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown event kind %q", b)
 }
 
 // Event is one exec, fork or exit. The fields after the common ones are

@@ -4,9 +4,12 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +32,9 @@ type Config struct {
 	// TableCapacity bounds the process table (default
 	// proctable.DefaultCapacity).
 	TableCapacity int
+	// Record, when set, receives every event the sensor reports, one JSON
+	// object per line: the recording `vigil replay` reads.
+	Record io.Writer
 }
 
 // Summary is what a pipeline saw and lost, reported when it stops.
@@ -61,6 +67,9 @@ type Pipeline struct {
 
 	// matches is reused for every exec; only the reader goroutine uses it.
 	matches []*recipe.Recipe
+	record  *json.Encoder
+	// recordErr is the first error writing the recording.
+	recordErr error
 
 	detections atomic.Uint64
 	emitErrors atomic.Uint64
@@ -96,10 +105,13 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		sensor:   sens,
 		table:    table,
 		exporter: exp,
+		engine:   recipe.NewEngine(cfg.Recipes),
 		stop:     stop,
 		done:     make(chan error, 1),
 	}
-	p.engine = recipe.NewEngine(cfg.Recipes)
+	if cfg.Record != nil {
+		p.record = json.NewEncoder(cfg.Record)
+	}
 	go func() { p.done <- sens.Run(runCtx, p.handle) }()
 	return p, nil
 }
@@ -136,6 +148,9 @@ func (p *Pipeline) applyReloads(t time.Time) {
 
 // handle takes one event through the process table and the recipes.
 func (p *Pipeline) handle(ev *event.Event) {
+	if p.record != nil && p.recordErr == nil {
+		p.recordErr = p.record.Encode(ev)
+	}
 	proc := p.table.Apply(ev)
 	if ev.Kind != event.KindExec {
 		return
@@ -171,8 +186,56 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 		TableEvictions: p.table.Evictions(),
 		Suppressed:     p.engine.Suppressed(),
 	}
-	if err := errors.Join(runErr, flushErr, statsErr, closeErr); err != nil {
+	if p.recordErr != nil {
+		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
+	}
+	if err := errors.Join(runErr, flushErr, statsErr, closeErr, p.recordErr); err != nil {
 		return sum, fmt.Errorf("stop pipeline: %w", err)
 	}
 	return sum, nil
+}
+
+// Replay takes recorded events (one JSON object per line, as Config.Record
+// writes them) through the process table, the recipes and the exporter,
+// with no sensor and no procfs: it needs no privileges. cfg.Sensor and
+// cfg.ProcRoot are not used.
+func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
+	table, err := proctable.New("", cfg.TableCapacity)
+	if err != nil {
+		return Summary{}, err
+	}
+	exp, err := exporter.New(ctx, cfg.Exporter)
+	if err != nil {
+		return Summary{}, err
+	}
+	p := &Pipeline{table: table, exporter: exp, engine: recipe.NewEngine(cfg.Recipes)}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	var events uint64
+	var readErr error
+	for line := 1; sc.Scan() && ctx.Err() == nil; line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		ev := new(event.Event)
+		if err := json.Unmarshal(sc.Bytes(), ev); err != nil {
+			readErr = fmt.Errorf("recording line %d: %w", line, err)
+			break
+		}
+		events++
+		p.handle(ev)
+	}
+	if err := sc.Err(); err != nil && readErr == nil {
+		readErr = fmt.Errorf("read recording: %w", err)
+	}
+	flushErr := exp.Shutdown(ctx)
+	sum := Summary{
+		Sensor:         sensor.Stats{Events: events},
+		Detections:     p.detections.Load(),
+		EmitErrors:     p.emitErrors.Load(),
+		Processes:      table.Len(),
+		TableEvictions: table.Evictions(),
+		Suppressed:     p.engine.Suppressed(),
+	}
+	return sum, errors.Join(readErr, flushErr)
 }

@@ -1,11 +1,14 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -92,4 +95,32 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 		"process.user.id":            int64(0),
 	}, r.Attributes().AsRaw())
 	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()["service.name"])
+}
+
+// TestReplayNeedsNoKernel replays a recording made by hand: a shell that
+// forks and execs zip.
+func TestReplayNeedsNoKernel(t *testing.T) {
+	builtin, errs := recipe.Builtin()
+	require.Empty(t, errs)
+	recording := `{"kind":"exec","time":"2026-11-27T10:00:00Z","pid":10,"ppid":1,"exe_path":"/usr/bin/dash","args":["sh","-c","zip -q a.zip b"],"argc":3}
+{"kind":"fork","time":"2026-11-27T10:00:01Z","pid":11,"ppid":10}
+{"kind":"exec","time":"2026-11-27T10:00:01.5Z","pid":11,"ppid":10,"exe_path":"/usr/bin/zip","args":["zip","-q","a.zip","b"],"argc":4,"uid":1000,"euid":1000}
+{"kind":"exit","time":"2026-11-27T10:00:02Z","pid":11,"ppid":10}
+
+`
+	var out bytes.Buffer
+	sum, err := Replay(context.Background(), Config{Recipes: builtin, Exporter: exporter.Config{JSONL: &out}}, strings.NewReader(recording))
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), sum.Sensor.Events)
+	require.Equal(t, uint64(1), sum.Detections)
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &obj))
+	require.Equal(t, "exec_example", obj["security_rule.name"])
+	require.Equal(t, float64(11), obj["process.pid"])
+	require.Equal(t, float64(10), obj["process.parent_pid"])
+	require.Equal(t, float64(1000), obj["process.user.id"])
+	require.Equal(t, "2026-11-27T10:00:01.5Z", obj["time"], "the recorded time of the exec")
+
+	_, err = Replay(context.Background(), Config{Recipes: builtin, Exporter: exporter.Config{JSONL: &out}}, strings.NewReader("{\"kind\":\"exec\"}\nnot json\n"))
+	require.ErrorContains(t, err, "recording line 2:")
 }

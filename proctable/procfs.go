@@ -34,6 +34,9 @@ func newProcfs(root string) (procfs, error) {
 
 // pids lists the process ids in procfs.
 func (fs procfs) pids() ([]uint32, error) {
+	if fs.root == "" {
+		return nil, nil
+	}
 	entries, err := os.ReadDir(fs.root)
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -47,8 +50,15 @@ func (fs procfs) pids() ([]uint32, error) {
 	return pids, nil
 }
 
+// errNoProcfs is what a table without procfs answers for processes it
+// has not seen.
+var errNoProcfs = errors.New("no procfs")
+
 // read builds a Process from procfs.
 func (fs procfs) read(pid uint32) (*Process, error) {
+	if fs.root == "" {
+		return nil, errNoProcfs
+	}
 	dir := filepath.Join(fs.root, strconv.FormatUint(uint64(pid), 10))
 	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
 	if err != nil {
@@ -73,6 +83,9 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 
 // exe returns the path of the program pid runs.
 func (fs procfs) exe(pid uint32) (string, error) {
+	if fs.root == "" {
+		return "", errNoProcfs
+	}
 	return os.Readlink(filepath.Join(fs.root, strconv.FormatUint(uint64(pid), 10), "exe"))
 }
 

@@ -68,7 +68,8 @@ type Table struct {
 
 // New returns an empty table of at most capacity processes (0 for
 // DefaultCapacity) that reads missing processes from the procfs mounted at
-// procRoot (normally "/proc").
+// procRoot (normally "/proc"); with procRoot "", it knows only what events
+// tell it, as when replaying a recording.
 func New(procRoot string, capacity int) (*Table, error) {
 	fs, err := newProcfs(procRoot)
 	if err != nil {

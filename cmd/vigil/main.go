@@ -68,7 +68,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().TextVar(&logLevel, "log-level", slog.LevelInfo, "level of vigil's own logs: debug, info, warn or error")
-	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout))
+	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr))
 	return root
 }
 

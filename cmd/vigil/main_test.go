@@ -88,6 +88,34 @@ func TestRunCommand(t *testing.T) {
 		require.Contains(t, stderr.String(), "lost 0 ")
 	})
 
+	t.Run("a recording replays without root", func(t *testing.T) {
+		rec := filepath.Join(dir, "events.jsonl")
+		archive := filepath.Join(dir, "r.zip")
+		require.NoError(t, exec.Command(vigil, "run", "--record", rec, "--", "sh", "-c", "zip -q "+archive+" /etc/hostname; true").Run())
+		events := readJSONL(t, rec)
+		require.GreaterOrEqual(t, len(events), 6, "fork, exec and exit of sh and zip")
+		// A place the unprivileged replay can read.
+		open, err := os.MkdirTemp("", "vigil-replay-")
+		require.NoError(t, err)
+		t.Cleanup(func() { os.RemoveAll(open) })
+		require.NoError(t, os.Chmod(open, 0o755))
+		data, err := os.ReadFile(rec)
+		require.NoError(t, err)
+		rec = filepath.Join(open, "events.jsonl")
+		require.NoError(t, os.WriteFile(rec, data, 0o644))
+
+		replay := exec.Command(vigil, "replay", "--jsonl", "-", rec)
+		replay.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var stdout, stderr bytes.Buffer
+		replay.Stdout, replay.Stderr = &stdout, &stderr
+		require.NoError(t, replay.Run(), "stderr: %s", stderr.String())
+		var obj map[string]any
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &obj), stdout.String())
+		require.Equal(t, "exec_example", obj["security_rule.name"])
+		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj["process.command_args"])
+		require.Contains(t, stderr.String(), "detections 1,")
+	})
+
 	t.Run("exit status is the command's", func(t *testing.T) {
 		require.Equal(t, 1, exitStatus(t, exec.Command(vigil, "run", "--", "false").Run()))
 		require.Equal(t, 42, exitStatus(t, exec.Command(vigil, "run", "--", "sh", "-c", "exit 42").Run()))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/pipeline"
@@ -34,12 +36,51 @@ const exitVigilFailed = 125
 const flushTimeout = 15 * time.Second
 
 type runOptions struct {
+	output
 	recipeDirs     []string
-	jsonl          string
-	otlp           bool
-	otlpEndpoint   string
+	record         string
 	argsMax        int
 	ringBufferSize int
+}
+
+// output says where detections go; run and replay share it.
+type output struct {
+	jsonl        string
+	otlp         bool
+	otlpEndpoint string
+}
+
+func (o *output) flags(f *pflag.FlagSet) {
+	f.StringVar(&o.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
+	f.BoolVar(&o.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
+	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+}
+
+// exporterConfig resolves the outputs: OTLP when asked or configured, the
+// JSON lines file, and the console when there is neither. The returned
+// function closes what it opened.
+func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
+	cfg := exporter.Config{
+		OTLP:           o.otlp || o.otlpEndpoint != "" || exporter.OTLPFromEnv(),
+		OTLPEndpoint:   o.otlpEndpoint,
+		ServiceVersion: version(),
+	}
+	closeFn := func() error { return nil }
+	switch o.jsonl {
+	case "":
+	case "-":
+		cfg.JSONL = stdout
+	default:
+		f, err := os.Create(o.jsonl)
+		if err != nil {
+			return cfg, closeFn, fmt.Errorf("open JSON lines output: %w", err)
+		}
+		cfg.JSONL, closeFn = f, f.Close
+	}
+	if cfg.JSONL == nil && !cfg.OTLP {
+		cfg.Console = stderr
+	}
+	return cfg, closeFn, nil
 }
 
 func newRunCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -66,10 +107,9 @@ file with --jsonl, and otherwise to stderr, one readable line each.`,
 		},
 	}
 	f := cmd.Flags()
+	opts.output.flags(f)
 	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
-	f.StringVar(&opts.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
-	f.BoolVar(&opts.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
-	f.StringVar(&opts.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
 	return cmd
@@ -95,31 +135,26 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		slog.Error("recipe left out", "error", err)
 	}
 
-	expCfg := exporter.Config{
-		OTLP:           opts.otlp || opts.otlpEndpoint != "" || exporter.OTLPFromEnv(),
-		OTLPEndpoint:   opts.otlpEndpoint,
-		ServiceVersion: version(),
+	expCfg, closeOutput, err := opts.exporterConfig(stdout, stderr)
+	if err != nil {
+		return fail(err)
 	}
-	switch opts.jsonl {
-	case "":
-	case "-":
-		expCfg.JSONL = stdout
-	default:
-		f, err := os.Create(opts.jsonl)
-		if err != nil {
-			return fail(fmt.Errorf("open JSON lines output: %w", err))
-		}
-		defer f.Close()
-		expCfg.JSONL = f
-	}
-	if expCfg.JSONL == nil && !expCfg.OTLP {
-		expCfg.Console = stderr
-	}
+	defer closeOutput()
 
 	cfg := pipeline.Config{
 		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize},
 		Recipes:  recipes,
 		Exporter: expCfg,
+	}
+	if opts.record != "" {
+		f, err := os.Create(opts.record)
+		if err != nil {
+			return fail(fmt.Errorf("open recording: %w", err))
+		}
+		defer f.Close()
+		rec := bufio.NewWriterSize(f, 256<<10)
+		defer rec.Flush()
+		cfg.Record = rec
 	}
 	if len(command) > 0 {
 		cfg.Sensor.Follow = uint32(os.Getpid())

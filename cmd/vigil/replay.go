@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-otel/vigil/pipeline"
+	"github.com/vigil-otel/vigil/recipe"
+)
+
+func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		out  output
+		dirs []string
+	)
+	cmd := &cobra.Command{
+		Use:   "replay EVENTS.jsonl",
+		Short: "Run recorded events (vigil run --record) through the recipes, without root",
+		Long: `vigil replay reads a recording that vigil run --record wrote, rebuilds the
+process table from its events, matches every exec against the recipes,
+and reports detections as vigil run does. It needs no privileges: use it
+to try recipes on what a real job did.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[0])
+			if err != nil {
+				return fmt.Errorf("open recording: %w", err)
+			}
+			defer f.Close()
+			recipes, errs := recipe.LoadCatalog(dirs)
+			for _, err := range errs {
+				slog.Error("recipe left out", "error", err)
+			}
+			expCfg, closeOutput, err := out.exporterConfig(stdout, stderr)
+			if err != nil {
+				return err
+			}
+			defer closeOutput()
+			sum, err := pipeline.Replay(cmd.Context(), pipeline.Config{Recipes: recipes, Exporter: expCfg}, f)
+			printSummary(stderr, sum)
+			return err
+		},
+	}
+	out.flags(cmd.Flags())
+	cmd.Flags().StringArrayVar(&dirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
+	return cmd
+}
