@@ -380,12 +380,20 @@ func (p *parser) stringMatch(n *yaml.Node, field string, m *StringMatch) {
 		"regex": func(n *yaml.Node, f string) {
 			var exprs []string
 			p.strs(n, f, &exprs, func(e string) error {
-				re, err := regexp.Compile(e)
-				if err == nil {
-					m.Regex = append(m.Regex, re)
-				}
+				_, err := regexp.Compile(e)
 				return err
 			})
+			if len(exprs) == 0 {
+				return
+			}
+			// One alternation is one pass over the string, not one per
+			// expression.
+			re, err := regexp.Compile("(?:" + strings.Join(exprs, ")|(?:") + ")")
+			if err != nil {
+				p.fail(n, f, "%v", err)
+				return
+			}
+			m.Regex = append(m.Regex, re)
 		},
 	})
 }

@@ -82,13 +82,14 @@ func (m *ArgsMatch) match(args []string) bool {
 	if m.MinCount >= 0 && len(args) < m.MinCount || m.MaxCount >= 0 && len(args) > m.MaxCount {
 		return false
 	}
-	if !m.Any.IsZero() && !anyArg(&m.Any, args) {
-		return false
-	}
+	// All usually holds the cheap prerequisites, so it goes first.
 	for i := range m.All {
 		if !anyArg(&m.All[i], args) {
 			return false
 		}
+	}
+	if !m.Any.IsZero() && !anyArg(&m.Any, args) {
+		return false
 	}
 	return m.None.IsZero() || !anyArg(&m.None, args)
 }
@@ -167,10 +168,12 @@ func (in *Input) parent() *proctable.Process {
 	return in.Processes.Lookup(in.Process.PPID)
 }
 
-// matches evaluates m, cheapest tests first; CEL last.
+// matches evaluates m, cheapest tests first: the program and the flags,
+// then the process tree (a few table lookups), then the arguments, whose
+// patterns may be long, and CEL last.
 func (m *Match) matches(in *Input) bool {
 	ev, p := in.Event, in.Process
-	if !m.Executable.match(p.Exe) || !m.Args.match(p.Args) {
+	if !m.Executable.match(p.Exe) {
 		return false
 	}
 	if !flag(m.Loader, ev.Loader) || !flag(m.Memfd, ev.File.Memfd) || !flag(m.Deleted, ev.File.Deleted) ||
@@ -188,6 +191,9 @@ func (m *Match) matches(in *Input) bool {
 		return false
 	}
 	if m.Ancestor != nil && !m.ancestorMatches(in) {
+		return false
+	}
+	if !m.Args.match(p.Args) {
 		return false
 	}
 	return m.program == nil || evalCEL(m.program, in)
