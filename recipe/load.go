@@ -187,6 +187,19 @@ func (p *parser) mapping(n *yaml.Node, field string, handlers map[string]func(n 
 	}
 }
 
+// parseList reads a list whose items each parses, naming each item's
+// field by its index.
+func parseList[T any](p *parser, n *yaml.Node, field, what string, each func(*yaml.Node, string, *T)) []T {
+	if !p.kind(n, field, yaml.SequenceNode, what) {
+		return nil
+	}
+	out := make([]T, len(n.Content))
+	for i, item := range n.Content {
+		each(item, fmt.Sprintf("%s[%d]", field, i), &out[i])
+	}
+	return out
+}
+
 func (p *parser) str(n *yaml.Node, field string, dst *string) {
 	if p.kind(n, field, yaml.ScalarNode, "a string") {
 		*dst = n.Value
@@ -271,17 +284,9 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			hasMatch = true
 			p.match(n, f, &r.Match)
 		},
-		"unless": func(n *yaml.Node, f string) {
-			if !p.kind(n, f, yaml.SequenceNode, "a list of matches") {
-				return
-			}
-			r.Unless = make([]Match, len(n.Content))
-			for i, item := range n.Content {
-				p.match(item, fmt.Sprintf("%s[%d]", f, i), &r.Unless[i])
-			}
-		},
-		"limit": func(n *yaml.Node, f string) { r.Limit = p.limit(n, f) },
-		"tests": func(n *yaml.Node, f string) { r.Tests = p.fixtures(n, f) },
+		"unless": func(n *yaml.Node, f string) { r.Unless = parseList(p, n, f, "a list of matches", p.match) },
+		"limit":  func(n *yaml.Node, f string) { r.Limit = p.limit(n, f) },
+		"tests":  func(n *yaml.Node, f string) { r.Tests = p.fixtures(n, f) },
 	})
 	if n.Kind != yaml.MappingNode {
 		return r
@@ -415,17 +420,9 @@ func (p *parser) fileMatch(n *yaml.Node, field string, m *FileMatch) {
 
 func (p *parser) argsMatch(n *yaml.Node, field string, m *ArgsMatch) {
 	p.mapping(n, field, map[string]func(*yaml.Node, string){
-		"any":  func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Any) },
-		"none": func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.None) },
-		"all": func(n *yaml.Node, f string) {
-			if !p.kind(n, f, yaml.SequenceNode, "a list of argument tests") {
-				return
-			}
-			m.All = make([]StringMatch, len(n.Content))
-			for i, item := range n.Content {
-				p.stringMatch(item, fmt.Sprintf("%s[%d]", f, i), &m.All[i])
-			}
-		},
+		"any":       func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Any) },
+		"none":      func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.None) },
+		"all":       func(n *yaml.Node, f string) { m.All = parseList(p, n, f, "a list of argument tests", p.stringMatch) },
 		"min_count": func(n *yaml.Node, f string) { p.integer(n, f, &m.MinCount, 0) },
 		"max_count": func(n *yaml.Node, f string) { p.integer(n, f, &m.MaxCount, 0) },
 	})
