@@ -19,8 +19,9 @@ type Engine struct {
 	byPath   map[string][]*compiled
 	byDir    map[string][]*compiled
 	byArg    map[string][]*compiled
-	prefixes []prefixEntry
-	residual []*compiled
+	prefixes     []prefixEntry // by path prefix
+	namePrefixes []prefixEntry // by file name prefix: python, for python3.11
+	residual     []*compiled
 	recipes  []*Recipe
 	enabled  []*compiled
 
@@ -62,25 +63,47 @@ func NewEngine(recipes []*Recipe) *Engine {
 		}
 		c := &compiled{Recipe: r}
 		e.enabled = append(e.enabled, c)
-		exe := &r.Match.Executable
-		switch {
-		case exe.Name.onlyExact():
-			addAll(e.byName, exe.Name.Exact, c)
-		case exe.Path.onlyExact():
-			addAll(e.byPath, exe.Path.Exact, c)
-		case exe.Dir.onlyExact():
-			addAll(e.byDir, exe.Dir.Exact, c)
-		case len(exe.Path.Prefix) > 0 && len(exe.Path.Exact)+len(exe.Path.Suffix)+len(exe.Path.Contains)+len(exe.Path.Glob)+len(exe.Path.Regex) == 0:
-			for _, p := range exe.Path.Prefix {
-				e.prefixes = append(e.prefixes, prefixEntry{prefix: p, recipe: c})
-			}
-		case r.Match.Args.Any.onlyExact():
-			addAll(e.byArg, r.Match.Args.Any.Exact, c)
-		default:
+		if e.index(c, &r.Match) {
+			continue
+		}
+		// No key of its own: each alternative may have one.
+		indexed := len(r.Match.AnyOf) > 0
+		for i := range r.Match.AnyOf {
+			indexed = indexed && e.index(c, &r.Match.AnyOf[i])
+		}
+		if !indexed {
 			e.residual = append(e.residual, c)
 		}
 	}
 	return e
+}
+
+// index files c under what m requires of every exec it matches, and says
+// whether m has such a key. A recipe may be filed under several keys; the
+// stamp keeps it from being checked twice for one exec.
+func (e *Engine) index(c *compiled, m *Match) bool {
+	exe := &m.Executable
+	switch {
+	case exe.Name.onlyExact():
+		addAll(e.byName, exe.Name.Exact, c)
+	case exe.Path.onlyExact():
+		addAll(e.byPath, exe.Path.Exact, c)
+	case exe.Dir.onlyExact():
+		addAll(e.byDir, exe.Dir.Exact, c)
+	case len(exe.Path.Prefix) > 0 && len(exe.Path.Exact)+len(exe.Path.Suffix)+len(exe.Path.Contains)+len(exe.Path.Glob)+len(exe.Path.Regex) == 0:
+		for _, p := range exe.Path.Prefix {
+			e.prefixes = append(e.prefixes, prefixEntry{prefix: p, recipe: c})
+		}
+	case len(exe.Name.Prefix) > 0 && len(exe.Name.Exact)+len(exe.Name.Suffix)+len(exe.Name.Contains)+len(exe.Name.Glob)+len(exe.Name.Regex) == 0:
+		for _, p := range exe.Name.Prefix {
+			e.namePrefixes = append(e.namePrefixes, prefixEntry{prefix: p, recipe: c})
+		}
+	case m.Args.Any.onlyExact():
+		addAll(e.byArg, m.Args.Any.Exact, c)
+	default:
+		return false
+	}
+	return true
 }
 
 func addAll(index map[string][]*compiled, keys []string, c *compiled) {
@@ -105,6 +128,14 @@ func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
 	for i := range e.prefixes {
 		if strings.HasPrefix(exe, e.prefixes[i].prefix) {
 			dst = e.checkOne(e.prefixes[i].recipe, in, dst)
+		}
+	}
+	if len(e.namePrefixes) > 0 {
+		name := path.Base(exe)
+		for i := range e.namePrefixes {
+			if strings.HasPrefix(name, e.namePrefixes[i].prefix) {
+				dst = e.checkOne(e.namePrefixes[i].recipe, in, dst)
+			}
 		}
 	}
 	if len(e.byArg) > 0 && len(in.Process.Args) > 1 {

@@ -464,6 +464,7 @@ func (p *parser) match(n *yaml.Node, field string, m *Match) {
 				"logged_in": p.flag(&u.LoggedIn),
 			})
 		},
+		"any_of":        func(n *yaml.Node, f string) { m.AnyOf = parseList(p, n, f, "a list of matches", p.match) },
 		"cwd":           func(n *yaml.Node, f string) { p.stringMatch(n, f, &m.Cwd) },
 		"tty":           p.flag(&m.TTY),
 		"container":     p.flag(&m.Container),

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"path"
+	"slices"
 
 	"github.com/google/cel-go/cel"
 
@@ -40,6 +41,9 @@ type Match struct {
 	Deleted      *bool // the program's file was deleted
 	OverlayUpper *bool // the program was written into a container's upper layer
 	UserWritable *bool // the user may rewrite the program
+	// AnyOf holds when at least one of its alternatives does: a tool
+	// known by its program name or by its script's name, say.
+	AnyOf []Match
 	// CEL is an expression over the exec (see docs/recipes.md) for what
 	// the fields above cannot say; empty when unused.
 	CEL     string
@@ -194,6 +198,9 @@ func (m *Match) matches(in *Input) bool {
 		return false
 	}
 	if !m.Args.match(p.Args) {
+		return false
+	}
+	if len(m.AnyOf) > 0 && !slices.ContainsFunc(m.AnyOf, func(alt Match) bool { return alt.matches(in) }) {
 		return false
 	}
 	return m.program == nil || evalCEL(m.program, in)

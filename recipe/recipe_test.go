@@ -68,6 +68,12 @@ func TestEngineIndexesAndMatches(t *testing.T) {
   - name: by_prefix`+header+`    match: {executable: {path: {prefix: /var/tmp/}}}
   - name: by_arg`+header+`    match: {args: {any: [--exec, -e]}}
   - name: by_glob`+header+`    match: {executable: {name: {glob: "ld-*.so*"}}}
+  - name: by_name_prefix`+header+`    match: {executable: {name: {prefix: python}}, args: {any: -c}}
+  - name: by_any_of`+header+`    match:
+      any_of:
+        - executable: {name: hydra}
+        - executable: {name: {prefix: perl}}
+          args: {any: {suffix: /medusa.pl}}
   - name: off`+header+`    enabled: false
     match: {executable: {name: zip}}
 `))
@@ -83,7 +89,12 @@ func TestEngineIndexesAndMatches(t *testing.T) {
 		require.Equal(t, want, names(e.Match(execOf(exe, []string{"x"}, nil), nil)), exe)
 	}
 	require.Equal(t, []string{"by_arg"}, names(e.Match(execOf("/usr/bin/nc", []string{"nc", "-e", "/bin/sh", "--exec"}, nil), nil)), "once, though two arguments hit")
-	require.Len(t, e.Recipes(), 7)
+	require.Equal(t, []string{"by_name_prefix"}, names(e.Match(execOf("/usr/bin/python3.11", []string{"python3", "-c", "print(1)"}, nil), nil)))
+	require.Equal(t, []string{"by_any_of"}, names(e.Match(execOf("/usr/bin/hydra", []string{"hydra", "-l", "root"}, nil), nil)))
+	require.Equal(t, []string{"by_any_of"}, names(e.Match(execOf("/usr/bin/perl5.36", []string{"perl", "/opt/medusa.pl"}, nil), nil)))
+	require.Empty(t, names(e.Match(execOf("/usr/bin/perl5.36", []string{"perl", "build.pl"}, nil), nil)))
+	require.Empty(t, e.residual, "every recipe here has an index key")
+	require.Len(t, e.Recipes(), 9)
 
 	in := execOf("/usr/bin/unzip", []string{"unzip", "-l", "x.zip"}, nil)
 	allocs := testing.AllocsPerRun(100, func() { e.Match(in, nil) })
