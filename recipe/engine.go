@@ -15,15 +15,15 @@ import (
 // An Engine keeps state (the limits' windows) and is not safe for
 // concurrent use: one goroutine matches.
 type Engine struct {
-	byName   map[string][]*compiled
-	byPath   map[string][]*compiled
-	byDir    map[string][]*compiled
-	byArg    map[string][]*compiled
+	byName       map[string][]*compiled
+	byPath       map[string][]*compiled
+	byDir        map[string][]*compiled
+	byArg        map[string][]*compiled
 	prefixes     []prefixEntry // by path prefix
 	namePrefixes []prefixEntry // by file name prefix: python, for python3.11
 	residual     []*compiled
-	recipes  []*Recipe
-	enabled  []*compiled
+	recipes      []*Recipe
+	enabled      []*compiled
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
