@@ -2,7 +2,6 @@ package recipe
 
 import (
 	"path"
-	"slices"
 
 	"github.com/google/cel-go/cel"
 
@@ -200,7 +199,7 @@ func (m *Match) matches(in *Input) bool {
 	if !m.Args.match(p.Args) {
 		return false
 	}
-	if len(m.AnyOf) > 0 && !slices.ContainsFunc(m.AnyOf, func(alt Match) bool { return alt.matches(in) }) {
+	if len(m.AnyOf) > 0 && !m.anyOfMatches(in) {
 		return false
 	}
 	return m.program == nil || evalCEL(m.program, in)
@@ -219,6 +218,18 @@ func (m *Match) ancestorMatches(in *Input) bool {
 			return false
 		}
 		if m.Ancestor.match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyOfMatches says whether one of m's alternatives holds. It indexes the
+// slice: a Match passed by value would be copied to the heap for each
+// alternative tried.
+func (m *Match) anyOfMatches(in *Input) bool {
+	for i := range m.AnyOf {
+		if m.AnyOf[i].matches(in) {
 			return true
 		}
 	}
