@@ -40,6 +40,9 @@ OUT=${OUT:-/tmp/vigil-bench-$(date +%Y%m%d-%H%M%S).tsv}
 PAUSE=${PAUSE:-1}
 WARMUP=${WARMUP:-3}
 KEEP_WORK=${KEEP_WORK:-0}
+QUIET=${QUIET:-10}
+QUIET_WAIT=${QUIET_WAIT:-300}
+RETRIES=${RETRIES:-2}
 
 usage() {
 	cat <<EOF
@@ -54,6 +57,12 @@ usage: bench/run.sh [options]   (as root)
   --out FILE      raw per-run results, tab-separated               (OUT, default /tmp/vigil-bench-DATE.tsv)
   --pause S       idle seconds between runs                        (PAUSE, default 1)
   --warmup S      seconds of unrecorded storm before round 1       (WARMUP, default 3; 0: none)
+  --quiet PCT     other work allowed on the machine, % of its CPU (QUIET, default 10; 0: no check)
+                  wait for it to fall below PCT before each pair; a pair
+                  during which it rose above PCT is "disturbed", left out of
+                  the medians and run again
+  --quiet-wait S  longest wait for a quiet machine, then go on     (QUIET_WAIT, default 300)
+  --retries N     extra tries of a disturbed pair                  (RETRIES, default 2)
   --keep          keep the work folder (tracer logs)               (KEEP_WORK=1)
 EOF
 }
@@ -68,6 +77,9 @@ while (($#)); do
 	--out) OUT=$2; shift 2 ;;
 	--pause) PAUSE=$2; shift 2 ;;
 	--warmup) WARMUP=$2; shift 2 ;;
+	--quiet) QUIET=$2; shift 2 ;;
+	--quiet-wait) QUIET_WAIT=$2; shift 2 ;;
+	--retries) RETRIES=$2; shift 2 ;;
 	--keep) KEEP_WORK=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -81,6 +93,9 @@ die() { log "run.sh: $*"; exit 1; }
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive integer"
 [[ $DURATION =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--duration wants a number of seconds"
 [[ $PAUSE =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--pause wants a number of seconds"
+[[ $QUIET =~ ^[0-9]+$ ]] || die "--quiet wants a whole percentage"
+[[ $QUIET_WAIT =~ ^[0-9]+$ ]] || die "--quiet-wait wants a whole number of seconds"
+[[ $RETRIES =~ ^[0-9]+$ ]] || die "--retries wants a number"
 [[ $WARMUP =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--warmup wants a number of seconds"
 read -r -a CONFIG_LIST <<<"$CONFIGS"
 for cfg in "${CONFIG_LIST[@]}"; do
@@ -445,6 +460,25 @@ stop_auditd() {
 	fi
 }
 
+# Busy time of the whole machine so far, in clock ticks: user, nice, system,
+# irq and softirq of /proc/stat (not idle, iowait, or steal, the time the
+# host took). Bash builtins only, so that no fork blurs the storm's edges.
+NCPU=$(getconf _NPROCESSORS_ONLN)
+CLK_TCK=$(getconf CLK_TCK)
+busy_ticks_now() { # VAR
+	local _cpu user nice system idle iowait irq softirq _rest
+	read -r _cpu user nice system idle iowait irq softirq _rest </proc/stat
+	printf -v "$1" %d $((user + nice + system + irq + softirq))
+}
+# CPU time of this shell's reaped children so far (cutime + cstime), in
+# clock ticks: the storm and all its processes, once it has been reaped.
+children_ticks_now() { # VAR
+	local line fields
+	read -r line <"/proc/$$/stat"
+	read -r -a fields <<<"${line##*) }"
+	printf -v "$1" %d $((fields[13] + fields[14]))
+}
+
 # CPU nanoseconds of CPU_PIDS, added up (in bash: 64-bit integers).
 cpu_ns() {
 	local lines pid ns total=0
@@ -516,7 +550,7 @@ fmt() {
 		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
 }
 
-COLUMNS_TSV="round pair config position status execs seconds rate base_rate ratio cpu_ms cpu_us_per_exec cpu_s_per_1000_execs window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops note"
+COLUMNS_TSV="round pair config position status execs seconds rate base_rate ratio cpu_ms cpu_us_per_exec cpu_s_per_1000_execs window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops other_cpu_pct disturbed note"
 read -r -a COLUMNS <<<"$COLUMNS_TSV"
 
 # The runs of the pair in progress, held back until the pair is complete
@@ -540,11 +574,12 @@ emit_run() {
 			"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.note]}"
 		return
 	fi
-	printf 'round %s/%d  pair %-3s %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s%s\n' \
+	printf 'round %s/%d  pair %-3s %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s  other %s%%%s\n' \
 		"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.rate]}" \
 		"${RUN[$p.ratio]:--}" "${RUN[$p.cpu_us_per_exec]:--}" "${RUN[$p.cpu_s_per_1000_execs]:--}" \
 		"${RUN[$p.cpu_us_per_window_exec]:--}" "${RUN[$p.bpf_ns_per_exec]:--}" "${RUN[$p.events]:--}" \
-		"${RUN[$p.execs]}" "${RUN[$p.exec_events]:--}" "${RUN[$p.drops]:--}" "${RUN[$p.note]:+  [${RUN[$p.note]}]}"
+		"${RUN[$p.execs]}" "${RUN[$p.exec_events]:--}" "${RUN[$p.drops]:--}" "${RUN[$p.other_cpu_pct]:--}" \
+		"${RUN[$p.note]:+  [${RUN[$p.note]}]}$([[ ${RUN[$p.disturbed]:-} == 1 ]] && echo '  [disturbed]')"
 }
 
 record_unavailable() { # ROUND CONFIG REASON: a row of "-" but for the reason
@@ -584,13 +619,17 @@ run_one() {
 		fi
 	fi
 
-	local cpu0=0 cpu1=0
+	local cpu0=0 cpu1=0 cpu_mid=""
 	WINDOW_START=$EPOCHREALTIME
 	[[ $cfg != none ]] && cpu0=$(cpu_ns)
 	((measure_bpf)) && bpf_snapshot "$WORK/$RUN_NAME.bpf0"
 
-	local result
+	local result busy0 busy1 storm0 storm1
+	busy_ticks_now busy0
+	children_ticks_now storm0
 	result=$("$STORM" -j "$JOBS" -d "$DURATION" -p "$STORM_PROG")
+	busy_ticks_now busy1
+	children_ticks_now storm1
 	[[ $result =~ execs=([0-9]+)\ seconds=([0-9.]+)\ rate=([0-9.]+) ]] ||
 		die "cannot read the storm's result: $result"
 	local execs=${BASH_REMATCH[1]} secs=${BASH_REMATCH[2]} rate=${BASH_REMATCH[3]}
@@ -600,6 +639,7 @@ run_one() {
 		if ! kill -0 "${CPU_PIDS[0]}" 2>/dev/null; then
 			note="tracer died during the storm"
 		else
+			cpu_mid=$(cpu_ns) || cpu_mid=""
 			settle
 			cpu1=$(cpu_ns)
 			WINDOW_END=$EPOCHREALTIME
@@ -612,6 +652,15 @@ run_one() {
 	fi
 
 	RUN[$pos.status]=ok RUN[$pos.execs]=$execs RUN[$pos.seconds]=$secs RUN[$pos.rate]=$rate
+	# The machine's busy time while the storm ran, less the storm's own (all
+	# its processes, reaped by this shell) and the tracer's: other work.
+	local other=$((busy1 - busy0 - (storm1 - storm0)))
+	if [[ $cfg == none ]]; then
+		RUN[$pos.other_cpu_pct]=$(fmt "$other" "$(awk -v s="$secs" -v c="$NCPU" -v h="$CLK_TCK" 'BEGIN { print s * c * h }')" 100 1)
+	elif [[ -n $cpu_mid ]]; then
+		other=$(awk -v o="$other" -v t=$((cpu_mid - cpu0)) -v h="$CLK_TCK" 'BEGIN { print o - t * h / 1e9 }')
+		RUN[$pos.other_cpu_pct]=$(fmt "$other" "$(awk -v s="$secs" -v c="$NCPU" -v h="$CLK_TCK" 'BEGIN { print s * c * h }')" 100 1)
+	fi
 	[[ -n $note ]] && RUN[$pos.status]=failed RUN[$pos.note]=$note
 	if ((measure_bpf)) && [[ -z $note ]]; then
 		local bpf_progs total_ns bpf_runs bpf_ns
@@ -651,13 +700,60 @@ run_pair() {
 	for ((i = 1; i <= pos; i++)); do
 		[[ ${RUN[$i.config]} == none && ${RUN[$i.status]} == ok ]] && base=${RUN[$i.rate]}
 	done
+	# Disturbed: other work took more than QUIET % of the machine during a
+	# run of the pair.
+	local disturbed=0
+	if ((QUIET > 0)); then
+		for ((i = 1; i <= pos; i++)); do
+			[[ ${RUN[$i.other_cpu_pct]:--} != - ]] &&
+				awk -v o="${RUN[$i.other_cpu_pct]}" -v q="$QUIET" 'BEGIN { exit !(o > q) }' &&
+				disturbed=1
+		done
+	fi
 	for ((i = 1; i <= pos; i++)); do
 		if [[ -n $base && ${RUN[$i.config]} != none && ${RUN[$i.status]} != unavailable ]]; then
 			RUN[$i.base_rate]=$base
 			RUN[$i.ratio]=$(fmt "${RUN[$i.rate]}" "$base" 1 4)
 		fi
+		[[ ${RUN[$i.status]} != unavailable ]] && ((QUIET > 0)) && RUN[$i.disturbed]=$disturbed
 		emit_run "$i"
 	done
+	return $((disturbed ? 2 : 0))
+}
+
+# Wait until other work takes less than QUIET % of the machine's CPU over a
+# second, for at most QUIET_WAIT seconds. Nothing of this script runs then.
+wait_quiet() {
+	((QUIET > 0)) || return 0
+	local start=$SECONDS b0 b1 pct said=0
+	while :; do
+		busy_ticks_now b0
+		sleep 1
+		busy_ticks_now b1
+		pct=$((100 * (b1 - b0) / (NCPU * CLK_TCK)))
+		((pct < QUIET)) && break
+		if ((SECONDS - start >= QUIET_WAIT)); then
+			log "the machine is still busy ($pct% of its CPU) after ${QUIET_WAIT}s; going on"
+			break
+		fi
+		((said)) || log "waiting for other work to fall below $QUIET% of the machine's CPU (now $pct%)"
+		said=1
+	done
+	((!said)) || log "waited $((SECONDS - start))s for a quiet machine"
+}
+
+# pair ROUND CONFIG...: run_pair, after a wait for a quiet machine, and again
+# while it comes out disturbed, RETRIES times at most.
+pair() {
+	local attempt rc
+	for ((attempt = 0; attempt <= RETRIES; attempt++)); do
+		wait_quiet
+		rc=0
+		run_pair "$@" || rc=$?
+		((rc == 2)) || return 0
+		((attempt < RETRIES)) && log "pair $PAIR was disturbed by other work; running it again"
+	done
+	return 0
 }
 
 # ---------------------------------------------------------------------------
@@ -686,6 +782,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "# vigil fork+exec storm benchmark, bench/run.sh"
 	echo "# date $(date -u +%Y-%m-%dT%H:%M:%SZ), kernel $(uname -r), $(getconf _NPROCESSORS_ONLN) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $PAUSE s pause; $ROUNDS rounds of $PLAN; $WARMUP s warm-up"
+	echo "# quiet: other work under $QUIET% of the CPU (0: not checked), waited for up to $QUIET_WAIT s before each pair; a disturbed pair is run again up to $RETRIES times"
 	echo "# vigil: ${VIGIL_FROM:-not measured}"
 	tr ' ' '\t' <<<"$COLUMNS_TSV"
 } >"$OUT"
@@ -715,17 +812,17 @@ available_tracers() { # the tracers still available, one a line
 for ((round = 1; round <= ROUNDS; round++)); do
 	if [[ -z $(available_tracers) ]]; then
 		# No tracer (left) to measure: the baseline alone, if it is wanted.
-		((HAS_NONE)) && run_pair "$round" none
+		((HAS_NONE)) && pair "$round" none
 		continue
 	fi
 	for cfg in "${TRACERS[@]}"; do
 		[[ -n ${UNAVAILABLE[$cfg]:-} ]] && continue
 		if ((!HAS_NONE)); then
-			run_pair "$round" "$cfg"
+			pair "$round" "$cfg"
 		elif ((round % 2)); then
-			run_pair "$round" none "$cfg"
+			pair "$round" none "$cfg"
 		else
-			run_pair "$round" "$cfg" none
+			pair "$round" "$cfg" none
 		fi
 	done
 done
@@ -770,43 +867,47 @@ awk -F'\t' -v order="${CONFIG_LIST[*]}" '
 	f("status") == "unavailable" { why[f("config")] = f("note"); next }
 	f("status") != "ok" { failed[f("config")]++; next }
 	{
-		c = f("config"); runs[c]++
-		add(rate, c, "rate"); add(base, c, "base_rate"); add(ratio, c, "ratio")
-		add(cpu, c, "cpu_us_per_exec"); add(cpuk, c, "cpu_s_per_1000_execs")
-		add(cpuw, c, "cpu_us_per_window_exec"); add(bpf, c, "bpf_ns_per_exec")
+		# Totals over every run; medians over the undisturbed ones.
+		c = f("config")
 		execs[c] += f("execs")
 		if (f("events") != "-") { events[c] += f("events"); has_events[c] = 1 }
 		if (f("exec_events") != "-") { seen[c] += f("exec_events"); has_seen[c] = 1 }
 		if (f("drops") != "-") { drops[c] += f("drops"); has_drops[c] = 1 }
+		if (f("disturbed") == 1) { disturbed[c]++; next }
+		runs[c]++
+		add(rate, c, "rate"); add(base, c, "base_rate"); add(ratio, c, "ratio")
+		add(cpu, c, "cpu_us_per_exec"); add(cpuk, c, "cpu_s_per_1000_execs")
+		add(cpuw, c, "cpu_us_per_window_exec"); add(bpf, c, "bpf_ns_per_exec"); add(other, c, "other_cpu_pct")
 	}
 	END {
-		fmt = "%-9s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s\n"
-		printf fmt, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops"
-		printf fmt, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", ""
+		fmt = "%-9s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s  %6s\n"
+		printf fmt, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops", "other"
+		printf fmt, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", "", "CPU %"
 		n = split(order, cfgs, " ")
 		for (i = 1; i <= n; i++) {
 			c = cfgs[i]
 			if (c in done) continue
 			done[c] = 1
 			if (c in why && !(c in runs)) { printf "%-9s unavailable: %s\n", c, why[c]; continue }
-			if (!(c in runs) && !failed[c]) { printf "%-9s no runs\n", c; continue }
+			if (!(c in runs) && !failed[c] && !disturbed[c]) { printf "%-9s no runs\n", c; continue }
 			r = median(ratio[c]); u = median(cpu[c])
 			printf fmt, c, runs[c] + 0, num(r, "%.3f"), range(ratio[c], "%.3f"), num(median(rate[c]), "%.1f"),
 				num(median(base[c]), "%.1f"), num(median(cpuk[c]), "%.4f"), num(u, "%.2f"),
 				num(median(cpuw[c]), "%.2f"), num(median(bpf[c]), "%.0f"),
 				(has_events[c] ? events[c] : "-"), execs[c], (has_seen[c] ? seen[c] : "-"),
-				(has_drops[c] ? drops[c] : "-")
+				(has_drops[c] ? drops[c] : "-"), num(median(other[c]), "%.1f")
+			if (disturbed[c]) printf "%-9s (%d more runs disturbed by other work: in the totals, not the medians)\n", "", disturbed[c]
 			if (failed[c]) printf "%-9s (%d more runs failed: the tracer died)\n", "", failed[c]
 			if (c in why) printf "%-9s (then unavailable: %s)\n", "", why[c]
-			if (c == "vigil" && runs[c]) {
+			if (c == "vigil" && (runs[c] || disturbed[c])) {
 				aims = sprintf("vigil against its aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
-					r == "-" ? "unknown (no baseline)" : r >= 0.98 ? "met" : "MISSED", (u != "-" && u < 10) ? "met" : "MISSED",
+					r == "-" ? "unknown (no undisturbed pair with a baseline)" : r >= 0.98 ? "met" : "MISSED", u == "-" ? "unknown" : u < 10 ? "met" : "MISSED",
 					(has_drops[c] && drops[c] == 0) ? "met" : "MISSED")
 			}
 		}
 		if (runs["none"]) {
 			m = median(rate["none"])
-			printf "\nbaseline rate over its %d runs: median %.1f, range %s execs/s (spread %.1f%% of the median)\n",
+			printf "\nbaseline rate over its %d undisturbed runs: median %.1f, range %s execs/s (spread %.1f%% of the median)\n",
 				runs["none"], m, range(rate["none"], "%.1f"), (m > 0 ? 100 * (hi(rate["none"]) - lo(rate["none"])) / m : 0)
 		}
 		if (aims != "") print "\n" aims
