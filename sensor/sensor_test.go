@@ -152,9 +152,11 @@ func TestFollowFilterSkipsOtherProcesses(t *testing.T) {
 	require.NoError(t, exec.Command(probe).Run())
 	marker := probeBinary(t, "/bin/true", "vigil-marker")
 	require.NoError(t, exec.Command(marker).Run())
-	// The sensor delivers in order; give it a moment, then check nothing of
-	// ours arrived.
-	time.Sleep(300 * time.Millisecond)
+	// The followed process's exit comes after our execs in the ring: once
+	// it has arrived, anything of ours would have too.
+	require.NoError(t, sleeper.Process.Kill())
+	_ = sleeper.Wait()
+	c.wait(t, func(ev *event.Event) bool { return ev.Kind == event.KindExit && ev.PID == uint32(sleeper.Process.Pid) })
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ev := range c.events {
@@ -182,8 +184,9 @@ func TestLongArgvIsTruncated(t *testing.T) {
 func TestStatsCountEvents(t *testing.T) {
 	c := startSensor(t, Config{})
 	probe := probeBinary(t, "/bin/true", "vigil-counted")
-	require.NoError(t, exec.Command(probe).Run())
-	c.wait(t, isExecOf(probe))
+	cmd := exec.Command(probe)
+	require.NoError(t, cmd.Run())
+	c.wait(t, func(ev *event.Event) bool { return ev.Kind == event.KindExit && ev.PID == uint32(cmd.Process.Pid) })
 
 	st, err := c.sensor.Stats()
 	require.NoError(t, err)
