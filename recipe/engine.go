@@ -84,26 +84,27 @@ func NewEngine(recipes []*Recipe) *Engine {
 func (e *Engine) index(c *compiled, m *Match) bool {
 	exe := &m.Executable
 	switch {
-	case exe.Name.onlyExact():
+	case exe.Name.keyed():
 		addAll(e.byName, exe.Name.Exact, c)
-	case exe.Path.onlyExact():
+		e.namePrefixes = addPrefixes(e.namePrefixes, exe.Name.Prefix, c)
+	case exe.Path.keyed():
 		addAll(e.byPath, exe.Path.Exact, c)
+		e.prefixes = addPrefixes(e.prefixes, exe.Path.Prefix, c)
 	case exe.Dir.onlyExact():
 		addAll(e.byDir, exe.Dir.Exact, c)
-	case len(exe.Path.Prefix) > 0 && len(exe.Path.Exact)+len(exe.Path.Suffix)+len(exe.Path.Contains)+len(exe.Path.Glob)+len(exe.Path.Regex) == 0:
-		for _, p := range exe.Path.Prefix {
-			e.prefixes = append(e.prefixes, prefixEntry{prefix: p, recipe: c})
-		}
-	case len(exe.Name.Prefix) > 0 && len(exe.Name.Exact)+len(exe.Name.Suffix)+len(exe.Name.Contains)+len(exe.Name.Glob)+len(exe.Name.Regex) == 0:
-		for _, p := range exe.Name.Prefix {
-			e.namePrefixes = append(e.namePrefixes, prefixEntry{prefix: p, recipe: c})
-		}
 	case m.Args.Any.onlyExact():
 		addAll(e.byArg, m.Args.Any.Exact, c)
 	default:
 		return false
 	}
 	return true
+}
+
+func addPrefixes(entries []prefixEntry, prefixes []string, c *compiled) []prefixEntry {
+	for _, p := range prefixes {
+		entries = append(entries, prefixEntry{prefix: p, recipe: c})
+	}
+	return entries
 }
 
 func addAll(index map[string][]*compiled, keys []string, c *compiled) {

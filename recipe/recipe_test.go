@@ -69,6 +69,7 @@ func TestEngineIndexesAndMatches(t *testing.T) {
   - name: by_arg`+header+`    match: {args: {any: [--exec, -e]}}
   - name: by_glob`+header+`    match: {executable: {name: {glob: "ld-*.so*"}}}
   - name: by_name_prefix`+header+`    match: {executable: {name: {prefix: python}}, args: {any: -c}}
+  - name: by_name_or_prefix`+header+`    match: {executable: {name: {exact: node, prefix: ruby}}, args: {any: -e}}
   - name: by_any_of`+header+`    match:
       any_of:
         - executable: {name: hydra}
@@ -93,9 +94,11 @@ func TestEngineIndexesAndMatches(t *testing.T) {
 	require.Equal(t, []string{"by_any_of"}, names(e.Match(execOf("/usr/bin/hydra", []string{"hydra", "-l", "root"}, nil), nil)))
 	require.Equal(t, []string{"by_any_of"}, names(e.Match(execOf("/usr/bin/perl5.36", []string{"perl", "/opt/medusa.pl"}, nil), nil)))
 	require.Empty(t, names(e.Match(execOf("/usr/bin/perl5.36", []string{"perl", "build.pl"}, nil), nil)))
+	require.Equal(t, []string{"by_name_or_prefix", "by_arg"}, names(e.Match(execOf("/usr/bin/ruby3.1", []string{"ruby", "-e", "x"}, nil), nil)))
+	require.Equal(t, []string{"by_name_or_prefix", "by_arg"}, names(e.Match(execOf("/usr/bin/node", []string{"node", "-e", "x"}, nil), nil)))
 	require.Len(t, e.residual, 1, "only the glob has no index key")
 	require.Equal(t, "by_glob", e.residual[0].Name)
-	require.Len(t, e.Recipes(), 9)
+	require.Len(t, e.Recipes(), 10)
 
 	in := execOf("/usr/bin/unzip", []string{"unzip", "-l", "x.zip"}, nil)
 	allocs := testing.AllocsPerRun(100, func() { e.Match(in, nil) })

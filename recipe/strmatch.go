@@ -65,6 +65,12 @@ func (m *StringMatch) matchAny(s string) bool {
 	return false
 }
 
+// keyed says whether every string m matches is one of its exact values or
+// starts with one of its prefixes, so that an index can serve it.
+func (m *StringMatch) keyed() bool {
+	return len(m.Exact)+len(m.Prefix) > 0 && len(m.Suffix)+len(m.Contains)+len(m.Glob)+len(m.Regex) == 0
+}
+
 // onlyExact says whether m is a plain list of exact strings, which an
 // index can serve.
 func (m *StringMatch) onlyExact() bool {
