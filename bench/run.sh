@@ -18,7 +18,10 @@
 # the exec rate, the tracer's CPU time while the storm ran (its whole
 # process, all threads), the run time of the tracer's BPF programs
 # (kernel.bpf_stats_enabled), and the events the tracer received and
-# dropped. bench/README.md explains every column.
+# dropped. Before each pair it waits for other work on the machine to calm
+# down; a pair during which other work took more than --quiet % of the CPU
+# is marked disturbed, kept out of the medians and run again.
+# bench/README.md explains every column.
 #
 # Needs root. Missing tools are installed with apt-get; a configuration that
 # cannot work here is reported as unavailable, with the reason, and the rest
@@ -57,7 +60,7 @@ usage: bench/run.sh [options]   (as root)
   --out FILE      raw per-run results, tab-separated               (OUT, default /tmp/vigil-bench-DATE.tsv)
   --pause S       idle seconds between runs                        (PAUSE, default 1)
   --warmup S      seconds of unrecorded storm before round 1       (WARMUP, default 3; 0: none)
-  --quiet PCT     other work allowed on the machine, % of its CPU (QUIET, default 10; 0: no check)
+  --quiet PCT     other work allowed, % of the machine's CPU       (QUIET, default 10; 0: no check)
                   wait for it to fall below PCT before each pair; a pair
                   during which it rose above PCT is "disturbed", left out of
                   the medians and run again
