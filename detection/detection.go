@@ -13,8 +13,7 @@ type Detection struct {
 	Recipe *recipe.Recipe
 	// Exec is the event that matched.
 	Exec *event.Event
-	// Process is the process after the exec.
+	// Process is the process after the exec; its ancestry is in the
+	// process table.
 	Process *proctable.Process
-	// Parent is the process's parent, nil when it is unknown.
-	Parent *proctable.Process
 }

@@ -160,7 +160,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	for _, r := range p.matches {
-		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Parent: p.table.Lookup(proc.PPID)}
+		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {
 			p.emitErrors.Add(1)
 			continue
@@ -178,14 +178,7 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	flushErr := p.exporter.Shutdown(ctx)
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()
-	sum := Summary{
-		Sensor:         stats,
-		Detections:     p.detections.Load(),
-		EmitErrors:     p.emitErrors.Load(),
-		Processes:      p.table.Len(),
-		TableEvictions: p.table.Evictions(),
-		Suppressed:     p.engine.Suppressed(),
-	}
+	sum := p.summary(stats)
 	if p.recordErr != nil {
 		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
 	}
@@ -229,13 +222,19 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 		readErr = fmt.Errorf("read recording: %w", err)
 	}
 	flushErr := exp.Shutdown(ctx)
-	sum := Summary{
-		Sensor:         sensor.Stats{Events: events},
+	sum := p.summary(sensor.Stats{Events: events})
+	return sum, errors.Join(readErr, flushErr)
+}
+
+// summary reports what the pipeline's stages counted, with the sensor's
+// figures.
+func (p *Pipeline) summary(stats sensor.Stats) Summary {
+	return Summary{
+		Sensor:         stats,
 		Detections:     p.detections.Load(),
 		EmitErrors:     p.emitErrors.Load(),
-		Processes:      table.Len(),
-		TableEvictions: table.Evictions(),
+		Processes:      p.table.Len(),
+		TableEvictions: p.table.Evictions(),
 		Suppressed:     p.engine.Suppressed(),
 	}
-	return sum, errors.Join(readErr, flushErr)
 }
