@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -49,12 +49,11 @@ type Config struct {
 	// kernel wakes it when this much is pending (default 1 MiB) or when
 	// this long has passed since the last wake-up (default 250ms). Each
 	// wake-up costs the reader far more than a record does (bench/README.md).
+	// The records that come after the last wake-up of a burst are read a
+	// little more than WakeupInterval later, so no record waits much
+	// longer than twice that.
 	WakeupBytes    int
 	WakeupInterval time.Duration
-	// PollInterval is how long the reader waits, after a batch, for
-	// records that came without a wake-up (default 100ms); when nothing
-	// comes, it waits a second before looking again.
-	PollInterval time.Duration
 	// Follow, when not zero, limits the sensor to this process and its
 	// descendants from now on, filtered in the kernel.
 	Follow uint32
@@ -91,9 +90,6 @@ func (c *Config) setDefaults() error {
 	}
 	if c.WakeupInterval == 0 {
 		c.WakeupInterval = 250 * time.Millisecond
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 100 * time.Millisecond
 	}
 	if c.Env == nil {
 		c.Env = DefaultEnv()
@@ -135,10 +131,18 @@ func (s Stats) Lost() uint64 {
 
 // Sensor is the loaded and attached set of programs.
 type Sensor struct {
-	cfg     Config
-	objs    bpf.SensorObjects
-	links   []link.Link
-	reader  *ringbuf.Reader
+	cfg   Config
+	objs  bpf.SensorObjects
+	links []link.Link
+	// ring is unmapped by Close, under ringMu, which Run holds while it
+	// reads the ring.
+	ringMu sync.Mutex
+	ring   *ring
+	// transient holds each fork and exit event while it is handled.
+	transient event.Event
+	// wake is the ring buffer's descriptor in Go's poller: readable when
+	// the kernel wakes the reader.
+	wake    *os.File
 	decoder decoder
 
 	events       atomic.Uint64
@@ -212,10 +216,13 @@ func New(cfg Config) (*Sensor, error) {
 		}
 		s.links = append(s.links, l)
 	}
-	s.reader, err = ringbuf.NewReader(s.objs.Events)
-	if err != nil {
+	if s.ring, err = newRing(s.objs.Events.FD(), cfg.RingBufferSize); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("create ring buffer reader: %w", err)
+		return nil, err
+	}
+	if s.wake, err = pollable(s.objs.Events.FD()); err != nil {
+		s.Close()
+		return nil, err
 	}
 	s.decoder.bootOffset, err = bootOffset()
 	if err != nil {
@@ -227,52 +234,91 @@ func New(cfg Config) (*Sensor, error) {
 
 // Run reads events and hands each to handle, in the order the kernel wrote
 // them, until ctx is done; it then delivers every record already in the ring
-// and returns. Each event is new: handle may keep it.
+// and returns. An exec event is new: handle may keep it. A fork or exit
+// event is only valid during the call: its memory is reused for the next
+// one, which spares the collector two thirds of the garbage.
+//
+// The reader never blocks in a system call. It waits in Go's own network
+// poller, for the kernel's wake-up or its next look, and then drains the
+// ring. A goroutine parked in a blocking epoll_wait instead costs far more
+// than the records: the runtime takes its P away each time and its monitor
+// thread spins for a millisecond after each hand-off (bench/README.md).
 func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
-	stop := context.AfterFunc(ctx, func() { _ = s.reader.Flush() })
+	raw, err := s.wake.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("ring buffer wake-ups: %w", err)
+	}
+	// Wakes the wait below; the check in ready covers a cancellation that
+	// comes before the wait's own deadline is set.
+	stop := context.AfterFunc(ctx, func() { _ = s.wake.SetReadDeadline(time.Now()) })
 	defer stop()
+	ready := func(uintptr) bool { return ctx.Err() != nil || s.pending() }
 
-	var (
-		rec ringbuf.Record
-		// Records written without a wake-up are picked up by polling: soon
-		// after a batch, when more are likely, rarely when all is quiet.
-		idle = false
-	)
-	s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
+	// Records written without a wake-up (the end of a burst) are picked up
+	// by looking. The look is due just after the kernel's next wake-up
+	// would be, so that while records flow the kernel's wake-ups alone
+	// drive the reader; when nothing came, looks are rare.
+	tail := s.cfg.WakeupInterval + s.cfg.WakeupInterval/8
 	for {
-		err := s.reader.ReadInto(&rec)
+		n, err := s.drain(handle)
+		if errors.Is(err, os.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		next := tail
+		if n == 0 {
+			next = idlePoll
+		}
+		if err := s.wake.SetReadDeadline(time.Now().Add(next)); err != nil {
+			return fmt.Errorf("ring buffer wake-ups: %w", err)
+		}
+		err = raw.Read(ready)
 		switch {
-		case err == nil:
-			if idle {
-				idle = false
-				s.reader.SetDeadline(time.Now().Add(s.cfg.PollInterval))
-			}
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			next := s.cfg.PollInterval
-			if idle {
-				next = idlePoll
-			}
-			idle = true
-			s.reader.SetDeadline(time.Now().Add(next))
-			continue
-		case errors.Is(err, ringbuf.ErrFlushed):
-			if ctx.Err() != nil {
-				return nil
-			}
-			continue
-		case errors.Is(err, ringbuf.ErrClosed):
+		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
+		case errors.Is(err, os.ErrClosed):
 			return nil
 		default:
-			return fmt.Errorf("read ring buffer: %w", err)
+			return fmt.Errorf("wait for ring buffer: %w", err)
 		}
-		ev := new(event.Event)
-		if err := s.decoder.decode(rec.RawSample, ev); err != nil {
+	}
+}
+
+// pending says the ring holds records to read, or is closed.
+func (s *Sensor) pending() bool {
+	s.ringMu.Lock()
+	defer s.ringMu.Unlock()
+	return s.ring == nil || s.ring.pending() > 0
+}
+
+// drain hands on every record in the ring, and returns how many it read.
+func (s *Sensor) drain(handle func(ev *event.Event)) (int, error) {
+	s.ringMu.Lock()
+	defer s.ringMu.Unlock()
+	if s.ring == nil {
+		return 0, os.ErrClosed
+	}
+	n, err := s.ring.consume(func(sample []byte) {
+		ev := &s.transient
+		if err := s.decoder.decode(sample, ev); err != nil {
 			s.decodeErrors.Add(1)
-			continue
+			return
+		}
+		if ev.Kind == event.KindExec {
+			kept := *ev
+			ev = &kept
 		}
 		s.events.Add(1)
 		handle(ev)
+	})
+	if err != nil {
+		return n, fmt.Errorf("read ring buffer: %w", err)
 	}
+	return n, nil
 }
 
 // Stats returns the counts so far. It is safe to call while Run runs.
@@ -298,14 +344,42 @@ func (s *Sensor) Stats() (Stats, error) {
 // is called.
 func (s *Sensor) Close() error {
 	var errs []error
-	if s.reader != nil {
-		errs = append(errs, s.reader.Close())
+	if s.wake != nil {
+		errs = append(errs, s.wake.Close())
 	}
+	s.ringMu.Lock()
+	if s.ring != nil {
+		errs = append(errs, s.ring.close())
+		s.ring = nil
+	}
+	s.ringMu.Unlock()
 	for _, l := range s.links {
 		errs = append(errs, l.Close())
 	}
 	errs = append(errs, s.objs.Close())
 	return errors.Join(errs...)
+}
+
+// pollable registers a copy of the ring buffer's descriptor with Go's
+// poller. The kernel makes a ring buffer readable when a record asks to
+// wake the reader.
+func pollable(fd int) (*os.File, error) {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("duplicate ring buffer descriptor: %w", err)
+	}
+	// os.NewFile registers a descriptor with the poller only when it is
+	// already non-blocking.
+	if err := unix.SetNonblock(dup, true); err != nil {
+		unix.Close(dup)
+		return nil, fmt.Errorf("ring buffer descriptor: %w", err)
+	}
+	f := os.NewFile(uintptr(dup), "ringbuf")
+	if err := f.SetReadDeadline(time.Time{}); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("ring buffer cannot be polled by the Go runtime: %w", err)
+	}
+	return f, nil
 }
 
 // checkMachine tells, in words a user can act on, why this machine cannot
