@@ -51,17 +51,22 @@ func newCELEnv() (*cel.Env, error) {
 	return env, nil
 }
 
-// compileCEL type-checks expr, which must yield a bool, and plans it.
-func compileCEL(env *cel.Env, expr string) (cel.Program, error) {
+// compileCEL type-checks expr, which must yield a bool, and plans it. It
+// also returns what expr needs of the arguments (see argsNeeds).
+func compileCEL(env *cel.Env, expr string) (cel.Program, []*litSet, error) {
 	ast, iss := env.Compile(expr)
 	if iss.Err() != nil {
-		return nil, iss.Err()
+		return nil, nil, iss.Err()
 	}
 	if ast.OutputType() != cel.BoolType {
-		return nil, fmt.Errorf("the expression gives %v, want bool", ast.OutputType())
+		return nil, nil, fmt.Errorf("the expression gives %v, want bool", ast.OutputType())
 	}
 	// Constant regular expressions are compiled once, here, not per exec.
-	return env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, nil, fmt.Errorf("plan the expression: %w", err)
+	}
+	return prg, argsNeeds(ast.NativeRep().Expr()), nil
 }
 
 // evalCEL runs a compiled expression over an input. An expression that

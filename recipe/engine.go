@@ -1,16 +1,15 @@
 package recipe
 
 import (
-	"path"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // Engine matches execs against a compiled catalog. Recipes are indexed by
-// what they require of the program (its name, its path, its directory) or
-// of its arguments, so one exec is checked against the few recipes that
-// can match it, not all of them.
+// what they require of the program (its name, its path, its directory),
+// of its arguments or of its flags, so one exec is checked against the few
+// recipes that can match it, not all of them.
 //
 // An Engine keeps state (the limits' windows) and is not safe for
 // concurrent use: one goroutine matches.
@@ -19,14 +18,20 @@ type Engine struct {
 	byPath       map[string][]*compiled
 	byDir        map[string][]*compiled
 	byArg        map[string][]*compiled
-	prefixes     []prefixEntry // by path prefix
-	namePrefixes []prefixEntry // by file name prefix: python, for python3.11
-	residual     []*compiled
-	recipes      []*Recipe
-	enabled      []*compiled
+	pathPrefixes prefixIndex
+	namePrefixes prefixIndex // python, for python3.11
+	// byFlags holds the recipes known only by flags the exec must have
+	// (memfd, setid...), which few execs have.
+	byFlags  []flagEntry
+	residual []*compiled
+	recipes  []*Recipe
+	enabled  []*compiled
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
+	// key is where a limit's key is built, so that looking up its window
+	// allocates nothing.
+	key []byte
 }
 
 type compiled struct {
@@ -42,8 +47,23 @@ type window struct {
 	count int
 }
 
+// prefixIndex files recipes under string prefixes, by the prefix's first
+// byte: a string is compared only with the prefixes that start like it.
+type prefixIndex [256][]prefixEntry
+
 type prefixEntry struct {
 	prefix string
+	recipe *compiled
+}
+
+func (idx *prefixIndex) add(prefixes []string, c *compiled) {
+	for _, p := range prefixes {
+		idx[p[0]] = append(idx[p[0]], prefixEntry{prefix: p, recipe: c})
+	}
+}
+
+type flagEntry struct {
+	want   flagSet
 	recipe *compiled
 }
 
@@ -86,25 +106,20 @@ func (e *Engine) index(c *compiled, m *Match) bool {
 	switch {
 	case exe.Name.keyed():
 		addAll(e.byName, exe.Name.Exact, c)
-		e.namePrefixes = addPrefixes(e.namePrefixes, exe.Name.Prefix, c)
+		e.namePrefixes.add(exe.Name.Prefix, c)
 	case exe.Path.keyed():
 		addAll(e.byPath, exe.Path.Exact, c)
-		e.prefixes = addPrefixes(e.prefixes, exe.Path.Prefix, c)
+		e.pathPrefixes.add(exe.Path.Prefix, c)
 	case exe.Dir.onlyExact():
 		addAll(e.byDir, exe.Dir.Exact, c)
 	case m.Args.Any.onlyExact():
 		addAll(e.byArg, m.Args.Any.Exact, c)
+	case m.flagWant != 0:
+		e.byFlags = append(e.byFlags, flagEntry{want: m.flagWant, recipe: c})
 	default:
 		return false
 	}
 	return true
-}
-
-func addPrefixes(entries []prefixEntry, prefixes []string, c *compiled) []prefixEntry {
-	for _, p := range prefixes {
-		entries = append(entries, prefixEntry{prefix: p, recipe: c})
-	}
-	return entries
 }
 
 func addAll(index map[string][]*compiled, keys []string, c *compiled) {
@@ -118,74 +133,86 @@ func (e *Engine) Recipes() []*Recipe { return e.recipes }
 
 // Match appends to dst the recipes that fire on in, and returns the
 // extended slice. A recipe over its limit does not fire; it counts the
-// suppressed match. Match allocates nothing for an exec that matches no
-// recipe's index keys, which is most of them.
+// suppressed match. Match allocates nothing for an exec that fires no
+// recipe, which is most of them.
 func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
 	e.stamp++
+	var x exec
+	x.reset(in)
 	exe := in.Process.Exe
-	dst = e.check(e.byName[path.Base(exe)], in, dst)
-	dst = e.check(e.byPath[exe], in, dst)
-	dst = e.check(e.byDir[path.Dir(exe)], in, dst)
-	for i := range e.prefixes {
-		if strings.HasPrefix(exe, e.prefixes[i].prefix) {
-			dst = e.checkOne(e.prefixes[i].recipe, in, dst)
-		}
+	dst = e.check(e.byName[x.name], &x, dst)
+	dst = e.check(e.byPath[exe], &x, dst)
+	if len(e.byDir) > 0 {
+		dst = e.check(e.byDir[x.dirName()], &x, dst)
 	}
-	if len(e.namePrefixes) > 0 {
-		name := path.Base(exe)
-		for i := range e.namePrefixes {
-			if strings.HasPrefix(name, e.namePrefixes[i].prefix) {
-				dst = e.checkOne(e.namePrefixes[i].recipe, in, dst)
-			}
-		}
-	}
+	dst = e.checkPrefixed(&e.pathPrefixes, exe, &x, dst)
+	dst = e.checkPrefixed(&e.namePrefixes, x.name, &x, dst)
 	if len(e.byArg) > 0 && len(in.Process.Args) > 1 {
 		for _, a := range in.Process.Args[1:] {
-			dst = e.check(e.byArg[a], in, dst)
+			dst = e.check(e.byArg[a], &x, dst)
 		}
 	}
-	return e.check(e.residual, in, dst)
+	for i := range e.byFlags {
+		if x.flags&e.byFlags[i].want == e.byFlags[i].want {
+			dst = e.checkOne(e.byFlags[i].recipe, &x, dst)
+		}
+	}
+	return e.check(e.residual, &x, dst)
 }
 
-func (e *Engine) check(cs []*compiled, in *Input, dst []*Recipe) []*Recipe {
+func (e *Engine) check(cs []*compiled, x *exec, dst []*Recipe) []*Recipe {
 	for _, c := range cs {
-		dst = e.checkOne(c, in, dst)
+		dst = e.checkOne(c, x, dst)
 	}
 	return dst
 }
 
-func (e *Engine) checkOne(c *compiled, in *Input, dst []*Recipe) []*Recipe {
+// checkPrefixed checks the recipes filed in idx under a prefix of s.
+func (e *Engine) checkPrefixed(idx *prefixIndex, s string, x *exec, dst []*Recipe) []*Recipe {
+	if s == "" {
+		return dst
+	}
+	for _, p := range idx[s[0]] {
+		if strings.HasPrefix(s, p.prefix) {
+			dst = e.checkOne(p.recipe, x, dst)
+		}
+	}
+	return dst
+}
+
+func (e *Engine) checkOne(c *compiled, x *exec, dst []*Recipe) []*Recipe {
 	if c.stamp == e.stamp {
 		return dst
 	}
 	c.stamp = e.stamp
-	if !c.Match.matches(in) {
+	if !c.Match.matches(x) {
 		return dst
 	}
 	for i := range c.Unless {
-		if c.Unless[i].matches(in) {
+		if c.Unless[i].matches(x) {
 			return dst
 		}
 	}
-	if !c.allow(in) {
+	if !e.allow(c, x.Input) {
 		c.suppressed++
 		return dst
 	}
 	return append(dst, c.Recipe)
 }
 
-// allow applies the recipe's limit to one more match.
-func (c *compiled) allow(in *Input) bool {
+// allow applies the recipe's limit to one more match. Only the first
+// match of a key in a window allocates (the key and its window).
+func (e *Engine) allow(c *compiled, in *Input) bool {
 	l := c.Limit
 	if l == nil {
 		return true
 	}
-	key := limitKey(l.Per, in)
+	e.key = appendLimitKey(e.key[:0], l.Per, in)
 	if c.windows == nil {
 		c.windows = make(map[string]*window)
 	}
 	now := in.Event.Time
-	w := c.windows[key]
+	w := c.windows[string(e.key)]
 	if w == nil || now.Sub(w.start) >= l.Window || now.Before(w.start) {
 		// A new window; forget the others that have run out, so the map
 		// stays as small as the set of recent keys.
@@ -195,35 +222,32 @@ func (c *compiled) allow(in *Input) bool {
 			}
 		}
 		w = &window{start: now}
-		c.windows[key] = w
+		c.windows[string(e.key)] = w
 	}
 	w.count++
 	return w.count <= l.Count
 }
 
-func limitKey(per LimitKey, in *Input) string {
+// appendLimitKey appends to b what a limit counting per counts in by.
+func appendLimitKey(b []byte, per LimitKey, in *Input) []byte {
 	switch per {
 	case PerExecutable:
-		return in.Process.Exe
+		return append(b, in.Process.Exe...)
 	case PerParent:
 		if p := in.parent(); p != nil {
-			return p.Exe
+			return append(b, p.Exe...)
 		}
-		return ""
 	case PerAncestry:
-		var b strings.Builder
 		for p, n := in.Process, 0; in.Processes != nil && n < 16 && p.PPID != 0 && p.PPID != p.PID; n++ {
 			if p = in.Processes.Lookup(p.PPID); p == nil {
 				break
 			}
-			b.WriteString(p.Exe)
-			b.WriteByte('\n')
+			b = append(append(b, p.Exe...), '\n')
 		}
-		return b.String()
 	case PerProcess:
-		return strconv.FormatUint(uint64(in.Process.PID), 10)
+		return strconv.AppendUint(b, uint64(in.Process.PID), 10)
 	}
-	return ""
+	return b
 }
 
 // Suppressed returns, by recipe name, how many matches limits held back.

@@ -367,40 +367,46 @@ func (p *parser) documentation(n *yaml.Node, field string, d *Documentation) {
 // or a mapping of forms: exact, prefix, suffix, contains, glob, regex.
 func (p *parser) stringMatch(n *yaml.Node, field string, m *StringMatch) {
 	anyString := func(string) error { return nil }
+	var regexes []string // the sources of m.Regex
 	if n.Kind != yaml.MappingNode {
 		p.strs(n, field, &m.Exact, anyString)
-		return
+	} else {
+		p.mapping(n, field, map[string]func(*yaml.Node, string){
+			"exact":    func(n *yaml.Node, f string) { p.strs(n, f, &m.Exact, anyString) },
+			"prefix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Prefix, nonEmpty) },
+			"suffix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Suffix, nonEmpty) },
+			"contains": func(n *yaml.Node, f string) { p.strs(n, f, &m.Contains, nonEmpty) },
+			"glob": func(n *yaml.Node, f string) {
+				p.strs(n, f, &m.Glob, func(g string) error {
+					_, err := path.Match(g, "")
+					return err
+				})
+			},
+			"regex": func(n *yaml.Node, f string) {
+				var exprs []string
+				p.strs(n, f, &exprs, func(e string) error {
+					_, err := regexp.Compile(e)
+					return err
+				})
+				if len(exprs) == 0 {
+					return
+				}
+				// One alternation is one pass over the string, not one per
+				// expression.
+				expr := "(?:" + strings.Join(exprs, ")|(?:") + ")"
+				re, err := regexp.Compile(expr)
+				if err != nil {
+					p.fail(n, f, "%v", err)
+					return
+				}
+				m.Regex = append(m.Regex, re)
+				regexes = append(regexes, expr)
+			},
+		})
 	}
-	p.mapping(n, field, map[string]func(*yaml.Node, string){
-		"exact":    func(n *yaml.Node, f string) { p.strs(n, f, &m.Exact, anyString) },
-		"prefix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Prefix, nonEmpty) },
-		"suffix":   func(n *yaml.Node, f string) { p.strs(n, f, &m.Suffix, nonEmpty) },
-		"contains": func(n *yaml.Node, f string) { p.strs(n, f, &m.Contains, nonEmpty) },
-		"glob": func(n *yaml.Node, f string) {
-			p.strs(n, f, &m.Glob, func(g string) error {
-				_, err := path.Match(g, "")
-				return err
-			})
-		},
-		"regex": func(n *yaml.Node, f string) {
-			var exprs []string
-			p.strs(n, f, &exprs, func(e string) error {
-				_, err := regexp.Compile(e)
-				return err
-			})
-			if len(exprs) == 0 {
-				return
-			}
-			// One alternation is one pass over the string, not one per
-			// expression.
-			re, err := regexp.Compile("(?:" + strings.Join(exprs, ")|(?:") + ")")
-			if err != nil {
-				p.fail(n, f, "%v", err)
-				return
-			}
-			m.Regex = append(m.Regex, re)
-		},
-	})
+	if err := m.compile(regexes); err != nil {
+		p.fail(n, field, "%v", err)
+	}
 }
 
 func nonEmpty(s string) error {
@@ -479,14 +485,15 @@ func (p *parser) match(n *yaml.Node, field string, m *Match) {
 			if m.CEL == "" {
 				return
 			}
-			prg, err := compileCEL(p.cel, m.CEL)
+			prg, need, err := compileCEL(p.cel, m.CEL)
 			if err != nil {
 				p.fail(n, f, "%v", err)
 				return
 			}
-			m.program = prg
+			m.program, m.celArgs = prg, need
 		},
 	})
+	m.compileFlags()
 }
 
 func (p *parser) ids(n *yaml.Node, field string, dst *[]uint32) {

@@ -47,6 +47,60 @@ type Match struct {
 	// the fields above cannot say; empty when unused.
 	CEL     string
 	program cel.Program
+	// celArgs holds sets of literals the expression needs: for each, some
+	// argument (argv[0] included) contains one of its literals.
+	celArgs []*litSet
+	// flagMask holds the flags that are set above, flagWant their values:
+	// all the flags are tested in one comparison.
+	flagMask, flagWant flagSet
+}
+
+// flagSet holds an exec's flags, one bit each.
+type flagSet uint8
+
+const (
+	flagTTY flagSet = 1 << iota
+	flagContainer
+	flagSetID
+	flagLoader
+	flagMemfd
+	flagDeleted
+	flagOverlayUpper
+	flagUserWritable
+)
+
+// compileFlags sets flagMask and flagWant from the flag fields.
+func (m *Match) compileFlags() {
+	for _, f := range []struct {
+		want *bool
+		bit  flagSet
+	}{
+		{m.TTY, flagTTY}, {m.Container, flagContainer}, {m.SetID, flagSetID}, {m.Loader, flagLoader},
+		{m.Memfd, flagMemfd}, {m.Deleted, flagDeleted}, {m.OverlayUpper, flagOverlayUpper},
+		{m.UserWritable, flagUserWritable},
+	} {
+		if f.want == nil {
+			continue
+		}
+		m.flagMask |= f.bit
+		if *f.want {
+			m.flagWant |= f.bit
+		}
+	}
+}
+
+// flagsOf returns the flags of an exec.
+func flagsOf(ev *event.Event) flagSet {
+	return bitIf(ev.TTY != "", flagTTY) | bitIf(ev.ContainerID != "", flagContainer) | bitIf(ev.SetID, flagSetID) |
+		bitIf(ev.Loader, flagLoader) | bitIf(ev.File.Memfd, flagMemfd) | bitIf(ev.File.Deleted, flagDeleted) |
+		bitIf(ev.File.OverlayUpper, flagOverlayUpper) | bitIf(ev.File.UserWritable, flagUserWritable)
+}
+
+func bitIf(have bool, bit flagSet) flagSet {
+	if have {
+		return bit
+	}
+	return 0
 }
 
 // FileMatch tests a program's path, its name, and its directory.
@@ -58,8 +112,16 @@ type FileMatch struct {
 
 func (m *FileMatch) isZero() bool { return m.Path.IsZero() && m.Name.IsZero() && m.Dir.IsZero() }
 
+// match tests another process's program, splitting its path only as far
+// as the test needs.
 func (m *FileMatch) match(exe string) bool {
-	return m.Path.Match(exe) && m.Name.Match(path.Base(exe)) && m.Dir.Match(path.Dir(exe))
+	return m.Path.Match(exe) && (m.Name.IsZero() || m.Name.matchAny(path.Base(exe))) &&
+		(m.Dir.IsZero() || m.Dir.matchAny(path.Dir(exe)))
+}
+
+// matchExec tests the exec's own program, split once for all recipes.
+func (m *FileMatch) matchExec(x *exec) bool {
+	return m.Path.Match(x.Process.Exe) && m.Name.Match(x.name) && (m.Dir.IsZero() || m.Dir.matchAny(x.dirName()))
 }
 
 // ArgsMatch tests the arguments after argv[0].
@@ -171,17 +233,34 @@ func (in *Input) parent() *proctable.Process {
 	return in.Processes.Lookup(in.Process.PPID)
 }
 
+// exec is an input as the matchers see it: what many recipes test is
+// worked out once per exec, not once per recipe.
+type exec struct {
+	*Input
+	name  string // the program's file name
+	flags flagSet
+	// dir is the program's directory, worked out when first asked for.
+	dir     string
+	haveDir bool
+}
+
+func (x *exec) reset(in *Input) {
+	*x = exec{Input: in, name: path.Base(in.Process.Exe), flags: flagsOf(in.Event)}
+}
+
+func (x *exec) dirName() string {
+	if !x.haveDir {
+		x.dir, x.haveDir = path.Dir(x.Process.Exe), true
+	}
+	return x.dir
+}
+
 // matches evaluates m, cheapest tests first: the program and the flags,
 // then the process tree (a few table lookups), then the arguments, whose
 // patterns may be long, and CEL last.
-func (m *Match) matches(in *Input) bool {
-	ev, p := in.Event, in.Process
-	if !m.Executable.match(p.Exe) {
-		return false
-	}
-	if !flag(m.Loader, ev.Loader) || !flag(m.Memfd, ev.File.Memfd) || !flag(m.Deleted, ev.File.Deleted) ||
-		!flag(m.OverlayUpper, ev.File.OverlayUpper) || !flag(m.UserWritable, ev.File.UserWritable) ||
-		!flag(m.SetID, ev.SetID) || !flag(m.TTY, ev.TTY != "") || !flag(m.Container, ev.ContainerID != "") {
+func (m *Match) matches(x *exec) bool {
+	in, ev, p := x.Input, x.Event, x.Process
+	if x.flags&m.flagMask != m.flagWant || !m.Executable.matchExec(x) {
 		return false
 	}
 	if !m.User.match(ev) || !m.Cwd.Match(ev.Cwd) || !m.PrevExecutable.Match(p.PrevExe()) {
@@ -199,10 +278,29 @@ func (m *Match) matches(in *Input) bool {
 	if !m.Args.match(p.Args) {
 		return false
 	}
-	if len(m.AnyOf) > 0 && !m.anyOfMatches(in) {
+	if len(m.AnyOf) > 0 && !m.anyOfMatches(x) {
 		return false
 	}
-	return m.program == nil || evalCEL(m.program, in)
+	return m.program == nil || m.celMayHold(p.Args) && evalCEL(m.program, in)
+}
+
+// celMayHold says whether the arguments have what the expression needs.
+func (m *Match) celMayHold(args []string) bool {
+	for _, need := range m.celArgs {
+		if !anyContains(need, args) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyContains(need *litSet, strs []string) bool {
+	for _, s := range strs {
+		if need.contains(s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Match) ancestorMatches(in *Input) bool {
@@ -227,9 +325,9 @@ func (m *Match) ancestorMatches(in *Input) bool {
 // anyOfMatches says whether one of m's alternatives holds. It indexes the
 // slice: a Match passed by value would be copied to the heap for each
 // alternative tried.
-func (m *Match) anyOfMatches(in *Input) bool {
+func (m *Match) anyOfMatches(x *exec) bool {
 	for i := range m.AnyOf {
-		if m.AnyOf[i].matches(in) {
+		if m.AnyOf[i].matches(x) {
 			return true
 		}
 	}

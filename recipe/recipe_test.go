@@ -259,3 +259,25 @@ func TestOneBrokenFileLeavesTheOthers(t *testing.T) {
 	require.ErrorContains(t, errs[0], "mine/a.yaml:1:1: did not find expected node content")
 	require.EqualError(t, errs[1], `mine/b.yaml:8: recipe "fine" is already defined at mine/b.yaml:2`)
 }
+
+// TestCatalogSparesBenignExecs checks that the execs of a build that fire
+// no recipe of the built-in catalog allocate nothing: no CEL expression
+// runs and no limit key is built for them.
+func TestCatalogSparesBenignExecs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes the regexp package allocate")
+	}
+	recipes, errs := Builtin()
+	require.Empty(t, errs)
+	e := NewEngine(recipes)
+	benign := 0
+	for _, in := range buildMix() {
+		if len(e.Match(in, nil)) > 0 {
+			continue
+		}
+		benign++
+		allocs := testing.AllocsPerRun(20, func() { e.Match(in, nil) })
+		require.Zero(t, allocs, in.Process.Exe)
+	}
+	require.Greater(t, benign, 15)
+}

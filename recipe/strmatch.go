@@ -4,11 +4,11 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strings"
 )
 
 // StringMatch tests a string. It holds when any of its forms does; an
-// empty StringMatch holds for every string.
+// empty StringMatch holds for every string. The parser compiles it: a
+// StringMatch built otherwise must be compiled before it matches.
 type StringMatch struct {
 	Exact    []string
 	Prefix   []string
@@ -17,6 +17,37 @@ type StringMatch struct {
 	// Glob patterns follow path.Match: '*' stops at '/'.
 	Glob  []string
 	Regex []*regexp.Regexp
+
+	// The compiled forms, which test all the values of a form at once.
+	exact    *strSet // for long Exact lists; nil for short ones
+	prefix   *litSet
+	suffix   *litSet
+	contains *litSet
+	// filters[i] is Regex[i]'s prefilter.
+	filters []regexFilter
+}
+
+// exactSetLen is the length of Exact from which a strSet finds a value
+// faster than comparing each.
+const exactSetLen = 8
+
+// compile builds the compiled forms; exprs are the sources of Regex.
+func (m *StringMatch) compile(exprs []string) error {
+	if len(m.Exact) >= exactSetLen {
+		m.exact = newStrSet(m.Exact)
+	}
+	m.prefix = newLitSet(m.Prefix, false, false)
+	m.suffix = newLitSet(m.Suffix, false, true)
+	m.contains = newLitSet(m.Contains, false, false)
+	m.filters = m.filters[:0]
+	for _, expr := range exprs {
+		f, err := newRegexFilter(expr)
+		if err != nil {
+			return err
+		}
+		m.filters = append(m.filters, f)
+	}
+	return nil
 }
 
 // IsZero says whether m tests nothing.
@@ -26,39 +57,30 @@ func (m *StringMatch) IsZero() bool {
 
 // Match says whether s matches. It allocates nothing.
 func (m *StringMatch) Match(s string) bool {
-	if m.IsZero() {
-		return true
-	}
-	return m.matchAny(s)
+	return m.IsZero() || m.matchAny(s)
 }
 
 // matchAny is Match without the empty-matches-all rule.
 func (m *StringMatch) matchAny(s string) bool {
-	if slices.Contains(m.Exact, s) {
+	if m.exact != nil {
+		if m.exact.has(s) {
+			return true
+		}
+	} else if slices.Contains(m.Exact, s) {
 		return true
 	}
-	for _, p := range m.Prefix {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	for _, p := range m.Suffix {
-		if strings.HasSuffix(s, p) {
-			return true
-		}
-	}
-	for _, p := range m.Contains {
-		if strings.Contains(s, p) {
-			return true
-		}
+	if m.prefix != nil && m.prefix.hasPrefix(s) ||
+		m.suffix != nil && m.suffix.hasSuffix(s) ||
+		m.contains != nil && m.contains.contains(s) {
+		return true
 	}
 	for _, g := range m.Glob {
 		if ok, _ := path.Match(g, s); ok {
 			return true
 		}
 	}
-	for _, re := range m.Regex {
-		if re.MatchString(s) {
+	for i, re := range m.Regex {
+		if m.filters[i].pass(s) && re.MatchString(s) {
 			return true
 		}
 	}
@@ -75,4 +97,36 @@ func (m *StringMatch) keyed() bool {
 // index can serve.
 func (m *StringMatch) onlyExact() bool {
 	return len(m.Exact) > 0 && len(m.Prefix)+len(m.Suffix)+len(m.Contains)+len(m.Glob)+len(m.Regex) == 0
+}
+
+// strSet is a set of strings hashed by their length and their first and
+// last bytes: cheaper to look up than a map, which hashes every byte, for
+// the short names and options recipes list.
+type strSet struct {
+	slots [][]string // a power of two of them
+}
+
+func newStrSet(strs []string) *strSet {
+	n := 1
+	for n < 2*len(strs) {
+		n *= 2
+	}
+	set := &strSet{slots: make([][]string, n)}
+	for _, s := range strs {
+		i := set.slot(s)
+		set.slots[i] = append(set.slots[i], s)
+	}
+	return set
+}
+
+func (set *strSet) slot(s string) int {
+	h := len(s)
+	if h > 0 {
+		h = h*131 + int(s[0])*31 + int(s[len(s)-1])
+	}
+	return h & (len(set.slots) - 1)
+}
+
+func (set *strSet) has(s string) bool {
+	return slices.Contains(set.slots[set.slot(s)], s)
 }
