@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/semconv"
@@ -37,6 +40,10 @@ type Config struct {
 	Console io.Writer
 	// ServiceVersion is vigil's version, for the resource.
 	ServiceVersion string
+	// Spans says which traced processes get a span, exported over
+	// OTLP/gRPC beside the detections (default SpansAll); without OTLP
+	// there are none.
+	Spans SpanMode
 }
 
 // OTLPFromEnv says whether the environment names an OTLP endpoint for
@@ -49,6 +56,9 @@ func OTLPFromEnv() bool {
 type Exporter struct {
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
+	// traces and tracer are nil when spans are off.
+	traces   *sdktrace.TracerProvider
+	tracer   trace.Tracer
 	shutdown atomic.Bool
 }
 
@@ -58,7 +68,10 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res)}
+	// The bridge comes first: it adds each detection to its span before the
+	// exporters see the record.
+	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
+	e := &Exporter{}
 	if cfg.OTLP {
 		var grpcOpts []otlploggrpc.Option
 		if cfg.OTLPEndpoint != "" {
@@ -69,6 +82,12 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 			return nil, fmt.Errorf("create OTLP log exporter: %w", err)
 		}
 		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
+		if cfg.Spans != SpansNone {
+			if e.traces, err = newTracerProvider(ctx, cfg, res); err != nil {
+				return nil, err
+			}
+			e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
+		}
 	}
 	// Local writers see each record as it is emitted, in order.
 	if cfg.JSONL != nil {
@@ -77,11 +96,27 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	if cfg.Console != nil {
 		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newConsole(cfg.Console))))
 	}
-	provider := sdklog.NewLoggerProvider(opts...)
-	return &Exporter{
-		provider: provider,
-		logger:   provider.Logger(scopeName, log.WithInstrumentationVersion(cfg.ServiceVersion), log.WithSchemaURL(semconv.SchemaURL)),
-	}, nil
+	e.provider = sdklog.NewLoggerProvider(opts...)
+	e.logger = e.provider.Logger(scopeName, log.WithInstrumentationVersion(cfg.ServiceVersion), log.WithSchemaURL(semconv.SchemaURL))
+	return e, nil
+}
+
+// newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
+// sampling decision of the trace each process continues.
+func newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdktrace.TracerProvider, error) {
+	var grpcOpts []otlptracegrpc.Option
+	if cfg.OTLPEndpoint != "" {
+		grpcOpts = append(grpcOpts, otlptracegrpc.WithEndpointURL(cfg.OTLPEndpoint))
+	}
+	exp, err := otlptracegrpc.New(ctx, grpcOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create OTLP trace exporter: %w", err)
+	}
+	var proc sdktrace.SpanProcessor = sdktrace.NewBatchSpanProcessor(exp)
+	if cfg.Spans == SpansDetections {
+		proc = detectionFilter{proc}
+	}
+	return sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(proc)), nil
 }
 
 // Emit reports one detection. It does not block on the network.
@@ -91,6 +126,14 @@ func (e *Exporter) Emit(ctx context.Context, d *detection.Detection) error {
 	}
 	rec := newRecord(d)
 	rec.SetObservedTimestamp(time.Now())
+	// The record takes its trace and span id from the context: the
+	// process's own span, or else the trace context it inherited.
+	switch p := d.Process; {
+	case p.Span != nil:
+		ctx = trace.ContextWithSpan(ctx, p.Span)
+	case p.Trace.IsValid():
+		ctx = trace.ContextWithSpanContext(ctx, p.Trace)
+	}
 	e.logger.Emit(ctx, rec)
 	return nil
 }
@@ -101,10 +144,16 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	if e.shutdown.Swap(true) {
 		return nil
 	}
+	var errs []error
 	if err := e.provider.Shutdown(ctx); err != nil {
-		return fmt.Errorf("flush detections: %w", err)
+		errs = append(errs, fmt.Errorf("flush detections: %w", err))
 	}
-	return nil
+	if e.traces != nil {
+		if err := e.traces.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("flush spans: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // newResource describes this vigil instance: the service, the host, and

@@ -32,7 +32,7 @@ func sampleDetection(args ...string) *detection.Detection {
 			Reference:   "https://example.com/exec_example",
 			Ruleset:     "vigil",
 		},
-		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000},
+		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000, EUID: 1000},
 		Process: &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/zip", Args: args},
 	}
 }
@@ -79,6 +79,8 @@ func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 		"process.executable.name":    "zip",
 		"process.command_args":       []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
 		"process.user.id":            int64(1000),
+		"process.real_user.id":       int64(1000),
+		"process.interactive":        false,
 	}, r.Attributes().AsRaw())
 }
 
@@ -104,7 +106,7 @@ func TestJSONLinesAreFlat(t *testing.T) {
 	require.Equal(t, "exec_example", obj["security_rule.name"])
 	require.Equal(t, float64(4200), obj["process.parent_pid"])
 	require.Equal(t, []any{"zip", "a b"}, obj["process.command_args"])
-	require.Len(t, obj, 23, "7 record fields and 16 attributes")
+	require.Len(t, obj, 25, "7 record fields and 18 attributes")
 }
 
 func TestConsoleLineEscapesHostileArguments(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/log"
 
 	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -29,13 +31,7 @@ func newRecord(d *detection.Detection) log.Record {
 	rec.SetSeverity(sev)
 	rec.SetSeverityText(text)
 
-	exe := clean(d.Process.Exe)
-	rec.SetBody(attribute.StringValue(fmt.Sprintf("%s: %s ran as pid %d", d.Recipe.Description, exe, d.Process.PID)))
-
-	args := make([]string, len(d.Process.Args))
-	for i, a := range d.Process.Args {
-		args[i] = clean(a)
-	}
+	rec.SetBody(attribute.StringValue(fmt.Sprintf("%s: %s ran as pid %d", d.Recipe.Description, clean(d.Process.Exe), d.Process.PID)))
 	rec.AddAttributes(
 		semconv.SecurityRuleNameKey.String(d.Recipe.Name),
 		semconv.SecurityRuleDescriptionKey.String(d.Recipe.Description),
@@ -46,17 +42,31 @@ func newRecord(d *detection.Detection) log.Record {
 		semconv.ThreatTacticNameKey.String(d.Recipe.Tactic.Name),
 		semconv.ThreatTechniqueIDKey.String(d.Recipe.Technique.ID),
 		semconv.ThreatTechniqueNameKey.String(d.Recipe.Technique.Name),
-		semconv.ProcessPIDKey.Int64(int64(d.Process.PID)),
-		semconv.ProcessParentPIDKey.Int64(int64(d.Process.PPID)),
-		semconv.ProcessExecutablePathKey.String(exe),
-		semconv.ProcessExecutableNameKey.String(filepath.Base(exe)),
-		semconv.ProcessCommandArgsKey.StringSlice(args),
-		semconv.ProcessUserIDKey.Int64(int64(d.Exec.UID)),
 	)
+	rec.AddAttributes(processAttributes(d.Process, d.Exec)...)
 	if d.Recipe.Reference != "" {
 		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
 	}
 	return rec
+}
+
+// processAttributes describes a process at one of its execs, for its
+// detections and for its span alike.
+func processAttributes(p *proctable.Process, ev *event.Event) []attribute.KeyValue {
+	exe := clean(p.Exe)
+	attrs := []attribute.KeyValue{
+		semconv.ProcessPIDKey.Int64(int64(p.PID)),
+		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
+		semconv.ProcessExecutablePathKey.String(exe),
+		semconv.ProcessExecutableNameKey.String(filepath.Base(exe)),
+		semconv.ProcessCommandArgsKey.StringSlice(cleanAll(p.Args)),
+		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
+		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
+	}
+	if ev.Cwd != "" {
+		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(clean(ev.Cwd)))
+	}
+	return append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
 }
 
 // severity maps a recipe's importance to the log severity that backends
@@ -85,4 +95,13 @@ func clean(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// cleanAll cleans each of a list of strings.
+func cleanAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = clean(s)
+	}
+	return out
 }

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/exporter"
@@ -152,13 +154,30 @@ func (p *Pipeline) handle(ev *event.Event) {
 		p.recordErr = p.record.Encode(ev)
 	}
 	proc := p.table.Apply(ev)
-	if ev.Kind != event.KindExec {
+	switch ev.Kind {
+	case event.KindExit:
+		p.exporter.EndExec(proc, ev.Time)
 		return
+	case event.KindExec:
+	default:
+		return
+	}
+	if p.exporter.Tracing() {
+		p.startSpan(proc, ev)
 	}
 	if p.pending.Load() {
 		p.applyReloads(ev.Time)
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
+	if len(p.matches) == 0 {
+		return
+	}
+	// The spans of the process and of its ancestors carry the count, which
+	// decides which spans are kept when only those with detections are.
+	proc.Detections += len(p.matches)
+	for _, a := range p.table.Ancestry(proc, maxSpanAncestry) {
+		a.Detections += len(p.matches)
+	}
 	for _, r := range p.matches {
 		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {
@@ -169,12 +188,37 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 }
 
+// maxSpanAncestry bounds how far up a detection is counted.
+const maxSpanAncestry = 64
+
+// startSpan gives an exec that runs in a trace its span. Its parent is the
+// span of the program the process ran before (which ends here), else its
+// parent process's span when both run in the same trace context, else the
+// context itself: the pipeline step that set TRACEPARENT.
+func (p *Pipeline) startSpan(proc *proctable.Process, ev *event.Event) {
+	parent := proc.Trace
+	if prev := proc.Span; prev != nil {
+		p.exporter.EndExec(proc, ev.Time)
+		parent = prev.SpanContext()
+	} else if pp := p.table.Lookup(proc.PPID); pp != nil && pp != proc && pp.Span != nil && sameContext(pp.Trace, proc.Trace) {
+		parent = pp.Span.SpanContext()
+	}
+	proc.Span = p.exporter.StartExec(parent, proc, ev)
+}
+
+// sameContext says two processes run in one trace context: the child
+// inherited its parent's rather than being given a new one.
+func sameContext(a, b trace.SpanContext) bool {
+	return a.TraceID() == b.TraceID() && a.SpanID() == b.SpanID()
+}
+
 // Stop handles every event the kernel has already written, flushes the
 // detections to their destinations, and releases the sensor. ctx bounds
 // the flush.
 func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	p.stop()
 	runErr := <-p.done
+	p.endSpans(time.Now())
 	flushErr := p.exporter.Shutdown(ctx)
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()
@@ -186,6 +230,14 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 		return sum, fmt.Errorf("stop pipeline: %w", err)
 	}
 	return sum, nil
+}
+
+// endSpans ends the spans of the processes still running, so that they
+// are exported.
+func (p *Pipeline) endSpans(at time.Time) {
+	for proc := range p.table.All() {
+		p.exporter.EndExec(proc, at)
+	}
 }
 
 // Replay takes recorded events (one JSON object per line, as Config.Record
@@ -221,6 +273,7 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 	if err := sc.Err(); err != nil && readErr == nil {
 		readErr = fmt.Errorf("read recording: %w", err)
 	}
+	p.endSpans(time.Now())
 	flushErr := exp.Shutdown(ctx)
 	sum := p.summary(sensor.Stats{Events: events})
 	return sum, errors.Join(readErr, flushErr)

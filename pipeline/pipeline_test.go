@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,13 +37,9 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 		t.Skip("loading eBPF programs needs root")
 	}
 	rcv := otlptest.Start(t)
-	builtin, errs := recipe.Builtin()
-	require.Empty(t, errs)
 	// exec_example alone: the copies live under /tmp, where other recipes
 	// of the catalog rightly fire too.
-	i := slices.IndexFunc(builtin, func(r *recipe.Recipe) bool { return r.Name == "exec_example" })
-	require.GreaterOrEqual(t, i, 0)
-	recipes := builtin[i : i+1]
+	recipes := builtinRecipe(t, "exec_example")
 
 	p, err := Start(context.Background(), Config{
 		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
@@ -57,6 +52,8 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	zip := copyProgram(t, "/bin/true", dir, "zip")
 	other := copyProgram(t, "/bin/true", dir, "unzip")
 	zipCmd := exec.Command(zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname")
+	cwd, err := os.Getwd()
+	require.NoError(t, err)
 	require.NoError(t, zipCmd.Run())
 	require.NoError(t, exec.Command(other, "-l", "x.zip").Run())
 
@@ -76,6 +73,9 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	require.Equal(t, int32(9), int32(r.SeverityNumber()))
 	require.Equal(t, "INFO", r.SeverityText())
 	require.WithinDuration(t, time.Now(), r.Timestamp().AsTime(), time.Minute)
+	attrs := r.Attributes().AsRaw()
+	require.IsType(t, false, attrs["process.interactive"], "whether the test has a terminal")
+	delete(attrs, "process.interactive")
 	require.Equal(t, map[string]any{
 		"security_rule.name":         "exec_example",
 		"security_rule.description":  "Tool execution example",
@@ -93,7 +93,9 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 		"process.executable.name":    "zip",
 		"process.command_args":       []any{zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname"},
 		"process.user.id":            int64(0),
-	}, r.Attributes().AsRaw())
+		"process.real_user.id":       int64(0),
+		"process.working_directory":  cwd,
+	}, attrs)
 	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()["service.name"])
 }
 

@@ -7,7 +7,10 @@ package proctable
 import (
 	"container/list"
 	"path/filepath"
+	"iter"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/event"
 )
@@ -37,6 +40,17 @@ type Process struct {
 	// parent's until it execs.
 	Exec *event.Event
 
+	// Trace is the trace context the process runs in: the one its own
+	// environment named at its last exec (TRACEPARENT, TRACESTATE), or else
+	// its parent's. Invalid when it runs in none.
+	Trace trace.SpanContext
+	// Span is the span of its last exec, nil when it has none. Whoever
+	// starts it sets it, and ends it.
+	Span trace.Span
+	// Detections counts the detections of the process and of its
+	// descendants while they were in the table.
+	Detections int
+
 	// Exit only.
 	Exited   bool
 	ExitCode int
@@ -64,6 +78,8 @@ type Table struct {
 	proc     procfs
 
 	evictions uint64
+	// badTraceparents counts execs whose TRACEPARENT was not valid.
+	badTraceparents uint64
 }
 
 // New returns an empty table of at most capacity processes (0 for
@@ -104,9 +120,10 @@ func (t *Table) Apply(ev *event.Event) *Process {
 	switch ev.Kind {
 	case event.KindFork:
 		child := &Process{PID: ev.PID, PPID: ev.PPID, Start: ev.Time}
-		// A fork runs its parent's program until it execs.
+		// A fork runs its parent's program, in its trace, until it execs.
 		if parent := t.Lookup(ev.PPID); parent != nil {
 			child.Exe, child.Args, child.Exec = parent.Exe, parent.Args, parent.Exec
+			child.Trace = parent.Trace
 		}
 		t.put(child)
 		return child
@@ -125,6 +142,7 @@ func (t *Table) Apply(ev *event.Event) *Process {
 		p.Exe = exePath(ev)
 		p.Args = ev.Args
 		p.Exec = ev
+		t.applyTrace(p, ev)
 		return p
 	case event.KindExit:
 		p := t.get(ev.PID)
@@ -170,6 +188,42 @@ func (t *Table) Ancestry(p *Process, max int) []*Process {
 		p = parent
 	}
 	return out
+}
+
+// applyTrace sets the trace context of a process that just exec'd: its
+// own environment's when valid, else what it inherited. A TRACEPARENT that
+// is not valid is counted and ignored, never trusted.
+func (t *Table) applyTrace(p *Process, ev *event.Event) {
+	sc, named := envTraceContext(ev.Env)
+	switch {
+	case sc.IsValid():
+		p.Trace = sc
+		return
+	case named:
+		t.badTraceparents++
+	}
+	if !p.Trace.IsValid() {
+		// Known from procfs rather than from its fork: its parent tells.
+		if parent := t.Lookup(p.PPID); parent != nil && parent != p {
+			p.Trace = parent.Trace
+		}
+	}
+}
+
+// BadTraceparents returns how many execs named a trace context in their
+// environment that was not valid W3C trace context.
+func (t *Table) BadTraceparents() uint64 { return t.badTraceparents }
+
+// All yields every process in the table, most recently used first. The
+// table must not change during the iteration.
+func (t *Table) All() iter.Seq[*Process] {
+	return func(yield func(*Process) bool) {
+		for e := t.lru.Front(); e != nil; e = e.Next() {
+			if !yield(e.Value.(*Process)) {
+				return
+			}
+		}
+	}
 }
 
 // Len returns the number of processes in the table.

@@ -34,9 +34,29 @@ const (
 	ProcessExecutablePathKey = otel.ProcessExecutablePathKey
 	ProcessExecutableNameKey = otel.ProcessExecutableNameKey
 	ProcessCommandArgsKey    = otel.ProcessCommandArgsKey
-	// ProcessUserIDKey holds the real user id after the exec.
+	// ProcessUserIDKey holds the effective user id after the exec.
 	ProcessUserIDKey = otel.ProcessUserIDKey
+	// ProcessRealUserIDKey holds the real user id after the exec.
+	ProcessRealUserIDKey       = otel.ProcessRealUserIDKey
+	ProcessWorkingDirectoryKey = otel.ProcessWorkingDirectoryKey
+	// ProcessInteractiveKey says the process has a controlling terminal.
+	ProcessInteractiveKey = otel.ProcessInteractiveKey
+	// ProcessExitCodeKey holds the exit code, or 128 + the signal that
+	// killed the process, as a shell reports it.
+	ProcessExitCodeKey = otel.ProcessExitCodeKey
 )
+
+// ExecSpanPrefix starts the name of an exec's span, followed by the
+// executable's name: "exec make".
+const ExecSpanPrefix = "exec "
+
+// RunSpanPrefix starts the name of the span of `vigil run -- CMD`,
+// followed by the command's name: "vigil run make".
+const RunSpanPrefix = "vigil run "
+
+// VigilProcessDetectionsKey holds, on an exec's span, the number of
+// detections of the process and of its descendants.
+const VigilProcessDetectionsKey = attribute.Key("vigil.process.detections")
 
 // MITRE ATT&CK has no OpenTelemetry keys yet; vigil uses the names of the
 // Elastic Common Schema's threat fields.

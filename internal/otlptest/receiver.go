@@ -1,5 +1,6 @@
-// Package otlptest runs a real OTLP/gRPC logs receiver, built on the
-// Collector's pdata packages, for tests that check what vigil exports.
+// Package otlptest runs a real OTLP/gRPC receiver of logs, traces and
+// metrics, built on the Collector's pdata packages, for tests that check
+// what vigil exports.
 package otlptest
 
 import (
@@ -11,17 +12,22 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 )
 
-// Receiver accepts OTLP logs on a loopback port and keeps them.
+// Receiver accepts OTLP on a loopback port and keeps what it receives.
 type Receiver struct {
-	plogotlp.UnimplementedGRPCServer
 	// Endpoint is the receiver's address as an OTLP endpoint URL.
 	Endpoint string
 
-	mu   sync.Mutex
-	logs []plog.Logs
+	mu      sync.Mutex
+	logs    []plog.Logs
+	traces  []ptrace.Traces
+	metrics []pmetric.Metrics
 }
 
 // Start serves a receiver until the test ends.
@@ -33,20 +39,54 @@ func Start(t testing.TB) *Receiver {
 	}
 	r := &Receiver{Endpoint: "http://" + lis.Addr().String()}
 	srv := grpc.NewServer()
-	plogotlp.RegisterGRPCServer(srv, r)
+	plogotlp.RegisterGRPCServer(srv, &logService{r: r})
+	ptraceotlp.RegisterGRPCServer(srv, &traceService{r: r})
+	pmetricotlp.RegisterGRPCServer(srv, &metricService{r: r})
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
 	return r
 }
 
-// Export implements the OTLP logs service.
-func (r *Receiver) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+type logService struct {
+	plogotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *logService) Export(_ context.Context, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
 	logs := plog.NewLogs()
 	req.Logs().CopyTo(logs)
-	r.mu.Lock()
-	r.logs = append(r.logs, logs)
-	r.mu.Unlock()
+	s.r.mu.Lock()
+	s.r.logs = append(s.r.logs, logs)
+	s.r.mu.Unlock()
 	return plogotlp.NewExportResponse(), nil
+}
+
+type traceService struct {
+	ptraceotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *traceService) Export(_ context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	traces := ptrace.NewTraces()
+	req.Traces().CopyTo(traces)
+	s.r.mu.Lock()
+	s.r.traces = append(s.r.traces, traces)
+	s.r.mu.Unlock()
+	return ptraceotlp.NewExportResponse(), nil
+}
+
+type metricService struct {
+	pmetricotlp.UnimplementedGRPCServer
+	r *Receiver
+}
+
+func (s *metricService) Export(_ context.Context, req pmetricotlp.ExportRequest) (pmetricotlp.ExportResponse, error) {
+	metrics := pmetric.NewMetrics()
+	req.Metrics().CopyTo(metrics)
+	s.r.mu.Lock()
+	s.r.metrics = append(s.r.metrics, metrics)
+	s.r.mu.Unlock()
+	return pmetricotlp.NewExportResponse(), nil
 }
 
 // Record is one received log record with the resource it came under.
@@ -76,14 +116,66 @@ func (r *Receiver) Records() []Record {
 // all, failing the test after timeout.
 func (r *Receiver) WaitRecords(t testing.TB, n int, timeout time.Duration) []Record {
 	t.Helper()
+	return waitFor(t, "log records", n, timeout, r.Records)
+}
+
+// Span is one received span with the resource it came under.
+type Span struct {
+	Resource ptrace.ResourceSpans
+	ptrace.Span
+}
+
+// Spans returns every span received so far.
+func (r *Receiver) Spans() []Span {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Span
+	for _, traces := range r.traces {
+		for _, rs := range traces.ResourceSpans().All() {
+			for _, ss := range rs.ScopeSpans().All() {
+				for _, s := range ss.Spans().All() {
+					out = append(out, Span{Resource: rs, Span: s})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Metric is one received metric with the resource it came under.
+type Metric struct {
+	Resource pmetric.ResourceMetrics
+	pmetric.Metric
+}
+
+// Metrics returns every metric received so far, each export's separately.
+func (r *Receiver) Metrics() []Metric {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Metric
+	for _, metrics := range r.metrics {
+		for _, rm := range metrics.ResourceMetrics().All() {
+			for _, sm := range rm.ScopeMetrics().All() {
+				for _, m := range sm.Metrics().All() {
+					out = append(out, Metric{Resource: rm, Metric: m})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// waitFor polls get until it returns at least n items.
+func waitFor[T any](t testing.TB, what string, n int, timeout time.Duration, get func() []T) []T {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		recs := r.Records()
-		if len(recs) >= n {
-			return recs
+		items := get()
+		if len(items) >= n {
+			return items
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("received %d log records, want %d", len(recs), n)
+			t.Fatalf("received %d %s, want %d", len(items), what, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -1,0 +1,115 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// SpanMode says which processes that run in a trace get a span.
+type SpanMode int
+
+const (
+	// SpansAll gives every traced process a span.
+	SpansAll SpanMode = iota
+	// SpansDetections keeps only the spans of processes with detections
+	// and of their ancestors.
+	SpansDetections
+	// SpansNone exports no spans: detections still carry the trace
+	// context their process inherited.
+	SpansNone
+)
+
+func (m SpanMode) String() string {
+	switch m {
+	case SpansAll:
+		return "all"
+	case SpansDetections:
+		return "detections"
+	case SpansNone:
+		return "none"
+	}
+	return fmt.Sprintf("SpanMode(%d)", int(m))
+}
+
+// Set parses a mode by its name, for flags and configuration files.
+func (m *SpanMode) Set(name string) error {
+	for _, mode := range []SpanMode{SpansAll, SpansDetections, SpansNone} {
+		if mode.String() == name {
+			*m = mode
+			return nil
+		}
+	}
+	return fmt.Errorf("span mode %q: want all, detections or none", name)
+}
+
+// Type names the value for flag help.
+func (*SpanMode) Type() string { return "all|detections|none" }
+
+// Tracing says whether spans are exported.
+func (e *Exporter) Tracing() bool { return e.tracer != nil }
+
+// StartExec starts the span of the exec ev of p, a child of parent, and
+// returns it; nil when spans are off or parent is not valid.
+func (e *Exporter) StartExec(parent trace.SpanContext, p *proctable.Process, ev *event.Event) trace.Span {
+	if e.tracer == nil || !parent.IsValid() {
+		return nil
+	}
+	ctx := trace.ContextWithSpanContext(context.Background(), parent)
+	_, span := e.tracer.Start(ctx, semconv.ExecSpanPrefix+filepath.Base(clean(p.Exe)),
+		trace.WithTimestamp(ev.Time),
+		trace.WithAttributes(processAttributes(p, ev)...))
+	return span
+}
+
+// EndExec ends the span of p at `at`: its exit, its next exec, or vigil's
+// own stop. A process that exited with a code other than 0 ends in error.
+func (e *Exporter) EndExec(p *proctable.Process, at time.Time) {
+	if p.Span == nil {
+		return
+	}
+	p.Span.SetAttributes(semconv.VigilProcessDetectionsKey.Int(p.Detections))
+	if p.Exited {
+		p.Span.SetAttributes(semconv.ProcessExitCodeKey.Int(p.ExitCode))
+		if p.ExitCode != 0 {
+			p.Span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", p.ExitCode))
+		}
+	}
+	p.Span.End(trace.WithTimestamp(at))
+}
+
+// StartRun starts the span of `vigil run -- COMMAND`: a child of the
+// context in ctx (which vigil's own environment gave), or the root of a new
+// trace. The command's processes become its descendants once its context
+// is in their environment.
+func (e *Exporter) StartRun(ctx context.Context, command []string) (context.Context, trace.Span) {
+	if e.tracer == nil {
+		return ctx, trace.SpanFromContext(ctx)
+	}
+	name := semconv.RunSpanPrefix + filepath.Base(clean(command[0]))
+	return e.tracer.Start(ctx, name, trace.WithAttributes(semconv.ProcessCommandArgsKey.StringSlice(cleanAll(command))))
+}
+
+// detectionFilter passes on the spans of processes with detections below
+// them, and every span that is not an exec's.
+type detectionFilter struct {
+	sdktrace.SpanProcessor
+}
+
+func (f detectionFilter) OnEnd(s sdktrace.ReadOnlySpan) {
+	for _, kv := range s.Attributes() {
+		if kv.Key == semconv.VigilProcessDetectionsKey && kv.Value.AsInt64() == 0 {
+			return
+		}
+	}
+	f.SpanProcessor.OnEnd(s)
+}

@@ -1,0 +1,100 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// TestDetectionLandsInThePipelinesTrace runs a command the way a traced CI
+// step does, with TRACEPARENT in its environment, and follows the context
+// down a child of a child that lost the variable: each exec gets a span in
+// that trace, and the detection is both a log record of the span and an
+// event on it.
+func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading eBPF programs needs root")
+	}
+	const (
+		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
+		stepSpan = "00f067aa0ba902b7"
+	)
+	rcv := otlptest.Start(t)
+	p, err := Start(context.Background(), Config{
+		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
+		Recipes:  builtinRecipe(t, "exec_example"),
+		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test"},
+	})
+	require.NoError(t, err)
+
+	// zip is a copy of false: the detection's process fails.
+	zip := copyProgram(t, "/bin/false", t.TempDir(), "zip")
+	cmd := exec.Command("/bin/sh", "-c", "env -u TRACEPARENT "+zip+" -q out.zip; true")
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-"+traceID+"-"+stepSpan+"-01")
+	require.NoError(t, cmd.Run())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sum, err := p.Stop(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), sum.Detections)
+
+	recs := rcv.Records()
+	require.Len(t, recs, 1)
+	rec := recs[0]
+	require.Equal(t, traceID, rec.TraceID().String())
+
+	spans := rcv.Spans()
+	byName := func(name string) otlptest.Span {
+		t.Helper()
+		i := slices.IndexFunc(spans, func(s otlptest.Span) bool { return s.Name() == name })
+		require.GreaterOrEqual(t, i, 0, "no span %q among %d", name, len(spans))
+		return spans[i]
+	}
+	sh, env, zipSpan := byName("exec dash"), byName("exec env"), byName("exec zip")
+	for _, s := range []otlptest.Span{sh, env, zipSpan} {
+		require.Equal(t, traceID, s.TraceID().String(), s.Name())
+	}
+	require.Equal(t, stepSpan, sh.ParentSpanID().String(), "the shell continues the step's context")
+	require.Equal(t, sh.SpanID(), env.ParentSpanID(), "env is the shell's child")
+	require.Equal(t, env.SpanID(), zipSpan.ParentSpanID(), "zip is what env exec'd")
+	require.Equal(t, zipSpan.SpanID(), rec.SpanID(), "the detection belongs to zip's span")
+
+	zipAttrs := zipSpan.Attributes().AsRaw()
+	require.Equal(t, int64(1), zipAttrs[string(semconv.ProcessExitCodeKey)])
+	require.Equal(t, int64(1), zipAttrs[string(semconv.VigilProcessDetectionsKey)])
+	require.Equal(t, []any{zip, "-q", "out.zip"}, zipAttrs[string(semconv.ProcessCommandArgsKey)])
+	require.Equal(t, ptrace.StatusCodeError, zipSpan.Status().Code())
+	require.Equal(t, ptrace.StatusCodeUnset, sh.Status().Code())
+	require.Equal(t, int64(1), sh.Attributes().AsRaw()[string(semconv.VigilProcessDetectionsKey)], "counted up the tree")
+	require.False(t, zipSpan.EndTimestamp().AsTime().Before(zipSpan.StartTimestamp().AsTime()))
+
+	// The bridge: the same detection, as an event on the span.
+	require.Equal(t, 1, zipSpan.Events().Len())
+	ev := zipSpan.Events().At(0)
+	require.Equal(t, semconv.DetectionEventName, ev.Name())
+	require.Equal(t, rec.Timestamp(), ev.Timestamp())
+	require.Equal(t, rec.Attributes().AsRaw(), ev.Attributes().AsRaw())
+}
+
+// builtinRecipe returns one recipe of the built-in catalog.
+func builtinRecipe(t *testing.T, name string) []*recipe.Recipe {
+	t.Helper()
+	builtin, errs := recipe.Builtin()
+	require.Empty(t, errs)
+	i := slices.IndexFunc(builtin, func(r *recipe.Recipe) bool { return r.Name == name })
+	require.GreaterOrEqual(t, i, 0)
+	return builtin[i : i+1]
+}
