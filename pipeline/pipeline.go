@@ -232,6 +232,12 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	return sum, nil
 }
 
+// StartRun starts the span of a watched command, a child of the context in
+// ctx or the root of a new trace; see exporter.Exporter.StartRun.
+func (p *Pipeline) StartRun(ctx context.Context, command []string) (context.Context, trace.Span) {
+	return p.exporter.StartRun(ctx, command)
+}
+
 // endSpans ends the spans of the processes still running, so that they
 // are exported.
 func (p *Pipeline) endSpans(at time.Time) {

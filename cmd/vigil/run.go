@@ -19,10 +19,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.opentelemetry.io/contrib/propagators/envcar"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/semconv"
 	"github.com/vigil-otel/vigil/sensor"
 )
 
@@ -48,12 +52,14 @@ type output struct {
 	jsonl        string
 	otlp         bool
 	otlpEndpoint string
+	spans        exporter.SpanMode
 }
 
 func (o *output) flags(f *pflag.FlagSet) {
 	f.StringVar(&o.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
 	f.BoolVar(&o.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
 	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+	f.Var(&o.spans, "spans", "which processes that run in a trace get a span, exported with OTLP: all, those with detections and their ancestors, or none")
 }
 
 // exporterConfig resolves the outputs: OTLP when asked or configured, the
@@ -64,6 +70,7 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 		OTLP:           o.otlp || o.otlpEndpoint != "" || exporter.OTLPFromEnv(),
 		OTLPEndpoint:   o.otlpEndpoint,
 		ServiceVersion: version(),
+		Spans:          o.spans,
 	}
 	closeFn := func() error { return nil }
 	switch o.jsonl {
@@ -179,7 +186,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	var status error
 	if len(command) > 0 {
 		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
-		status = runCommand(command, stdout, stderr)
+		status = runTraced(ctx, p, command, stdout, stderr)
 	} else {
 		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
 		waitForSignal(ctx)
@@ -236,12 +243,38 @@ func waitForSignal(ctx context.Context) {
 	<-ctx.Done()
 }
 
-// runCommand runs the watched command to its end and returns its status as
-// an *exitError (nil for status 0). Signals vigil receives meanwhile go to
-// the command, which decides when the run ends.
-func runCommand(command []string, stdout, stderr io.Writer) error {
+// runTraced runs the watched command in a span of its own: a child of the
+// trace context in vigil's environment (TRACEPARENT, TRACESTATE), or the
+// root of a new trace. The command gets that span's context in its
+// environment, so that its whole process tree lands in one trace.
+func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdout, stderr io.Writer) error {
+	prop := propagation.TraceContext{}
+	ctx, span := p.StartRun(prop.Extract(ctx, &envcar.Carrier{}), command)
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "TRACESTATE=")
+	})
+	prop.Inject(ctx, &envcar.Carrier{SetEnvFunc: func(k, v string) { env = append(env, k+"="+v) }})
+
+	status := runCommand(command, env, stdout, stderr)
+	code := 0
+	if ee, ok := status.(*exitError); ok {
+		code = ee.code
+	}
+	span.SetAttributes(semconv.ProcessExitCodeKey.Int(code))
+	if code != 0 {
+		span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", code))
+	}
+	span.End()
+	return status
+}
+
+// runCommand runs the watched command with env to its end and returns its
+// status as an *exitError (nil for status 0). Signals vigil receives
+// meanwhile go to the command, which decides when the run ends.
+func runCommand(command, env []string, stdout, stderr io.Writer) error {
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	cmd.Env = env
 
 	signals := make(chan os.Signal, 4)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// TestRunTracesTheCommand wraps a command the way a CI job does and checks
+// that the whole process tree lands in one trace: the job's, when vigil's
+// environment names one, or a new one rooted at vigil's own span.
+func TestRunTracesTheCommand(t *testing.T) {
+	vigil := buildVigil(t)
+	zip, err := exec.LookPath("zip")
+	require.NoError(t, err, "the zip package is needed")
+	const (
+		traceID = "0af7651916cd43dd8448eb211c80319c"
+		jobSpan = "b7ad6b7169203331"
+	)
+
+	for _, tc := range []struct {
+		name        string
+		traceparent string
+	}{
+		{"continues the job's trace", "00-" + traceID + "-" + jobSpan + "-01"},
+		{"starts a trace", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rcv := otlptest.Start(t)
+			dir := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			// The command prints the context it got, and fails.
+			cmd := exec.Command(vigil, "run", "--otlp-endpoint", rcv.Endpoint, "--",
+				"sh", "-c", `echo "$TRACEPARENT"; `+zip+` -q `+dir+`/x.zip /etc/hostname; exit 3`)
+			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+				return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "OTEL_")
+			}), "TRACEPARENT="+tc.traceparent)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			require.Equal(t, 3, exitStatus(t, cmd.Run()), "stderr: %s", stderr.String())
+
+			spans := rcv.Spans()
+			find := func(name string) otlptest.Span {
+				t.Helper()
+				i := slices.IndexFunc(spans, func(s otlptest.Span) bool { return s.Name() == name })
+				require.GreaterOrEqual(t, i, 0, "no span %q", name)
+				return spans[i]
+			}
+			run, sh, zipSpan := find(semconv.RunSpanPrefix+"sh"), find(semconv.ExecSpanPrefix+"dash"), find(semconv.ExecSpanPrefix+"zip")
+			if tc.traceparent != "" {
+				require.Equal(t, traceID, run.TraceID().String())
+				require.Equal(t, jobSpan, run.ParentSpanID().String())
+			} else {
+				require.True(t, run.ParentSpanID().IsEmpty(), "a root")
+			}
+			require.Equal(t, "00-"+run.TraceID().String()+"-"+run.SpanID().String()+"-01", strings.TrimSpace(stdout.String()),
+				"the command got vigil's span as its context")
+			require.Equal(t, run.SpanID(), sh.ParentSpanID())
+			require.Equal(t, sh.SpanID(), zipSpan.ParentSpanID())
+			require.Equal(t, ptrace.StatusCodeError, run.Status().Code())
+			require.Equal(t, int64(3), run.Attributes().AsRaw()[string(semconv.ProcessExitCodeKey)])
+
+			recs := rcv.Records()
+			require.Len(t, recs, 1)
+			require.Equal(t, run.TraceID(), recs[0].TraceID())
+			require.Equal(t, zipSpan.SpanID(), recs[0].SpanID())
+		})
+	}
+}
