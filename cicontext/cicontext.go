@@ -1,0 +1,288 @@
+// Package cicontext tells the CI job a process belongs to from the
+// variables the CI system set in its environment: the pipeline and its run,
+// the job (task) and its run, the runner, and the commit being built.
+//
+// It works on one process's environment at a time, so that a runner that
+// executes several jobs at once attributes each process to its own job. The
+// sensor reads the variables at exec (its allow-list must hold Env()); the
+// values are whatever the job set, so they are bounded and made valid UTF-8
+// before they become attributes.
+package cicontext
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// System is a CI system, told by the variables it sets in every job.
+type System uint8
+
+// The CI systems cicontext knows. Generic is any other that sets CI=true:
+// the process runs in CI, but which job is not known.
+const (
+	None System = iota
+	Generic
+	GitHubActions
+	GitLabCI
+	Jenkins
+	Buildkite
+)
+
+// String returns the system's name, the value of the vigil.ci.system
+// attribute.
+func (s System) String() string {
+	switch s {
+	case Generic:
+		return "generic"
+	case GitHubActions:
+		return "github_actions"
+	case GitLabCI:
+		return "gitlab_ci"
+	case Jenkins:
+		return "jenkins"
+	case Buildkite:
+		return "buildkite"
+	}
+	return "none"
+}
+
+// environment reads one variable; "" means unset. Every reading goes
+// through one, which lets Env list the names by running the same code.
+type environment interface {
+	getenv(name string) string
+}
+
+// mapEnv is the environment the sensor captured for one process. Being a
+// map, it is an environment without allocating.
+type mapEnv map[string]string
+
+func (m mapEnv) getenv(name string) string { return m[name] }
+
+// funcEnv is an environment read by a function, such as os.Getenv.
+type funcEnv func(name string) string
+
+func (f funcEnv) getenv(name string) string { return f(name) }
+
+// Detect tells which CI system runs a process, from its environment env.
+func Detect(env map[string]string) System { return detect(mapEnv(env)) }
+
+// detect reads every marker before deciding, so that Env sees them all.
+// The systems' own markers come before JENKINS_URL, which is merely set,
+// and before the generic CI=true that they all set too.
+func detect(env environment) System {
+	github, gitlab, buildkite := env.getenv("GITHUB_ACTIONS"), env.getenv("GITLAB_CI"), env.getenv("BUILDKITE")
+	jenkins, ci := env.getenv("JENKINS_URL"), env.getenv("CI")
+	switch {
+	case github == "true":
+		return GitHubActions
+	case gitlab == "true":
+		return GitLabCI
+	case buildkite == "true":
+		return Buildkite
+	case jenkins != "":
+		return Jenkins
+	case strings.EqualFold(ci, "true") || ci == "1":
+		return Generic
+	}
+	return None
+}
+
+// Attributes returns the cicd.* and vcs.* attributes, and vigil.ci.system,
+// of a process, from its environment env; nil outside CI.
+func Attributes(env map[string]string) []attribute.KeyValue {
+	return AppendAttributes(nil, env)
+}
+
+// AppendAttributes appends Attributes(env) to dst, for a caller that keeps
+// a buffer.
+func AppendAttributes(dst []attribute.KeyValue, env map[string]string) []attribute.KeyValue {
+	return appendAttributes(dst, mapEnv(env))
+}
+
+// maxAttributes is the most attributes one system yields.
+const maxAttributes = 14
+
+func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.KeyValue {
+	sys := detect(env)
+	if sys == None {
+		return dst
+	}
+	if dst == nil {
+		dst = make([]attribute.KeyValue, 0, maxAttributes)
+	}
+	a := appender{dst: dst, env: env}
+	a.add(semconv.CISystemKey, sys.String())
+	a.system(sys)
+	return a.dst
+}
+
+// Env returns the names of the variables cicontext reads, each once: the
+// sensor's allow-list must hold them all. It runs the detection and every
+// system's mapping on an empty environment that records what is asked of
+// it; the mappings read each of their variables whatever the values of the
+// others, so none is missed.
+func Env() []string {
+	var names []string
+	seen := make(map[string]bool)
+	record := funcEnv(func(name string) string {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		return ""
+	})
+	detect(record)
+	for _, sys := range []System{GitHubActions, GitLabCI, Jenkins, Buildkite} {
+		a := appender{env: record}
+		a.system(sys)
+	}
+	return names
+}
+
+// appender collects the attributes of one environment.
+type appender struct {
+	dst []attribute.KeyValue
+	env environment
+}
+
+// read reads a variable, bounded and made valid UTF-8.
+func (a *appender) read(name string) string { return clean(a.env.getenv(name)) }
+
+// add appends key=value unless value is empty. A value built from several
+// variables is bounded again.
+func (a *appender) add(key attribute.Key, value string) {
+	if value = truncate(value, maxValueLen); value != "" {
+		a.dst = append(a.dst, key.String(value))
+	}
+}
+
+// system appends the attributes of sys's job, from the variables the CI
+// system documents.
+func (a *appender) system(sys System) {
+	switch sys {
+	case GitHubActions:
+		a.github()
+	case GitLabCI:
+		a.gitlab()
+	case Jenkins:
+		a.jenkins()
+	case Buildkite:
+		a.buildkite()
+	}
+}
+
+// github maps GitHub Actions' variables. GitHub exposes neither the job's
+// id nor its page, so the task run is named by the run, its attempt and the
+// job's key; jobs of one matrix share that key, and so that id.
+func (a *appender) github() {
+	server, repo := strings.TrimSuffix(a.read("GITHUB_SERVER_URL"), "/"), a.read("GITHUB_REPOSITORY")
+	runID, attempt, job := a.read("GITHUB_RUN_ID"), a.read("GITHUB_RUN_ATTEMPT"), a.read("GITHUB_JOB")
+	ref := a.read("GITHUB_REF")
+
+	a.add(semconv.CICDPipelineNameKey, a.read("GITHUB_WORKFLOW"))
+	// A re-run keeps the run id and counts attempts: each attempt is a run.
+	run := runID
+	if runID != "" && attempt != "" {
+		run = runID + "-" + attempt
+	}
+	a.add(semconv.CICDPipelineRunIDKey, run)
+	if server != "" && repo != "" {
+		// One string holds both addresses: the repository's is its prefix.
+		runURL := server + "/" + repo + "/actions/runs/" + runID
+		a.add(semconv.VCSRepositoryURLFullKey, runURL[:len(server)+1+len(repo)])
+		if runID != "" {
+			a.add(semconv.CICDPipelineRunURLFullKey, runURL)
+		}
+	}
+	a.add(semconv.CICDPipelineTaskNameKey, job)
+	if run != "" && job != "" {
+		a.add(semconv.CICDPipelineTaskRunIDKey, run+"-"+job)
+	}
+	a.add(semconv.CICDWorkerNameKey, a.read("RUNNER_NAME"))
+	a.add(semconv.VCSRefHeadNameKey, a.read("GITHUB_REF_NAME"))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read("GITHUB_SHA"))
+	a.add(semconv.VCSChangeIDKey, pullRequest(ref))
+	a.add(semconv.VCSProviderNameKey, "github")
+}
+
+// pullRequest returns the number of the pull request a GitHub ref names
+// (refs/pull/<n>/merge, or /head), "" for any other ref.
+func pullRequest(ref string) string {
+	rest, ok := strings.CutPrefix(ref, "refs/pull/")
+	if !ok {
+		return ""
+	}
+	n, kind, _ := strings.Cut(rest, "/")
+	if kind != "merge" && kind != "head" || !isNumber(n) {
+		return ""
+	}
+	return n
+}
+
+// gitlab maps GitLab CI's variables. CI_PIPELINE_NAME is set only when the
+// pipeline has a name; the project's path names it otherwise.
+func (a *appender) gitlab() {
+	name, project := a.read("CI_PIPELINE_NAME"), a.read("CI_PROJECT_PATH")
+	if name == "" {
+		name = project
+	}
+	a.add(semconv.CICDPipelineNameKey, name)
+	a.add(semconv.CICDPipelineRunIDKey, a.read("CI_PIPELINE_ID"))
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read("CI_PIPELINE_URL"))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read("CI_JOB_NAME"))
+	a.add(semconv.CICDPipelineTaskRunIDKey, a.read("CI_JOB_ID"))
+	a.add(semconv.CICDPipelineTaskRunURLFullKey, a.read("CI_JOB_URL"))
+	a.add(semconv.CICDWorkerNameKey, a.read("CI_RUNNER_DESCRIPTION"))
+	a.add(semconv.CICDWorkerIDKey, a.read("CI_RUNNER_ID"))
+	a.add(semconv.VCSRepositoryURLFullKey, a.read("CI_PROJECT_URL"))
+	a.add(semconv.VCSRefHeadNameKey, a.read("CI_COMMIT_REF_NAME"))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read("CI_COMMIT_SHA"))
+	a.add(semconv.VCSChangeIDKey, a.read("CI_MERGE_REQUEST_IID"))
+	a.add(semconv.VCSProviderNameKey, "gitlab")
+}
+
+// jenkins maps Jenkins' variables (STAGE_NAME is set inside a pipeline's
+// stages, CHANGE_ID in multibranch pull-request builds). Jenkins names no
+// task run: EXECUTOR_NUMBER numbers an executor of one agent, which
+// parallel stages on two agents share, so it is left out. The repository
+// is the Git plugin's remote, which the job configures: it may hold
+// credentials, or be an SSH address.
+func (a *appender) jenkins() {
+	number, id := a.read("BUILD_NUMBER"), a.read("BUILD_ID")
+	if number == "" {
+		number = id
+	}
+	a.add(semconv.CICDPipelineNameKey, a.read("JOB_NAME"))
+	a.add(semconv.CICDPipelineRunIDKey, number)
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read("BUILD_URL"))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read("STAGE_NAME"))
+	a.add(semconv.CICDWorkerNameKey, a.read("NODE_NAME"))
+	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read("GIT_URL")))
+	a.add(semconv.VCSRefHeadNameKey, a.read("GIT_BRANCH"))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read("GIT_COMMIT"))
+	a.add(semconv.VCSChangeIDKey, a.read("CHANGE_ID"))
+}
+
+// buildkite maps Buildkite's variables. BUILDKITE_PULL_REQUEST is "false"
+// outside pull requests, and BUILDKITE_COMMIT may be "HEAD" for a build
+// started without a commit: neither is a value.
+func (a *appender) buildkite() {
+	a.add(semconv.CICDPipelineNameKey, a.read("BUILDKITE_PIPELINE_SLUG"))
+	a.add(semconv.CICDPipelineRunIDKey, a.read("BUILDKITE_BUILD_ID"))
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read("BUILDKITE_BUILD_URL"))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read("BUILDKITE_LABEL"))
+	a.add(semconv.CICDPipelineTaskRunIDKey, a.read("BUILDKITE_JOB_ID"))
+	a.add(semconv.CICDWorkerNameKey, a.read("BUILDKITE_AGENT_NAME"))
+	a.add(semconv.CICDWorkerIDKey, a.read("BUILDKITE_AGENT_ID"))
+	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read("BUILDKITE_REPO")))
+	a.add(semconv.VCSRefHeadNameKey, a.read("BUILDKITE_BRANCH"))
+	if commit := a.read("BUILDKITE_COMMIT"); commit != "HEAD" {
+		a.add(semconv.VCSRefHeadRevisionKey, commit)
+	}
+	if pr := a.read("BUILDKITE_PULL_REQUEST"); pr != "false" {
+		a.add(semconv.VCSChangeIDKey, pr)
+	}
+}
