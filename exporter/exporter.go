@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -40,6 +45,9 @@ type Config struct {
 	Console io.Writer
 	// ServiceVersion is vigil's version, for the resource.
 	ServiceVersion string
+	// Detectors add to the resource what they find: the CI job and the
+	// container vigil itself runs in, say.
+	Detectors []resource.Detector
 	// Spans says which traced processes get a span, exported over
 	// OTLP/gRPC beside the detections (default SpansAll); without OTLP
 	// there are none.
@@ -56,6 +64,11 @@ func OTLPFromEnv() bool {
 type Exporter struct {
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
+	// otlp is nil when OTLP export is off.
+	otlp    *countingExporter
+	emitted atomic.Uint64
+	// metrics is nil when OTLP export is off.
+	metrics *sdkmetric.MeterProvider
 	// traces and tracer are nil when spans are off.
 	traces   *sdktrace.TracerProvider
 	tracer   trace.Tracer
@@ -64,7 +77,7 @@ type Exporter struct {
 
 // New builds the exporter's resource and log pipeline.
 func New(ctx context.Context, cfg Config) (*Exporter, error) {
-	res, err := newResource(ctx, cfg.ServiceVersion)
+	res, err := newResource(ctx, cfg.ServiceVersion, cfg.Detectors)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +94,11 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create OTLP log exporter: %w", err)
 		}
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(exp)))
+		e.otlp = &countingExporter{Exporter: exp}
+		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(e.otlp)))
+		if e.metrics, err = newMeterProvider(ctx, cfg, res); err != nil {
+			return nil, err
+		}
 		if cfg.Spans != SpansNone {
 			if e.traces, err = newTracerProvider(ctx, cfg, res); err != nil {
 				return nil, err
@@ -99,6 +116,30 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	e.provider = sdklog.NewLoggerProvider(opts...)
 	e.logger = e.provider.Logger(scopeName, log.WithInstrumentationVersion(cfg.ServiceVersion), log.WithSchemaURL(semconv.SchemaURL))
 	return e, nil
+}
+
+// newMeterProvider exports vigil's own metrics over OTLP/gRPC, every
+// minute unless OTEL_METRIC_EXPORT_INTERVAL says otherwise, and at
+// shutdown.
+func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
+	var grpcOpts []otlpmetricgrpc.Option
+	if cfg.OTLPEndpoint != "" {
+		grpcOpts = append(grpcOpts, otlpmetricgrpc.WithEndpointURL(cfg.OTLPEndpoint))
+	}
+	exp, err := otlpmetricgrpc.New(ctx, grpcOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("create OTLP metric exporter: %w", err)
+	}
+	return sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp))), nil
+}
+
+// Meter returns the meter of vigil's own metrics, a no-op one when OTLP
+// export is off.
+func (e *Exporter) Meter() metric.Meter {
+	if e.metrics == nil {
+		return noop.NewMeterProvider().Meter(scopeName)
+	}
+	return e.metrics.Meter(scopeName, metric.WithSchemaURL(semconv.SchemaURL))
 }
 
 // newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
@@ -135,6 +176,7 @@ func (e *Exporter) Emit(ctx context.Context, d *detection.Detection) error {
 		ctx = trace.ContextWithSpanContext(ctx, p.Trace)
 	}
 	e.logger.Emit(ctx, rec)
+	e.emitted.Add(1)
 	return nil
 }
 
@@ -153,12 +195,19 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("flush spans: %w", err))
 		}
 	}
+	if e.metrics != nil {
+		if err := e.metrics.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("flush metrics: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
-// newResource describes this vigil instance: the service, the host, and
-// what OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES add.
-func newResource(ctx context.Context, version string) (*resource.Resource, error) {
+// newResource describes this vigil instance: the service, the host, what
+// the detectors find, and what OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES add. A detector that fails leaves its part out
+// and is reported; the rest of the resource stands.
+func newResource(ctx context.Context, version string, detectors []resource.Detector) (*resource.Resource, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return nil, fmt.Errorf("read host name: %w", err)
@@ -170,10 +219,16 @@ func newResource(ctx context.Context, version string) (*resource.Resource, error
 			semconv.ServiceVersionKey.String(version),
 			semconv.HostNameKey.String(host),
 		),
+		resource.WithOS(),
+		resource.WithHostID(),
 		resource.WithTelemetrySDK(),
+		resource.WithDetectors(detectors...),
 		resource.WithFromEnv(),
 	)
-	if err != nil {
+	switch {
+	case errors.Is(err, resource.ErrPartialResource):
+		slog.Warn("part of the resource is unknown", "error", err)
+	case err != nil:
 		return nil, fmt.Errorf("build resource: %w", err)
 	}
 	return res, nil

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 
+	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/proctable"
@@ -66,7 +67,12 @@ func processAttributes(p *proctable.Process, ev *event.Event) []attribute.KeyVal
 	if ev.Cwd != "" {
 		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(clean(ev.Cwd)))
 	}
-	return append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
+	if ev.ContainerID != "" {
+		attrs = append(attrs, semconv.ContainerIDKey.String(ev.ContainerID))
+	}
+	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
+	// The CI job of this very process: a runner may run several at once.
+	return cicontext.AppendAttributes(attrs, ev.Env)
 }
 
 // severity maps a recipe's importance to the log severity that backends

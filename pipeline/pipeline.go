@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/detection"
@@ -45,6 +46,12 @@ type Summary struct {
 	Detections uint64
 	// EmitErrors counts detections the exporter refused.
 	EmitErrors uint64
+	// ExportFailed counts detections the OTLP exporter did not deliver:
+	// refused by the receiver, unreachable, or dropped from a full queue.
+	ExportFailed uint64
+	// BadTraceparents counts execs whose TRACEPARENT was ignored as
+	// invalid.
+	BadTraceparents uint64
 	// Processes is the size of the process table at the end.
 	Processes int
 	// TableEvictions counts processes the full table forgot.
@@ -75,8 +82,15 @@ type Pipeline struct {
 
 	detections atomic.Uint64
 	emitErrors atomic.Uint64
-	stop       context.CancelFunc
-	done       chan error
+	// Copies of the reader goroutine's counts for the self-metrics, which
+	// are read from another goroutine.
+	execs           atomic.Uint64
+	tableSize       atomic.Int64
+	tableEvictions  atomic.Int64
+	badTraceparents atomic.Int64
+	detectionCount  metric.Int64Counter
+	stop            context.CancelFunc
+	done            chan error
 }
 
 // Start loads and attaches the sensor, seeds the process table, and starts
@@ -113,6 +127,10 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	if cfg.Record != nil {
 		p.record = json.NewEncoder(cfg.Record)
+	}
+	if err := p.observe(exp.Meter()); err != nil {
+		stop()
+		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
 	go func() { p.done <- sens.Run(runCtx, p.handle) }()
 	return p, nil
@@ -154,6 +172,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 		p.recordErr = p.record.Encode(ev)
 	}
 	proc := p.table.Apply(ev)
+	p.tableSize.Store(int64(p.table.Len()))
 	switch ev.Kind {
 	case event.KindExit:
 		p.exporter.EndExec(proc, ev.Time)
@@ -162,6 +181,9 @@ func (p *Pipeline) handle(ev *event.Event) {
 	default:
 		return
 	}
+	p.execs.Add(1)
+	p.tableEvictions.Store(int64(p.table.Evictions()))
+	p.badTraceparents.Store(int64(p.table.BadTraceparents()))
 	if p.exporter.Tracing() {
 		p.startSpan(proc, ev)
 	}
@@ -185,6 +207,9 @@ func (p *Pipeline) handle(ev *event.Event) {
 			continue
 		}
 		p.detections.Add(1)
+		if p.detectionCount != nil {
+			p.countDetection(r)
+		}
 	}
 }
 
@@ -289,11 +314,13 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 // figures.
 func (p *Pipeline) summary(stats sensor.Stats) Summary {
 	return Summary{
-		Sensor:         stats,
-		Detections:     p.detections.Load(),
-		EmitErrors:     p.emitErrors.Load(),
-		Processes:      p.table.Len(),
-		TableEvictions: p.table.Evictions(),
-		Suppressed:     p.engine.Suppressed(),
+		Sensor:          stats,
+		Detections:      p.detections.Load(),
+		EmitErrors:      p.emitErrors.Load(),
+		ExportFailed:    p.exporter.Stats().Failed,
+		BadTraceparents: p.table.BadTraceparents(),
+		Processes:       p.table.Len(),
+		TableEvictions:  p.table.Evictions(),
+		Suppressed:      p.engine.Suppressed(),
 	}
 }

@@ -73,3 +73,39 @@ const (
 	ServiceVersionKey = otel.ServiceVersionKey
 	HostNameKey       = otel.HostNameKey
 )
+
+// Names of vigil's own metrics.
+const (
+	// MetricEvents counts the events the sensor delivered ({event}).
+	MetricEvents = "vigil.sensor.events"
+	// MetricExecs counts the execs seen ({exec}): their rate is the
+	// machine's exec rate.
+	MetricExecs = "vigil.sensor.execs"
+	// MetricLost counts events and detections lost, by VigilLossStageKey
+	// ({event}).
+	MetricLost = "vigil.lost"
+	// MetricDetections counts detections, by SecurityRuleNameKey and
+	// VigilRecipeImportanceKey ({detection}).
+	MetricDetections = "vigil.detections"
+	// MetricRingBufferPending is the kernel-to-vigil queue's depth (By).
+	MetricRingBufferPending = "vigil.sensor.ring_buffer.pending"
+	// MetricProcesses is the size of the process table ({process}).
+	MetricProcesses = "vigil.process_table.processes"
+	// MetricEvictions counts processes the full table forgot ({process}).
+	MetricEvictions = "vigil.process_table.evictions"
+	// MetricBadTraceparents counts execs whose TRACEPARENT was not valid
+	// ({exec}).
+	MetricBadTraceparents = "vigil.trace_context.invalid"
+)
+
+// Attributes of vigil's own metrics.
+const (
+	// VigilLossStageKey says where events were lost: ring_buffer (full),
+	// filter (the followed-process map full), scratch (the per-CPU buffer
+	// busy), decode (an undecodable record) or export (a detection not
+	// delivered).
+	VigilLossStageKey = attribute.Key("vigil.loss.stage")
+	// VigilRecipeImportanceKey holds a recipe's importance: low, medium,
+	// high or critical.
+	VigilRecipeImportanceKey = attribute.Key("vigil.recipe.importance")
+)

@@ -2,7 +2,7 @@ package sensor
 
 import "strings"
 
-// containerID finds the container a cgroup path belongs to, as the
+// ContainerID finds the container a cgroup path belongs to, as the
 // container runtimes name their cgroups:
 //
 //	docker (cgroupfs)         /docker/<id>
@@ -14,7 +14,7 @@ import "strings"
 //
 // where <id> is 64 hex digits. The deepest matching component wins; the
 // result is empty for a process on the host.
-func containerID(cgroupPath string) string {
+func ContainerID(cgroupPath string) string {
 	parts := strings.Split(cgroupPath, "/")
 	for i := len(parts) - 1; i >= 0; i-- {
 		name := strings.TrimSuffix(parts[i], ".scope")

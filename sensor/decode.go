@@ -147,7 +147,7 @@ func (d *decoder) cgroup(id uint64, components []byte) cgroupInfo {
 		return info
 	}
 	path := joinComponents(components)
-	info := cgroupInfo{path: path, containerID: containerID(path)}
+	info := cgroupInfo{path: path, containerID: ContainerID(path)}
 	if d.cgroups == nil || len(d.cgroups) >= maxCachedCgroups {
 		d.cgroups = make(map[uint64]cgroupInfo)
 	}

@@ -157,7 +157,7 @@ func TestContainerID(t *testing.T) {
 		"/process_api/194fdbfffe3104cc41348acc7a0cf699":                                                             "",
 		"/": "",
 	} {
-		require.Equal(t, want, containerID(path), path)
+		require.Equal(t, want, ContainerID(path), path)
 	}
 }
 

@@ -288,6 +288,17 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 	}
 }
 
+// Pending returns how many bytes the kernel has queued that Run has not
+// read yet. It is safe to call while Run runs.
+func (s *Sensor) Pending() uint64 {
+	s.ringMu.Lock()
+	defer s.ringMu.Unlock()
+	if s.ring == nil {
+		return 0
+	}
+	return s.ring.pending()
+}
+
 // pending says the ring holds records to read, or is closed.
 func (s *Sensor) pending() bool {
 	s.ringMu.Lock()

@@ -22,7 +22,9 @@ import (
 	"go.opentelemetry.io/contrib/propagators/envcar"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
@@ -71,6 +73,10 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 		OTLPEndpoint:   o.otlpEndpoint,
 		ServiceVersion: version(),
 		Spans:          o.spans,
+		Detectors: []resource.Detector{
+			cicontext.CIDetector(os.Getenv),
+			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),
+		},
 	}
 	closeFn := func() error { return nil }
 	switch o.jsonl {
@@ -313,10 +319,10 @@ func exitCode(ps *os.ProcessState) int {
 }
 
 func printSummary(w io.Writer, s pipeline.Summary) {
-	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d); process table evictions %d\n",
+	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d, export failed %d); process table evictions %d; invalid TRACEPARENT ignored %d\n",
 		s.Sensor.Events, s.Detections, s.Processes,
-		s.Sensor.Lost()+s.EmitErrors, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
-		s.Sensor.DecodeErrors, s.EmitErrors, s.TableEvictions)
+		s.Sensor.Lost()+s.EmitErrors+s.ExportFailed, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
+		s.Sensor.DecodeErrors, s.EmitErrors, s.ExportFailed, s.TableEvictions, s.BadTraceparents)
 	if len(s.Suppressed) > 0 {
 		names := slices.Sorted(maps.Keys(s.Suppressed))
 		parts := make([]string, len(names))
