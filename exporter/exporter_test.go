@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/semconv"
 )
 
 func sampleDetection(args ...string) *detection.Detection {
@@ -51,36 +52,36 @@ func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 	r := recs[0]
 	host, _ := os.Hostname()
 	res := r.Resource.Resource().Attributes().AsRaw()
-	require.Equal(t, "vigil", res["service.name"])
-	require.Equal(t, "1.2.3", res["service.version"])
-	require.Equal(t, host, res["host.name"])
+	require.Equal(t, "vigil", res[string(semconv.ServiceNameKey)])
+	require.Equal(t, "1.2.3", res[string(semconv.ServiceVersionKey)])
+	require.Equal(t, host, res[string(semconv.HostNameKey)])
 	require.Equal(t, "ci", res["deployment.environment.name"])
 
-	require.Equal(t, "vigil.detection", r.EventName())
+	require.Equal(t, semconv.DetectionEventName, r.EventName())
 	require.Equal(t, int32(21), int32(r.SeverityNumber()))
 	require.Equal(t, "FATAL", r.SeverityText())
 	require.Equal(t, "Tool execution example: /usr/bin/zip ran as pid 4242", r.Body().Str())
 	require.Equal(t, pcommon.NewTimestampFromTime(time.Date(2026, 11, 27, 9, 13, 28, 123456789, time.UTC)), r.Timestamp())
 	require.NotZero(t, r.ObservedTimestamp())
 	require.Equal(t, map[string]any{
-		"security_rule.name":         "exec_example",
-		"security_rule.description":  "Tool execution example",
-		"security_rule.category":     "Resource Development",
-		"security_rule.ruleset.name": "vigil",
-		"security_rule.version":      "2",
-		"security_rule.reference":    "https://example.com/exec_example",
-		"threat.tactic.id":           "TA0042",
-		"threat.tactic.name":         "Resource Development",
-		"threat.technique.id":        "T1059",
-		"threat.technique.name":      "Command and Scripting Interpreter",
-		"process.pid":                int64(4242),
-		"process.parent_pid":         int64(4200),
-		"process.executable.path":    "/usr/bin/zip",
-		"process.executable.name":    "zip",
-		"process.command_args":       []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
-		"process.user.id":            int64(1000),
-		"process.real_user.id":       int64(1000),
-		"process.interactive":        false,
+		string(semconv.SecurityRuleNameKey):        "exec_example",
+		string(semconv.SecurityRuleDescriptionKey): "Tool execution example",
+		string(semconv.SecurityRuleCategoryKey):    "Resource Development",
+		string(semconv.SecurityRuleRulesetNameKey): "vigil",
+		string(semconv.SecurityRuleVersionKey):     "2",
+		string(semconv.SecurityRuleReferenceKey):   "https://example.com/exec_example",
+		string(semconv.ThreatTacticIDKey):          "TA0042",
+		string(semconv.ThreatTacticNameKey):        "Resource Development",
+		string(semconv.ThreatTechniqueIDKey):       "T1059",
+		string(semconv.ThreatTechniqueNameKey):     "Command and Scripting Interpreter",
+		string(semconv.ProcessPIDKey):              int64(4242),
+		string(semconv.ProcessParentPIDKey):        int64(4200),
+		string(semconv.ProcessExecutablePathKey):   "/usr/bin/zip",
+		string(semconv.ProcessExecutableNameKey):   "zip",
+		string(semconv.ProcessCommandArgsKey):      []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
+		string(semconv.ProcessUserIDKey):           int64(1000),
+		string(semconv.ProcessRealUserIDKey):       int64(1000),
+		string(semconv.ProcessInteractiveKey):      false,
 	}, r.Attributes().AsRaw())
 }
 
@@ -97,15 +98,15 @@ func TestJSONLinesAreFlat(t *testing.T) {
 	var obj map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &obj))
 	require.Equal(t, "2026-11-27T09:13:28.123456789Z", obj["time"])
-	require.Equal(t, "vigil.detection", obj["event_name"])
+	require.Equal(t, semconv.DetectionEventName, obj["event_name"])
 	require.Equal(t, float64(21), obj["severity_number"])
 	require.Equal(t, "FATAL", obj["severity_text"])
 	require.Equal(t, "Tool execution example: /usr/bin/zip ran as pid 4242", obj["body"])
 	require.Equal(t, "", obj["trace_id"])
 	require.Equal(t, "", obj["span_id"])
-	require.Equal(t, "exec_example", obj["security_rule.name"])
-	require.Equal(t, float64(4200), obj["process.parent_pid"])
-	require.Equal(t, []any{"zip", "a b"}, obj["process.command_args"])
+	require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
+	require.Equal(t, float64(4200), obj[string(semconv.ProcessParentPIDKey)])
+	require.Equal(t, []any{"zip", "a b"}, obj[string(semconv.ProcessCommandArgsKey)])
 	require.Len(t, obj, 25, "7 record fields and 18 attributes")
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/semconv"
 	"github.com/vigil-otel/vigil/sensor"
 )
 
@@ -69,34 +70,34 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	recs := rcv.Records()
 	require.Len(t, recs, 1, "the exec of zip, and nothing for unzip")
 	r := recs[0]
-	require.Equal(t, "vigil.detection", r.EventName())
+	require.Equal(t, semconv.DetectionEventName, r.EventName())
 	require.Equal(t, int32(9), int32(r.SeverityNumber()))
 	require.Equal(t, "INFO", r.SeverityText())
 	require.WithinDuration(t, time.Now(), r.Timestamp().AsTime(), time.Minute)
 	attrs := r.Attributes().AsRaw()
-	require.IsType(t, false, attrs["process.interactive"], "whether the test has a terminal")
-	delete(attrs, "process.interactive")
+	require.IsType(t, false, attrs[string(semconv.ProcessInteractiveKey)], "whether the test has a terminal")
+	delete(attrs, string(semconv.ProcessInteractiveKey))
 	require.Equal(t, map[string]any{
-		"security_rule.name":         "exec_example",
-		"security_rule.description":  "Tool execution example",
-		"security_rule.category":     "Resource Development",
-		"security_rule.ruleset.name": "vigil",
-		"security_rule.version":      "1",
-		"security_rule.reference":    "https://github.com/vigil-otel/vigil/blob/main/docs/recipes/exec_example.md",
-		"threat.tactic.id":           "TA0042",
-		"threat.tactic.name":         "Resource Development",
-		"threat.technique.id":        "T1059",
-		"threat.technique.name":      "Command and Scripting Interpreter",
-		"process.pid":                int64(zipCmd.Process.Pid),
-		"process.parent_pid":         int64(os.Getpid()),
-		"process.executable.path":    zip,
-		"process.executable.name":    "zip",
-		"process.command_args":       []any{zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname"},
-		"process.user.id":            int64(0),
-		"process.real_user.id":       int64(0),
-		"process.working_directory":  cwd,
+		string(semconv.SecurityRuleNameKey):        "exec_example",
+		string(semconv.SecurityRuleDescriptionKey): "Tool execution example",
+		string(semconv.SecurityRuleCategoryKey):    "Resource Development",
+		string(semconv.SecurityRuleRulesetNameKey): "vigil",
+		string(semconv.SecurityRuleVersionKey):     "1",
+		string(semconv.SecurityRuleReferenceKey):   "https://github.com/vigil-otel/vigil/blob/main/docs/recipes/exec_example.md",
+		string(semconv.ThreatTacticIDKey):          "TA0042",
+		string(semconv.ThreatTacticNameKey):        "Resource Development",
+		string(semconv.ThreatTechniqueIDKey):       "T1059",
+		string(semconv.ThreatTechniqueNameKey):     "Command and Scripting Interpreter",
+		string(semconv.ProcessPIDKey):              int64(zipCmd.Process.Pid),
+		string(semconv.ProcessParentPIDKey):        int64(os.Getpid()),
+		string(semconv.ProcessExecutablePathKey):   zip,
+		string(semconv.ProcessExecutableNameKey):   "zip",
+		string(semconv.ProcessCommandArgsKey):      []any{zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname"},
+		string(semconv.ProcessUserIDKey):           int64(0),
+		string(semconv.ProcessRealUserIDKey):       int64(0),
+		string(semconv.ProcessWorkingDirectoryKey): cwd,
 	}, attrs)
-	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()["service.name"])
+	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()[string(semconv.ServiceNameKey)])
 }
 
 // TestReplayNeedsNoKernel replays a recording made by hand: a shell that
@@ -117,10 +118,10 @@ func TestReplayNeedsNoKernel(t *testing.T) {
 	require.Equal(t, uint64(1), sum.Detections)
 	var obj map[string]any
 	require.NoError(t, json.Unmarshal(out.Bytes(), &obj))
-	require.Equal(t, "exec_example", obj["security_rule.name"])
-	require.Equal(t, float64(11), obj["process.pid"])
-	require.Equal(t, float64(10), obj["process.parent_pid"])
-	require.Equal(t, float64(1000), obj["process.user.id"])
+	require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
+	require.Equal(t, float64(11), obj[string(semconv.ProcessPIDKey)])
+	require.Equal(t, float64(10), obj[string(semconv.ProcessParentPIDKey)])
+	require.Equal(t, float64(1000), obj[string(semconv.ProcessUserIDKey)])
 	require.Equal(t, "2026-11-27T10:00:01.5Z", obj["time"], "the recorded time of the exec")
 
 	_, err = Replay(context.Background(), Config{Recipes: builtin, Exporter: exporter.Config{JSONL: &out}}, strings.NewReader("{\"kind\":\"exec\"}\nnot json\n"))

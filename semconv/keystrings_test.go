@@ -15,19 +15,6 @@ import (
 	"github.com/vigil-otel/vigil/semconv/internal/registry"
 )
 
-// knownOffenders are files outside package semconv that still spell
-// attribute keys or event names, by reason. They were written before this
-// test; each is to use the semconv constants (string(semconv.XKey) where a
-// string is needed) and leave this list, which is to end empty. An entry
-// whose file no longer offends fails the test, so the list only shrinks.
-func knownOffenders() map[string]string {
-	return map[string]string{
-		"cmd/vigil/main_test.go":    "reads exported pdata attributes by literal key",
-		"exporter/exporter_test.go": "reads exported pdata attributes by literal key",
-		"pipeline/pipeline_test.go": "reads exported pdata attributes by literal key",
-	}
-}
-
 // keyLike is the shape of an attribute key: lower-case words joined by dots.
 func keyLike() *regexp.Regexp {
 	return regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
@@ -71,24 +58,9 @@ func TestNoKeyStringsOutsideSemconv(t *testing.T) {
 			names[a.Key] = true
 		}
 	}
-	offending := map[string][]string{}
 	for _, f := range moduleFiles(t) {
 		if found := keyStrings(f, names); len(found) > 0 {
-			offending[f.path] = found
-		}
-	}
-
-	allowed := knownOffenders()
-	for path, found := range offending {
-		if reason, ok := allowed[path]; ok {
-			t.Logf("known offender %s (%s), %d places:\n\t%s", path, reason, len(found), strings.Join(found, "\n\t"))
-			continue
-		}
-		t.Errorf("attribute keys spelled outside package semconv:\n\t%s", strings.Join(found, "\n\t"))
-	}
-	for path := range allowed {
-		if _, ok := offending[path]; !ok {
-			t.Errorf("%s spells no key any more: remove it from knownOffenders", path)
+			t.Errorf("attribute keys spelled outside package semconv:\n\t%s", strings.Join(found, "\n\t"))
 		}
 	}
 }

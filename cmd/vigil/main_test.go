@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/semconv"
 )
 
 // buildVigil builds the real binary once per test run.
@@ -74,16 +76,16 @@ func TestRunCommand(t *testing.T) {
 		objs := readJSONL(t, out)
 		require.Len(t, objs, 1)
 		obj := objs[0]
-		require.Equal(t, "exec_example", obj["security_rule.name"])
-		require.Equal(t, "vigil.detection", obj["event_name"])
+		require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
+		require.Equal(t, semconv.DetectionEventName, obj["event_name"])
 		require.Equal(t, float64(9), obj["severity_number"])
 		require.Equal(t, "INFO", obj["severity_text"])
-		require.Equal(t, zip, obj["process.executable.path"])
-		require.Equal(t, "zip", obj["process.executable.name"])
-		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj["process.command_args"])
-		require.Equal(t, float64(0), obj["process.user.id"])
-		require.NotZero(t, obj["process.pid"])
-		require.NotZero(t, obj["process.parent_pid"])
+		require.Equal(t, zip, obj[string(semconv.ProcessExecutablePathKey)])
+		require.Equal(t, "zip", obj[string(semconv.ProcessExecutableNameKey)])
+		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj[string(semconv.ProcessCommandArgsKey)])
+		require.Equal(t, float64(0), obj[string(semconv.ProcessUserIDKey)])
+		require.NotZero(t, obj[string(semconv.ProcessPIDKey)])
+		require.NotZero(t, obj[string(semconv.ProcessParentPIDKey)])
 		require.Contains(t, stderr.String(), "detections 1,")
 		require.Contains(t, stderr.String(), "lost 0 ")
 	})
@@ -111,8 +113,8 @@ func TestRunCommand(t *testing.T) {
 		require.NoError(t, replay.Run(), "stderr: %s", stderr.String())
 		var obj map[string]any
 		require.NoError(t, json.Unmarshal(stdout.Bytes(), &obj), stdout.String())
-		require.Equal(t, "exec_example", obj["security_rule.name"])
-		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj["process.command_args"])
+		require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
+		require.Equal(t, []any{"zip", "-q", archive, "/etc/hostname"}, obj[string(semconv.ProcessCommandArgsKey)])
 		require.Contains(t, stderr.String(), "detections 1,")
 	})
 
@@ -160,9 +162,9 @@ func TestRunWatchesMachineUntilSignal(t *testing.T) {
 
 	var found bool
 	for _, obj := range readJSONL(t, out) {
-		if obj["process.pid"] == float64(zipCmd.Process.Pid) {
+		if obj[string(semconv.ProcessPIDKey)] == float64(zipCmd.Process.Pid) {
 			found = true
-			require.Equal(t, "exec_example", obj["security_rule.name"])
+			require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
 		}
 	}
 	require.True(t, found, "the zip run outside vigil was seen")
@@ -273,8 +275,8 @@ func TestRunReloadsRecipes(t *testing.T) {
 	// only the test's own count here.
 	fired := map[int]string{}
 	for _, obj := range readJSONL(t, out) {
-		if name := obj["security_rule.name"].(string); strings.HasSuffix(name, "_probe") {
-			fired[int(obj["process.pid"].(float64))] = name
+		if name := obj[string(semconv.SecurityRuleNameKey)].(string); strings.HasSuffix(name, "_probe") {
+			fired[int(obj[string(semconv.ProcessPIDKey)].(float64))] = name
 		}
 	}
 	require.Equal(t, "first_probe", fired[firstPID])
