@@ -42,7 +42,11 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 	// zip is a copy of false: the detection's process fails.
 	zip := copyProgram(t, "/bin/false", t.TempDir(), "zip")
 	cmd := exec.Command("/bin/sh", "-c", "env -u TRACEPARENT "+zip+" -q out.zip; true")
-	cmd.Env = append(os.Environ(), "TRACEPARENT=00-"+traceID+"-"+stepSpan+"-01")
+	// The step of a GitHub Actions job: its variables name the job.
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-"+traceID+"-"+stepSpan+"-01",
+		"GITHUB_ACTIONS=true", "GITHUB_WORKFLOW=release", "GITHUB_RUN_ID=9876543210", "GITHUB_RUN_ATTEMPT=2",
+		"GITHUB_JOB=package", "GITHUB_REPOSITORY=acme/app", "GITHUB_SERVER_URL=https://github.com",
+		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567", "RUNNER_NAME=runner-7")
 	require.NoError(t, cmd.Run())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -72,7 +76,21 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 	require.Equal(t, env.SpanID(), zipSpan.ParentSpanID(), "zip is what env exec'd")
 	require.Equal(t, zipSpan.SpanID(), rec.SpanID(), "the detection belongs to zip's span")
 
-	zipAttrs := zipSpan.Attributes().AsRaw()
+	job := map[string]any{
+		string(semconv.CICDPipelineNameKey):       "release",
+		string(semconv.CICDPipelineRunIDKey):      "9876543210-2",
+		string(semconv.CICDPipelineTaskNameKey):   "package",
+		string(semconv.CICDWorkerNameKey):         "runner-7",
+		string(semconv.VCSRepositoryURLFullKey):   "https://github.com/acme/app",
+		string(semconv.VCSRefHeadRevisionKey):     "0123456789abcdef0123456789abcdef01234567",
+		string(semconv.CICDPipelineRunURLFullKey): "https://github.com/acme/app/actions/runs/9876543210",
+	}
+	recAttrs, zipAttrs := rec.Attributes().AsRaw(), zipSpan.Attributes().AsRaw()
+	for k, v := range job {
+		require.Equal(t, v, recAttrs[k], "the detection names the job: %s", k)
+		require.Equal(t, v, zipAttrs[k], "so does the span: %s", k)
+	}
+
 	require.Equal(t, int64(1), zipAttrs[string(semconv.ProcessExitCodeKey)])
 	require.Equal(t, int64(1), zipAttrs[string(semconv.VigilProcessDetectionsKey)])
 	require.Equal(t, []any{zip, "-q", "out.zip"}, zipAttrs[string(semconv.ProcessCommandArgsKey)])
@@ -97,4 +115,36 @@ func builtinRecipe(t *testing.T, name string) []*recipe.Recipe {
 	i := slices.IndexFunc(builtin, func(r *recipe.Recipe) bool { return r.Name == name })
 	require.GreaterOrEqual(t, i, 0)
 	return builtin[i : i+1]
+}
+
+// TestDetectionsOnlySpans keeps the spans of the processes with detections
+// and of their ancestors, and drops the rest.
+func TestDetectionsOnlySpans(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("loading eBPF programs needs root")
+	}
+	rcv := otlptest.Start(t)
+	p, err := Start(context.Background(), Config{
+		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
+		Recipes:  builtinRecipe(t, "exec_example"),
+		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test", Spans: exporter.SpansDetections},
+	})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	zip := copyProgram(t, "/bin/true", dir, "zip")
+	other := copyProgram(t, "/bin/true", dir, "benign")
+	cmd := exec.Command("/bin/sh", "-c", other+"; "+zip+"; true")
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	require.NoError(t, cmd.Run())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = p.Stop(ctx)
+	require.NoError(t, err)
+	var names []string
+	for _, s := range rcv.Spans() {
+		names = append(names, s.Name())
+	}
+	slices.Sort(names)
+	require.Equal(t, []string{semconv.ExecSpanPrefix + "dash", semconv.ExecSpanPrefix + "zip"}, names)
 }
