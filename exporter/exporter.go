@@ -2,14 +2,18 @@ package exporter
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -21,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/semconv"
@@ -39,6 +44,9 @@ type Config struct {
 	// OTLPEndpoint, when set, overrides the endpoint from the environment
 	// ("http://host:4317" for plain text, "https://..." for TLS).
 	OTLPEndpoint string
+	// OTLPSettings override more of what the environment says; what they
+	// leave empty, the OTEL_EXPORTER_OTLP_* variables decide.
+	OTLPSettings OTLPSettings
 	// JSONL, when set, receives one JSON object per detection.
 	JSONL io.Writer
 	// Console, when set, receives one readable line per detection.
@@ -52,12 +60,91 @@ type Config struct {
 	// OTLP/gRPC beside the detections (default SpansAll); without OTLP
 	// there are none.
 	Spans SpanMode
+	// ServiceName, when set, names the service on the resource, over
+	// OTEL_SERVICE_NAME and ResourceAttributes.
+	ServiceName string
+	// ResourceAttributes are added to the resource over what the detectors
+	// find and what OTEL_RESOURCE_ATTRIBUTES says.
+	ResourceAttributes map[string]string
 }
 
-// OTLPFromEnv says whether the environment names an OTLP endpoint for
-// logs, which turns OTLP export on.
+// OTLPSettings are the OTLP exporters' settings beyond the endpoint. Each
+// one set overrides the OTEL_EXPORTER_OTLP_* variables of its meaning, the
+// per-signal ones included; each one left empty leaves them in charge.
+type OTLPSettings struct {
+	// LogsEndpoint, TracesEndpoint and MetricsEndpoint override
+	// OTLPEndpoint for their signal.
+	LogsEndpoint    string
+	TracesEndpoint  string
+	MetricsEndpoint string
+	// Headers are sent with each export request.
+	Headers map[string]string
+	// Insecure forces plain text, whatever the endpoint's scheme.
+	Insecure bool
+	// Timeout bounds each export request.
+	Timeout time.Duration
+	// Compression is "gzip" or "none".
+	Compression string
+	// TLS, when set, secures the connections: the CAs that verify the
+	// receiver, vigil's own certificate for mutual TLS.
+	TLS *tls.Config
+}
+
+// grpcOptions are the option constructors of one OTLP/gRPC exporter
+// package; the three packages have the same ones, of different types.
+type grpcOptions[O any] struct {
+	endpointURL func(string) O
+	headers     func(map[string]string) O
+	insecure    func() O
+	timeout     func(time.Duration) O
+	compressor  func(string) O
+	credentials func(credentials.TransportCredentials) O
+}
+
+// otlpOptions turns cfg into the options of one signal's exporter, whose
+// own endpoint is signalEndpoint. Options are applied in order: insecure
+// comes after the endpoint, whose scheme would otherwise decide.
+func otlpOptions[O any](cfg Config, signalEndpoint string, with grpcOptions[O]) []O {
+	s := cfg.OTLPSettings
+	var opts []O
+	switch {
+	case signalEndpoint != "":
+		opts = append(opts, with.endpointURL(signalEndpoint))
+	case cfg.OTLPEndpoint != "":
+		opts = append(opts, with.endpointURL(cfg.OTLPEndpoint))
+	}
+	if s.Insecure {
+		opts = append(opts, with.insecure())
+	}
+	if s.Headers != nil {
+		opts = append(opts, with.headers(s.Headers))
+	}
+	if s.Timeout > 0 {
+		opts = append(opts, with.timeout(s.Timeout))
+	}
+	if s.Compression != "" {
+		opts = append(opts, with.compressor(s.Compression))
+	}
+	if s.TLS != nil {
+		opts = append(opts, with.credentials(credentials.NewTLS(s.TLS)))
+	}
+	return opts
+}
+
+// OTLPFromEnv says whether the environment names an OTLP endpoint, for
+// all signals or for one, which turns OTLP export on.
 func OTLPFromEnv() bool {
-	return os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
+	for _, name := range []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+		"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+	} {
+		if os.Getenv(name) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Exporter emits detections.
@@ -77,7 +164,7 @@ type Exporter struct {
 
 // New builds the exporter's resource and log pipeline.
 func New(ctx context.Context, cfg Config) (*Exporter, error) {
-	res, err := newResource(ctx, cfg.ServiceVersion, cfg.Detectors)
+	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +173,10 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
 	e := &Exporter{}
 	if cfg.OTLP {
-		var grpcOpts []otlploggrpc.Option
-		if cfg.OTLPEndpoint != "" {
-			grpcOpts = append(grpcOpts, otlploggrpc.WithEndpointURL(cfg.OTLPEndpoint))
-		}
-		exp, err := otlploggrpc.New(ctx, grpcOpts...)
+		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.LogsEndpoint, grpcOptions[otlploggrpc.Option]{
+			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
+			otlploggrpc.WithTimeout, otlploggrpc.WithCompressor, otlploggrpc.WithTLSCredentials,
+		})...)
 		if err != nil {
 			return nil, fmt.Errorf("create OTLP log exporter: %w", err)
 		}
@@ -122,11 +208,10 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 // minute unless OTEL_METRIC_EXPORT_INTERVAL says otherwise, and at
 // shutdown.
 func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
-	var grpcOpts []otlpmetricgrpc.Option
-	if cfg.OTLPEndpoint != "" {
-		grpcOpts = append(grpcOpts, otlpmetricgrpc.WithEndpointURL(cfg.OTLPEndpoint))
-	}
-	exp, err := otlpmetricgrpc.New(ctx, grpcOpts...)
+	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.MetricsEndpoint, grpcOptions[otlpmetricgrpc.Option]{
+		otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithInsecure,
+		otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithCompressor, otlpmetricgrpc.WithTLSCredentials,
+	})...)
 	if err != nil {
 		return nil, fmt.Errorf("create OTLP metric exporter: %w", err)
 	}
@@ -145,11 +230,10 @@ func (e *Exporter) Meter() metric.Meter {
 // newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
 // sampling decision of the trace each process continues.
 func newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdktrace.TracerProvider, error) {
-	var grpcOpts []otlptracegrpc.Option
-	if cfg.OTLPEndpoint != "" {
-		grpcOpts = append(grpcOpts, otlptracegrpc.WithEndpointURL(cfg.OTLPEndpoint))
-	}
-	exp, err := otlptracegrpc.New(ctx, grpcOpts...)
+	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.TracesEndpoint, grpcOptions[otlptracegrpc.Option]{
+		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure,
+		otlptracegrpc.WithTimeout, otlptracegrpc.WithCompressor, otlptracegrpc.WithTLSCredentials,
+	})...)
 	if err != nil {
 		return nil, fmt.Errorf("create OTLP trace exporter: %w", err)
 	}
@@ -204,10 +288,12 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 }
 
 // newResource describes this vigil instance: the service, the host, what
-// the detectors find, and what OTEL_SERVICE_NAME and
-// OTEL_RESOURCE_ATTRIBUTES add. A detector that fails leaves its part out
-// and is reported; the rest of the resource stands.
-func newResource(ctx context.Context, version string, detectors []resource.Detector) (*resource.Resource, error) {
+// the detectors find, what OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
+// add, and last what cfg says (the configuration file's
+// resource_attributes and service_name), which therefore wins. A detector
+// that fails leaves its part out and is reported; the rest of the
+// resource stands.
+func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return nil, fmt.Errorf("read host name: %w", err)
@@ -216,14 +302,15 @@ func newResource(ctx context.Context, version string, detectors []resource.Detec
 		resource.WithSchemaURL(semconv.SchemaURL),
 		resource.WithAttributes(
 			semconv.ServiceNameKey.String("vigil"),
-			semconv.ServiceVersionKey.String(version),
+			semconv.ServiceVersionKey.String(cfg.ServiceVersion),
 			semconv.HostNameKey.String(host),
 		),
 		resource.WithOS(),
 		resource.WithHostID(),
 		resource.WithTelemetrySDK(),
-		resource.WithDetectors(detectors...),
+		resource.WithDetectors(cfg.Detectors...),
 		resource.WithFromEnv(),
+		resource.WithAttributes(configured(cfg)...),
 	)
 	switch {
 	case errors.Is(err, resource.ErrPartialResource):
@@ -232,4 +319,18 @@ func newResource(ctx context.Context, version string, detectors []resource.Detec
 		return nil, fmt.Errorf("build resource: %w", err)
 	}
 	return res, nil
+}
+
+// configured returns the resource attributes cfg names, service_name
+// last so that it beats a service.name among them, as OTEL_SERVICE_NAME
+// beats OTEL_RESOURCE_ATTRIBUTES.
+func configured(cfg Config) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, len(cfg.ResourceAttributes)+1)
+	for _, k := range slices.Sorted(maps.Keys(cfg.ResourceAttributes)) {
+		attrs = append(attrs, attribute.String(k, cfg.ResourceAttributes[k]))
+	}
+	if cfg.ServiceName != "" {
+		attrs = append(attrs, semconv.ServiceNameKey.String(cfg.ServiceName))
+	}
+	return attrs
 }

@@ -54,7 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
-	var logLevel slog.Level
+	// A LevelVar, so that the level a configuration file sets, read after
+	// the handler is made, still counts.
+	var logLevel slog.LevelVar
 	root := &cobra.Command{
 		Use:           "vigil",
 		Short:         "Watch every exec on this machine and report recipe matches as OpenTelemetry",
@@ -62,12 +64,13 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(*cobra.Command, []string) {
-			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})))
+			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: &logLevel})))
 		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentFlags().TextVar(&logLevel, "log-level", slog.LevelInfo, "level of vigil's own logs: debug, info, warn or error")
+	// The zero LevelVar stands for info.
+	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "level of vigil's own logs: debug, info, warn or error")
 	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr))
 	return root
 }

@@ -14,8 +14,9 @@ import (
 
 func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
-		out  output
-		dirs []string
+		out        output
+		dirs       []string
+		configPath string
 	)
 	cmd := &cobra.Command{
 		Use:   "replay EVENTS.jsonl",
@@ -26,6 +27,12 @@ and reports detections as vigil run does. It needs no privileges: use it
 to try recipes on what a real job did.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := loadConfig(cmd, configPath)
+			if err != nil {
+				return err
+			}
+			out.apply(cmd.Flags(), file)
+			applyRecipes(cmd.Flags(), file, &dirs)
 			f, err := os.Open(args[0])
 			if err != nil {
 				return fmt.Errorf("open recording: %w", err)
@@ -45,6 +52,7 @@ to try recipes on what a real job did.`,
 			return err
 		},
 	}
+	configFlag(cmd, &configPath)
 	out.flags(cmd.Flags())
 	cmd.Flags().StringArrayVar(&dirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
 	return cmd

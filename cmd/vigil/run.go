@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/vigil-otel/vigil/cicontext"
+	"github.com/vigil-otel/vigil/config"
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
@@ -47,6 +48,25 @@ type runOptions struct {
 	record         string
 	argsMax        int
 	ringBufferSize int
+	// extraEnv names environment variables the sensor reads besides the
+	// default ones (configuration file only).
+	extraEnv []string
+}
+
+// apply fills in opts from file where the command line is silent.
+func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
+	opts.output.apply(fs, file)
+	applyRecipes(fs, file, &opts.recipeDirs)
+	if file.Record != "" && !fs.Changed("record") {
+		opts.record = file.Record
+	}
+	if file.Sensor.ArgsMax != 0 && !fs.Changed("args-max") {
+		opts.argsMax = file.Sensor.ArgsMax
+	}
+	if file.Sensor.RingBufferSize != 0 && !fs.Changed("ring-buffer-size") {
+		opts.ringBufferSize = file.Sensor.RingBufferSize
+	}
+	opts.extraEnv = file.Sensor.Env
 }
 
 // output says where detections go; run and replay share it.
@@ -55,6 +75,10 @@ type output struct {
 	otlp         bool
 	otlpEndpoint string
 	spans        exporter.SpanMode
+	// The rest has no flag: it comes from the configuration file.
+	otlpSettings       exporter.OTLPSettings
+	serviceName        string
+	resourceAttributes map[string]string
 }
 
 func (o *output) flags(f *pflag.FlagSet) {
@@ -68,11 +92,17 @@ func (o *output) flags(f *pflag.FlagSet) {
 // JSON lines file, and the console when there is neither. The returned
 // function closes what it opened.
 func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
+	s := o.otlpSettings
 	cfg := exporter.Config{
-		OTLP:           o.otlp || o.otlpEndpoint != "" || exporter.OTLPFromEnv(),
-		OTLPEndpoint:   o.otlpEndpoint,
-		ServiceVersion: version(),
-		Spans:          o.spans,
+		// An endpoint named anywhere, for any signal, turns OTLP on.
+		OTLP: o.otlp || o.otlpEndpoint != "" || s.LogsEndpoint != "" || s.TracesEndpoint != "" || s.MetricsEndpoint != "" ||
+			exporter.OTLPFromEnv(),
+		OTLPEndpoint:       o.otlpEndpoint,
+		OTLPSettings:       s,
+		ServiceVersion:     version(),
+		ServiceName:        o.serviceName,
+		ResourceAttributes: o.resourceAttributes,
+		Spans:              o.spans,
 		Detectors: []resource.Detector{
 			cicontext.CIDetector(os.Getenv),
 			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),
@@ -97,7 +127,10 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 }
 
 func newRunCommand(stdout, stderr io.Writer) *cobra.Command {
-	var opts runOptions
+	var (
+		opts       runOptions
+		configPath string
+	)
 	cmd := &cobra.Command{
 		Use:   "run [flags] [-- COMMAND [ARGS...]]",
 		Short: "Watch the whole machine, or one command and its descendants",
@@ -108,17 +141,30 @@ With a command after --, vigil run starts it, watches only it and its
 descendants, flushes, and exits with the command's exit status (125 when
 vigil itself fails).
 
-Detections go to OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT (or
-OTEL_EXPORTER_OTLP_LOGS_ENDPOINT) is set or --otlp is given, to a JSON lines
-file with --jsonl, and otherwise to stderr, one readable line each.`,
+Detections go to OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT (or a
+per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT) is set, the configuration file
+names an endpoint, or --otlp is given; to a JSON lines file with --jsonl;
+and otherwise to stderr, one readable line each.
+
+Settings come from flags, then the --config file, then the environment:
+see docs/configuration.md.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dash := cmd.ArgsLenAtDash(); dash > 0 || dash < 0 && len(args) > 0 {
 				return fmt.Errorf("unexpected argument %q: put the command to watch after --", args[0])
 			}
+			file, err := loadConfig(cmd, configPath)
+			if err != nil {
+				if len(args) > 0 {
+					return &exitError{code: exitVigilFailed, err: err}
+				}
+				return err
+			}
+			opts.apply(cmd.Flags(), file)
 			return runWatch(cmd.Context(), opts, args, stdout, stderr)
 		},
 	}
+	configFlag(cmd, &configPath)
 	f := cmd.Flags()
 	opts.output.flags(f)
 	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
@@ -158,6 +204,9 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize},
 		Recipes:  recipes,
 		Exporter: expCfg,
+	}
+	if len(opts.extraEnv) > 0 {
+		cfg.Sensor.Env = append(sensor.DefaultEnv(), opts.extraEnv...)
 	}
 	if opts.record != "" {
 		f, err := os.Create(opts.record)

@@ -5,7 +5,9 @@ package otlptest
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
 )
 
 // Receiver accepts OTLP on a loopback port and keeps what it receives.
@@ -24,21 +28,42 @@ type Receiver struct {
 	// Endpoint is the receiver's address as an OTLP endpoint URL.
 	Endpoint string
 
-	mu      sync.Mutex
-	logs    []plog.Logs
-	traces  []ptrace.Traces
-	metrics []pmetric.Metrics
+	mu       sync.Mutex
+	metadata []metadata.MD
+	logs     []plog.Logs
+	traces   []ptrace.Traces
+	metrics  []pmetric.Metrics
 }
 
 // Start serves a receiver until the test ends.
 func Start(t testing.TB) *Receiver {
 	t.Helper()
+	return start(t, "http://")
+}
+
+// StartTLS serves a receiver over TLS configured by cfg (its certificate,
+// and the CAs of its clients for mutual TLS) until the test ends.
+func StartTLS(t testing.TB, cfg *tls.Config) *Receiver {
+	t.Helper()
+	return start(t, "https://", grpc.Creds(credentials.NewTLS(cfg)))
+}
+
+func start(t testing.TB, scheme string, opts ...grpc.ServerOption) *Receiver {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	r := &Receiver{Endpoint: "http://" + lis.Addr().String()}
-	srv := grpc.NewServer()
+	r := &Receiver{Endpoint: scheme + lis.Addr().String()}
+	// Every request's metadata (the exporters' headers) is kept.
+	keep := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		r.mu.Lock()
+		r.metadata = append(r.metadata, md.Copy())
+		r.mu.Unlock()
+		return handler(ctx, req)
+	}
+	srv := grpc.NewServer(append(opts, grpc.UnaryInterceptor(keep))...)
 	plogotlp.RegisterGRPCServer(srv, &logService{r: r})
 	ptraceotlp.RegisterGRPCServer(srv, &traceService{r: r})
 	pmetricotlp.RegisterGRPCServer(srv, &metricService{r: r})
@@ -87,6 +112,14 @@ func (s *metricService) Export(_ context.Context, req pmetricotlp.ExportRequest)
 	s.r.metrics = append(s.r.metrics, metrics)
 	s.r.mu.Unlock()
 	return pmetricotlp.NewExportResponse(), nil
+}
+
+// Metadata returns the gRPC metadata of every export request received so
+// far, of all signals, in order.
+func (r *Receiver) Metadata() []metadata.MD {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.metadata)
 }
 
 // Record is one received log record with the resource it came under.

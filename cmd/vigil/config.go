@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/vigil-otel/vigil/config"
+)
+
+// Settings come in three layers: the command line beats the configuration
+// file (--config), which beats the environment. The file's values are
+// applied here to each flag the command line left alone; settings that
+// have no flag go to the exporter as options, which beat the OTEL_*
+// variables the exporters read themselves. What neither the command line
+// nor the file says, the environment and the defaults decide.
+
+// configFlag adds --config to cmd, for it and any command below it.
+func configFlag(cmd *cobra.Command, path *string) {
+	cmd.PersistentFlags().StringVar(path, "config", "", "read settings from the YAML file `PATH`; flags beat it, and it beats the OTEL_* variables (docs/configuration.md)")
+}
+
+// loadConfig reads the configuration file at path, an empty one when path
+// is empty, and applies what it says of the flags cmd inherits
+// (--log-level).
+func loadConfig(cmd *cobra.Command, path string) (*config.File, error) {
+	if path == "" {
+		return &config.File{}, nil
+	}
+	file, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if fs := cmd.Flags(); file.LogLevel != nil && !fs.Changed("log-level") {
+		if err := fs.Set("log-level", file.LogLevel.String()); err != nil {
+			return nil, fmt.Errorf("%s: log_level: %w", path, err)
+		}
+	}
+	return file, nil
+}
+
+// apply fills in the outputs from file where the command line is silent.
+func (o *output) apply(fs *pflag.FlagSet, file *config.File) {
+	if file.JSONL != "" && !fs.Changed("jsonl") {
+		o.jsonl = file.JSONL
+	}
+	if file.OTLP.Enabled && !fs.Changed("otlp") {
+		o.otlp = true
+	}
+	if file.Spans != nil && !fs.Changed("spans") {
+		o.spans = *file.Spans
+	}
+	// An endpoint on the command line is for every signal: the file's
+	// endpoints, per-signal ones included, give way to it.
+	if !fs.Changed("otlp-endpoint") {
+		if file.OTLP.Endpoint != "" {
+			o.otlpEndpoint = file.OTLP.Endpoint
+		}
+		o.otlpSettings.LogsEndpoint = file.OTLP.LogsEndpoint
+		o.otlpSettings.TracesEndpoint = file.OTLP.TracesEndpoint
+		o.otlpSettings.MetricsEndpoint = file.OTLP.MetricsEndpoint
+	}
+	o.otlpSettings.Headers = file.OTLP.Headers
+	o.otlpSettings.Insecure = file.OTLP.Insecure
+	o.otlpSettings.Timeout = file.OTLP.Timeout
+	o.otlpSettings.Compression = file.OTLP.Compression
+	o.otlpSettings.TLS = file.OTLP.TLS
+	o.serviceName = file.ServiceName
+	o.resourceAttributes = file.ResourceAttributes
+}
+
+// applyRecipes fills in the recipe directories from file where the
+// command line names none.
+func applyRecipes(fs *pflag.FlagSet, file *config.File, dirs *[]string) {
+	if len(file.Recipes) > 0 && !fs.Changed("recipes") {
+		*dirs = file.Recipes
+	}
+}

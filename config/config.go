@@ -1,0 +1,263 @@
+// Package config reads vigil's configuration file (vigil run --config
+// vigil.yaml): every setting of vigil run and vigil replay, the OTLP
+// exporter's settings, the resource, the sensor's and redaction's.
+//
+// The file is read strictly: an unknown field, a value of the wrong type,
+// a bad duration or a certificate that cannot be read is an error naming
+// the file, line, column and field. Nothing here decides precedence: the
+// command applies what the file says to each setting its command line
+// left alone, and the exporters read the OTEL_* variables for whatever
+// neither names. docs/configuration.md describes every field.
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/redact"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// File is a configuration file. A field the file leaves out is the zero
+// value, which stands for "not said": the flag's default or the
+// environment then decides.
+type File struct {
+	// Path is the file this was read from.
+	Path string `yaml:"-"`
+
+	// LogLevel is --log-level.
+	LogLevel *slog.Level `yaml:"log_level"`
+	// JSONL is --jsonl.
+	JSONL string `yaml:"jsonl"`
+	// Spans is --spans; nil when the file does not say.
+	Spans *exporter.SpanMode `yaml:"spans"`
+	// Recipes is --recipes, the directories of extra recipe files.
+	Recipes []string `yaml:"recipes"`
+	// Record is --record (vigil run only).
+	Record string `yaml:"record"`
+
+	OTLP OTLP `yaml:"otlp"`
+
+	// ServiceName names the service on the resource, over
+	// OTEL_SERVICE_NAME.
+	ServiceName string `yaml:"service_name"`
+	// ResourceAttributes are added to the resource, over
+	// OTEL_RESOURCE_ATTRIBUTES and what vigil detects itself.
+	ResourceAttributes map[string]string `yaml:"resource_attributes"`
+
+	Sensor Sensor `yaml:"sensor"`
+
+	// Redaction adds rules to the default ones and turns default ones off.
+	Redaction redact.Config `yaml:"redaction"`
+}
+
+// OTLP is the exporter's part: each field set here overrides the
+// corresponding OTEL_EXPORTER_OTLP_* variable for logs, traces and metrics
+// alike.
+type OTLP struct {
+	// Enabled is --otlp: export even when no endpoint is named anywhere
+	// (the exporters then use localhost:4317).
+	Enabled bool `yaml:"enabled"`
+	// Endpoint is --otlp-endpoint: an http:// (plain text) or https://
+	// URL. Naming it, or a per-signal one, turns OTLP export on.
+	Endpoint string `yaml:"endpoint"`
+	// LogsEndpoint, TracesEndpoint and MetricsEndpoint beat Endpoint for
+	// their signal.
+	LogsEndpoint    string `yaml:"logs_endpoint"`
+	TracesEndpoint  string `yaml:"traces_endpoint"`
+	MetricsEndpoint string `yaml:"metrics_endpoint"`
+	// Headers are sent with each export request, instead of
+	// OTEL_EXPORTER_OTLP_HEADERS.
+	Headers map[string]string `yaml:"headers"`
+	// Insecure forces plain text, whatever the endpoint's scheme.
+	Insecure bool `yaml:"insecure"`
+	// Timeout bounds each export request.
+	Timeout time.Duration `yaml:"timeout"`
+	// Compression is gzip or none.
+	Compression string `yaml:"compression"`
+	// Certificate is the PEM file of the CAs that verify the receiver.
+	Certificate string `yaml:"certificate"`
+	// ClientCertificate and ClientKey are the PEM files of vigil's own
+	// certificate and key, for mutual TLS; both or neither.
+	ClientCertificate string `yaml:"client_certificate"`
+	ClientKey         string `yaml:"client_key"`
+
+	// TLS is built by Load from the certificate files; nil when the file
+	// names none.
+	TLS *tls.Config `yaml:"-"`
+}
+
+// Sensor is the sensor's part.
+type Sensor struct {
+	// Env names environment variables read at each exec, besides
+	// sensor.DefaultEnv().
+	Env []string `yaml:"env"`
+	// ArgsMax is --args-max.
+	ArgsMax int `yaml:"args_max"`
+	// RingBufferSize is --ring-buffer-size.
+	RingBufferSize int `yaml:"ring_buffer_size"`
+}
+
+// Load reads and checks the configuration file at path. Every problem
+// found is reported, each as an *Error, joined.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads configuration from data; path names it in errors, and the
+// certificate files it names are read.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Path: path}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, syntaxError(path, err)
+	}
+	if len(doc.Content) == 0 {
+		return f, nil // an empty file says nothing
+	}
+	d := &decoder{file: path, nodes: make(map[string]*yaml.Node)}
+	d.decode(doc.Content[0], reflect.ValueOf(f).Elem(), "")
+	if len(d.errs) == 0 {
+		f.check(d)
+	}
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	return f, nil
+}
+
+// syntaxError locates one of the YAML library's errors ("yaml: line 5:
+// ...") as an *Error.
+func syntaxError(path string, err error) error {
+	e := &Error{File: path, Reason: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if line, reason, ok := strings.Cut(e.Reason, ": "); ok {
+		if n, err := strconv.Atoi(strings.TrimPrefix(line, "line ")); err == nil {
+			e.Line, e.Column, e.Reason = n, 1, reason
+		}
+	}
+	return e
+}
+
+// check finds what the types alone do not: bad URLs, values out of range,
+// settings that exclude each other, unreadable certificates, bad
+// redaction rules.
+func (f *File) check(d *decoder) {
+	o := &f.OTLP
+	for _, e := range []struct{ field, url string }{
+		{"otlp.endpoint", o.Endpoint},
+		{"otlp.logs_endpoint", o.LogsEndpoint},
+		{"otlp.traces_endpoint", o.TracesEndpoint},
+		{"otlp.metrics_endpoint", o.MetricsEndpoint},
+	} {
+		field, u := e.field, e.url
+		if u == "" {
+			continue
+		}
+		if p, err := url.Parse(u); err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
+			d.fail(field, "want a URL such as http://collector:4317 (plain text) or https://collector:4317, got %q", u)
+		}
+	}
+	for k := range o.Headers {
+		if k == "" {
+			d.fail("otlp.headers", "a header has an empty name")
+		}
+	}
+	if _, ok := d.nodes["otlp.timeout"]; ok && o.Timeout == 0 {
+		d.fail("otlp.timeout", "want more than 0s")
+	}
+	switch o.Compression {
+	case "", "gzip", "none":
+	default:
+		d.fail("otlp.compression", "want gzip or none, got %q", o.Compression)
+	}
+	if o.Insecure && (o.Certificate != "" || o.ClientCertificate != "") {
+		d.fail("otlp.insecure", "plain text, yet certificates are given for TLS")
+	}
+	if (o.ClientCertificate == "") != (o.ClientKey == "") {
+		d.fail("otlp.client_certificate", "client_certificate and client_key go together")
+	}
+	o.TLS = f.tlsConfig(d)
+
+	for k := range f.ResourceAttributes {
+		if k == "" {
+			d.fail("resource_attributes", "an attribute has an empty name")
+		}
+	}
+	if s := f.Sensor; s.ArgsMax < 0 || s.ArgsMax > sensor.MaxArgsMax {
+		d.fail("sensor.args_max", "want 1 to %d bytes, got %d", sensor.MaxArgsMax, s.ArgsMax)
+	}
+	if n := f.Sensor.RingBufferSize; n < 0 || n&(n-1) != 0 {
+		d.fail("sensor.ring_buffer_size", "want a power of two, got %d", n)
+	}
+	f.checkRedaction(d)
+}
+
+// tlsConfig reads the certificate files, if any, into the TLS
+// configuration of the exporters.
+func (f *File) tlsConfig(d *decoder) *tls.Config {
+	o := f.OTLP
+	if o.Certificate == "" && o.ClientCertificate == "" {
+		return nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.Certificate != "" {
+		pem, err := os.ReadFile(o.Certificate)
+		switch {
+		case err != nil:
+			d.fail("otlp.certificate", "read CA certificate: %v", err)
+		default:
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+				d.fail("otlp.certificate", "%s holds no PEM certificate", o.Certificate)
+			}
+		}
+	}
+	if o.ClientCertificate != "" && o.ClientKey != "" {
+		cert, err := tls.LoadX509KeyPair(o.ClientCertificate, o.ClientKey)
+		if err != nil {
+			d.fail("otlp.client_certificate", "load client certificate and key: %v", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg
+}
+
+// checkRedaction compiles the redaction rules, each alone first so that a
+// bad one is located at its own entry, then with the defaults.
+func (f *File) checkRedaction(d *decoder) {
+	r := f.Redaction
+	failed := false
+	for i, rule := range r.Rules {
+		if _, err := redact.New([]redact.Rule{rule}); err != nil {
+			// New names the rule by its index among those it was given;
+			// the field path says which it is here.
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner
+			}
+			d.fail(fmt.Sprintf("redaction.rules[%d]", i), "rule %q: %v", rule.Name, err)
+			failed = true
+		}
+	}
+	if failed || len(r.Rules) == 0 && len(r.Disable) == 0 {
+		return
+	}
+	if _, err := r.Redactor(); err != nil {
+		d.fail("redaction", "%v", err)
+	}
+}
