@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -41,6 +42,9 @@ var ErrShutdown = errors.New("exporter is shut down")
 type Config struct {
 	// OTLP exports over OTLP/gRPC, configured by the OTEL_* variables.
 	OTLP bool
+	// Redactor hides secrets in what processes control (arguments, paths,
+	// CI variables) before anything is exported (default: redact.Default()).
+	Redactor *redact.Redactor
 	// OTLPEndpoint, when set, overrides the endpoint from the environment
 	// ("http://host:4317" for plain text, "https://..." for TLS).
 	OTLPEndpoint string
@@ -149,6 +153,7 @@ func OTLPFromEnv() bool {
 
 // Exporter emits detections.
 type Exporter struct {
+	redactor *redact.Redactor
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
 	// otlp is nil when OTLP export is off.
@@ -171,7 +176,12 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	// The bridge comes first: it adds each detection to its span before the
 	// exporters see the record.
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
-	e := &Exporter{}
+	e := &Exporter{redactor: cfg.Redactor}
+	if e.redactor == nil {
+		if e.redactor, err = redact.New(redact.Default()); err != nil {
+			return nil, fmt.Errorf("default redaction rules: %w", err)
+		}
+	}
 	if cfg.OTLP {
 		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.LogsEndpoint, grpcOptions[otlploggrpc.Option]{
 			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
@@ -249,7 +259,7 @@ func (e *Exporter) Emit(ctx context.Context, d *detection.Detection) error {
 	if e.shutdown.Load() {
 		return ErrShutdown
 	}
-	rec := newRecord(d)
+	rec := e.newRecord(d)
 	rec.SetObservedTimestamp(time.Now())
 	// The record takes its trace and span id from the context: the
 	// process's own span, or else the trace context it inherited.

@@ -119,13 +119,29 @@ func TestConsoleLineEscapesHostileArguments(t *testing.T) {
 
 	line := out.String()
 	require.Equal(t, 1, strings.Count(line, "\n"), "one line, whatever the arguments hold")
-	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\x1b[2J\nFAKE LINE" ""  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
+	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\\x1b[2J\nFAKE LINE" ""  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
 }
 
-func TestCleanBoundsStrings(t *testing.T) {
-	long := strings.Repeat("é", maxString) // two bytes each
-	got := clean(long)
-	require.LessOrEqual(t, len(got), maxString+len("…"))
-	require.True(t, strings.HasSuffix(got, "…"))
-	require.Equal(t, "a\uFFFDb", clean("a\x80b"))
+func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{JSONL: &out})
+	require.NoError(t, err)
+	huge := strings.Repeat("é", maxString) // two bytes each
+	d := sampleDetection("zip", "--password=hunter2", "-P", "https://bob:s3cr3t@example.com/x", huge, "a\x80b")
+	d.Exec.Cwd = "/home/bob/ghp_" + strings.Repeat("A", 36)
+	require.NoError(t, exp.Emit(context.Background(), d))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	line := out.String()
+	for _, secret := range []string{"hunter2", "s3cr3t", "ghp_AAAA"} {
+		require.NotContains(t, line, secret)
+	}
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &obj))
+	args := obj[string(semconv.ProcessCommandArgsKey)].([]any)
+	require.Equal(t, "--password=[REDACTED]", args[1])
+	require.Equal(t, "https://bob:[REDACTED]@example.com/x", args[3])
+	require.LessOrEqual(t, len(args[4].(string)), maxString)
+	require.True(t, strings.HasSuffix(args[4].(string), "…"))
+	require.Equal(t, "a\uFFFDb", args[5], "valid UTF-8")
 }

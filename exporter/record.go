@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -15,6 +13,7 @@ import (
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -24,7 +23,7 @@ const maxString = 4096
 
 // newRecord maps a detection to its log record. Timestamp is when the exec
 // happened; the caller sets ObservedTimestamp.
-func newRecord(d *detection.Detection) log.Record {
+func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 	var rec log.Record
 	rec.SetEventName(semconv.DetectionEventName)
 	rec.SetTimestamp(d.Exec.Time)
@@ -32,7 +31,7 @@ func newRecord(d *detection.Detection) log.Record {
 	rec.SetSeverity(sev)
 	rec.SetSeverityText(text)
 
-	rec.SetBody(attribute.StringValue(fmt.Sprintf("%s: %s ran as pid %d", d.Recipe.Description, clean(d.Process.Exe), d.Process.PID)))
+	rec.SetBody(attribute.StringValue(fmt.Sprintf("%s: %s ran as pid %d", d.Recipe.Description, e.safe(d.Process.Exe), d.Process.PID)))
 	rec.AddAttributes(
 		semconv.SecurityRuleNameKey.String(d.Recipe.Name),
 		semconv.SecurityRuleDescriptionKey.String(d.Recipe.Description),
@@ -44,7 +43,7 @@ func newRecord(d *detection.Detection) log.Record {
 		semconv.ThreatTechniqueIDKey.String(d.Recipe.Technique.ID),
 		semconv.ThreatTechniqueNameKey.String(d.Recipe.Technique.Name),
 	)
-	rec.AddAttributes(processAttributes(d.Process, d.Exec)...)
+	rec.AddAttributes(e.processAttributes(d.Process, d.Exec)...)
 	if d.Recipe.Reference != "" {
 		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
 	}
@@ -52,27 +51,36 @@ func newRecord(d *detection.Detection) log.Record {
 }
 
 // processAttributes describes a process at one of its execs, for its
-// detections and for its span alike.
-func processAttributes(p *proctable.Process, ev *event.Event) []attribute.KeyValue {
-	exe := clean(p.Exe)
+// detections and for its span alike. Every string the process controls is
+// redacted and made safe before it goes in.
+func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []attribute.KeyValue {
+	exe := e.safe(p.Exe)
 	attrs := []attribute.KeyValue{
 		semconv.ProcessPIDKey.Int64(int64(p.PID)),
 		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
 		semconv.ProcessExecutablePathKey.String(exe),
 		semconv.ProcessExecutableNameKey.String(filepath.Base(exe)),
-		semconv.ProcessCommandArgsKey.StringSlice(cleanAll(p.Args)),
+		semconv.ProcessCommandArgsKey.StringSlice(e.safeArgs(p.Exe, p.Args)),
 		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
 		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
 	}
 	if ev.Cwd != "" {
-		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(clean(ev.Cwd)))
+		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(e.safe(ev.Cwd)))
 	}
 	if ev.ContainerID != "" {
 		attrs = append(attrs, semconv.ContainerIDKey.String(ev.ContainerID))
 	}
 	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
 	// The CI job of this very process: a runner may run several at once.
-	return cicontext.AppendAttributes(attrs, ev.Env)
+	// Its variables are the job's to set: a URL may carry credentials.
+	n := len(attrs)
+	attrs = cicontext.AppendAttributes(attrs, ev.Env)
+	for i := n; i < len(attrs); i++ {
+		if attrs[i].Value.Type() == attribute.STRING {
+			attrs[i].Value = attribute.StringValue(e.safe(attrs[i].Value.AsString()))
+		}
+	}
+	return attrs
 }
 
 // severity maps a recipe's importance to the log severity that backends
@@ -89,25 +97,19 @@ func severity(i recipe.Importance) (log.Severity, string) {
 	return log.SeverityInfo, "INFO"
 }
 
-// clean makes a string from a process safe to export: valid UTF-8 and at
-// most maxString bytes, cut on a character boundary.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= maxString {
-		return s
-	}
-	cut := maxString
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+// safe makes a string from a process fit to leave the machine: secrets
+// redacted, then valid UTF-8, control characters escaped, and at most
+// maxString bytes.
+func (e *Exporter) safe(s string) string {
+	return redact.Clean(e.redactor.String(s), maxString)
 }
 
-// cleanAll cleans each of a list of strings.
-func cleanAll(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = clean(s)
+// safeArgs is safe for an argument list, whose secrets may span arguments
+// (--password VALUE) and depend on the program (mysql -pVALUE).
+func (e *Exporter) safeArgs(exe string, args []string) []string {
+	out := e.redactor.Args(exe, args)
+	for i, a := range out {
+		out[i] = redact.Clean(a, maxString)
 	}
 	return out
 }

@@ -65,9 +65,9 @@ func (e *Exporter) StartExec(parent trace.SpanContext, p *proctable.Process, ev 
 		return nil
 	}
 	ctx := trace.ContextWithSpanContext(context.Background(), parent)
-	_, span := e.tracer.Start(ctx, semconv.ExecSpanPrefix+filepath.Base(clean(p.Exe)),
+	_, span := e.tracer.Start(ctx, semconv.ExecSpanPrefix+filepath.Base(e.safe(p.Exe)),
 		trace.WithTimestamp(ev.Time),
-		trace.WithAttributes(processAttributes(p, ev)...))
+		trace.WithAttributes(e.processAttributes(p, ev)...))
 	return span
 }
 
@@ -95,8 +95,8 @@ func (e *Exporter) StartRun(ctx context.Context, command []string) (context.Cont
 	if e.tracer == nil {
 		return ctx, trace.SpanFromContext(ctx)
 	}
-	name := semconv.RunSpanPrefix + filepath.Base(clean(command[0]))
-	return e.tracer.Start(ctx, name, trace.WithAttributes(semconv.ProcessCommandArgsKey.StringSlice(cleanAll(command))))
+	name := semconv.RunSpanPrefix + filepath.Base(e.safe(command[0]))
+	return e.tracer.Start(ctx, name, trace.WithAttributes(semconv.ProcessCommandArgsKey.StringSlice(e.safeArgs(command[0], command))))
 }
 
 // detectionFilter passes on the spans of processes with detections below

@@ -6,8 +6,8 @@ package proctable
 
 import (
 	"container/list"
-	"path/filepath"
 	"iter"
+	"path/filepath"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"

@@ -68,6 +68,7 @@ func (o *output) apply(fs *pflag.FlagSet, file *config.File) {
 	o.otlpSettings.TLS = file.OTLP.TLS
 	o.serviceName = file.ServiceName
 	o.resourceAttributes = file.ResourceAttributes
+	o.redaction = file.Redaction
 }
 
 // applyRecipes fills in the recipe directories from file where the

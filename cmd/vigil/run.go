@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 	"github.com/vigil-otel/vigil/sensor"
 )
@@ -79,6 +80,7 @@ type output struct {
 	otlpSettings       exporter.OTLPSettings
 	serviceName        string
 	resourceAttributes map[string]string
+	redaction          redact.Config
 }
 
 func (o *output) flags(f *pflag.FlagSet) {
@@ -93,7 +95,12 @@ func (o *output) flags(f *pflag.FlagSet) {
 // function closes what it opened.
 func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
 	s := o.otlpSettings
+	redactor, err := o.redaction.Redactor()
+	if err != nil {
+		return exporter.Config{}, func() error { return nil }, fmt.Errorf("redaction rules: %w", err)
+	}
 	cfg := exporter.Config{
+		Redactor: redactor,
 		// An endpoint named anywhere, for any signal, turns OTLP on.
 		OTLP: o.otlp || o.otlpEndpoint != "" || s.LogsEndpoint != "" || s.TracesEndpoint != "" || s.MetricsEndpoint != "" ||
 			exporter.OTLPFromEnv(),

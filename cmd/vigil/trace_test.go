@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/vigil-otel/vigil/internal/otlptest"
@@ -74,4 +76,57 @@ func TestRunTracesTheCommand(t *testing.T) {
 			require.Equal(t, zipSpan.SpanID(), recs[0].SpanID())
 		})
 	}
+}
+
+// TestSecretsNeverLeave runs a command with a password in its argv, in a
+// traced job, and searches every byte vigil exported for it: log records,
+// spans (the shell's script holds it too), metrics, the JSON lines file
+// and the console.
+func TestSecretsNeverLeave(t *testing.T) {
+	vigil := buildVigil(t)
+	zip, err := exec.LookPath("zip")
+	require.NoError(t, err, "the zip package is needed")
+	const secret = "hunter2-Zq9"
+	rcv := otlptest.Start(t)
+	dir := t.TempDir()
+	jsonl := dir + "/out.jsonl"
+	var stderr bytes.Buffer
+	cmd := exec.Command(vigil, "run", "--otlp-endpoint", rcv.Endpoint, "--jsonl", jsonl, "--",
+		"sh", "-c", zip+" -q --password "+secret+" "+dir+"/x.zip /etc/hostname")
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+
+	recs, spans := rcv.Records(), rcv.Spans()
+	require.Len(t, recs, 1)
+	require.NotEmpty(t, spans)
+	var exported [][]byte
+	for _, r := range recs {
+		logs := plog.NewLogs()
+		r.Resource.CopyTo(logs.ResourceLogs().AppendEmpty())
+		b, err := (&plog.ProtoMarshaler{}).MarshalLogs(logs)
+		require.NoError(t, err)
+		exported = append(exported, b)
+	}
+	for _, s := range spans {
+		traces := ptrace.NewTraces()
+		s.Resource.CopyTo(traces.ResourceSpans().AppendEmpty())
+		b, err := (&ptrace.ProtoMarshaler{}).MarshalTraces(traces)
+		require.NoError(t, err)
+		exported = append(exported, b)
+	}
+	for _, m := range rcv.Metrics() {
+		metrics := pmetric.NewMetrics()
+		m.Resource.CopyTo(metrics.ResourceMetrics().AppendEmpty())
+		b, err := (&pmetric.ProtoMarshaler{}).MarshalMetrics(metrics)
+		require.NoError(t, err)
+		exported = append(exported, b)
+	}
+	file, err := os.ReadFile(jsonl)
+	require.NoError(t, err)
+	exported = append(exported, file, stderr.Bytes())
+	for i, b := range exported {
+		require.NotContains(t, string(b), secret, "export %d", i)
+	}
+	args := recs[0].Attributes().AsRaw()[string(semconv.ProcessCommandArgsKey)]
+	require.Equal(t, []any{zip, "-q", "--password", "[REDACTED]", dir + "/x.zip", "/etc/hostname"}, args)
 }
