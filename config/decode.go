@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-otel/vigil/internal/located"
 )
 
 // Error is one problem in a configuration file, located precisely enough
@@ -27,28 +29,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %s", e.Field)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	return b.String()
+	return located.Format(e.File, e.Line, e.Column, "", e.Field, e.Reason)
 }
 
 // setter is a value that parses itself from a string, as flag values do
 // (exporter.SpanMode): the file then accepts exactly what the flag does.
 type setter interface{ Set(string) error }
-
-var (
-	durationType  = reflect.TypeFor[time.Duration]()
-	setterType    = reflect.TypeFor[setter]()
-	unmarshalType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
 
 // decoder fills a Go value from a YAML tree strictly: a key that names no
 // field and a value of the wrong kind are errors, each located at its
@@ -85,7 +71,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
 	}
 	t := v.Type()
 	switch {
-	case t == durationType:
+	case t == reflect.TypeFor[time.Duration]():
 		if !d.scalar(n, field, "a duration such as 10s") {
 			return
 		}
@@ -96,14 +82,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
 		}
 		v.SetInt(int64(dur))
 		return
-	case reflect.PointerTo(t).Implements(setterType):
+	case reflect.PointerTo(t).Implements(reflect.TypeFor[setter]()):
 		if d.scalar(n, field, "a string") {
 			if err := v.Addr().Interface().(setter).Set(n.Value); err != nil {
 				d.failAt(n, field, "%v", err)
 			}
 		}
 		return
-	case reflect.PointerTo(t).Implements(unmarshalType):
+	case reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
 		if d.scalar(n, field, "a string") {
 			if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
 				d.failAt(n, field, "%v", err)

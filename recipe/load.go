@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-otel/vigil/internal/located"
 )
 
 // Error is a problem with one recipe or one recipe file, located precisely
@@ -29,20 +31,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
-	}
+	what := ""
 	if e.Recipe != "" {
-		fmt.Fprintf(&b, ": recipe %q", e.Recipe)
+		what = fmt.Sprintf("recipe %q", e.Recipe)
 	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": field %s", e.Field)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	return b.String()
+	return located.Format(e.File, e.Line, e.Column, what, e.Field, e.Reason)
 }
 
 // validName says whether s is a recipe name: lower-case letters, digits
