@@ -108,6 +108,8 @@ type Sensor struct {
 	ArgsMax int `yaml:"args_max"`
 	// RingBufferSize is --ring-buffer-size.
 	RingBufferSize int `yaml:"ring_buffer_size"`
+	// WakeupInterval is --wakeup-interval.
+	WakeupInterval time.Duration `yaml:"wakeup_interval"`
 }
 
 // Load reads and checks the configuration file at path. Every problem
@@ -204,6 +206,9 @@ func (f *File) check(d *decoder) {
 	}
 	if n := f.Sensor.RingBufferSize; n < 0 || n&(n-1) != 0 {
 		d.fail("sensor.ring_buffer_size", "want a power of two, got %d", n)
+	}
+	if w := f.Sensor.WakeupInterval; w < 0 || w > time.Minute {
+		d.fail("sensor.wakeup_interval", "want 0 to 1m, got %s", w)
 	}
 	f.checkRedaction(d)
 }

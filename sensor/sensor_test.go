@@ -25,6 +25,10 @@ func startSensor(t *testing.T, cfg Config) *collector {
 	if cfg.Follow == 0 {
 		cfg.Follow = uint32(os.Getpid())
 	}
+	if cfg.WakeupInterval == 0 {
+		// The tests wait for events: a short batch keeps them quick.
+		cfg.WakeupInterval = 50 * time.Millisecond
+	}
 	s, err := New(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

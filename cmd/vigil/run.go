@@ -49,6 +49,7 @@ type runOptions struct {
 	record         string
 	argsMax        int
 	ringBufferSize int
+	wakeupInterval time.Duration
 	// extraEnv names environment variables the sensor reads besides the
 	// default ones (configuration file only).
 	extraEnv []string
@@ -66,6 +67,9 @@ func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
 	}
 	if file.Sensor.RingBufferSize != 0 && !fs.Changed("ring-buffer-size") {
 		opts.ringBufferSize = file.Sensor.RingBufferSize
+	}
+	if file.Sensor.WakeupInterval != 0 && !fs.Changed("wakeup-interval") {
+		opts.wakeupInterval = file.Sensor.WakeupInterval
 	}
 	opts.extraEnv = file.Sensor.Env
 }
@@ -178,6 +182,7 @@ see docs/configuration.md.`,
 	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
+	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
 	return cmd
 }
 
@@ -208,7 +213,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	defer closeOutput()
 
 	cfg := pipeline.Config{
-		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize},
+		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval},
 		Recipes:  recipes,
 		Exporter: expCfg,
 	}
