@@ -42,8 +42,15 @@ type Config struct {
 
 // Summary is what a pipeline saw and lost, reported when it stops.
 type Summary struct {
-	Sensor     sensor.Stats
-	Detections uint64
+	Sensor sensor.Stats
+	// Execs counts the execs seen, over Duration.
+	Execs    uint64
+	Duration time.Duration
+	// Detections counts the detections reported, and ByRecipe and
+	// ByImportance break them down.
+	Detections   uint64
+	ByRecipe     map[string]uint64
+	ByImportance map[recipe.Importance]uint64
 	// EmitErrors counts detections the exporter refused.
 	EmitErrors uint64
 	// ExportFailed counts detections the OTLP exporter did not deliver:
@@ -82,6 +89,11 @@ type Pipeline struct {
 
 	detections atomic.Uint64
 	emitErrors atomic.Uint64
+	// started, byRecipe and byImportance feed the summary; only the reader
+	// goroutine writes the maps, and the summary reads them after it ends.
+	started      time.Time
+	byRecipe     map[string]uint64
+	byImportance map[recipe.Importance]uint64
 	// Copies of the reader goroutine's counts for the self-metrics, which
 	// are read from another goroutine.
 	execs           atomic.Uint64
@@ -117,14 +129,8 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p := &Pipeline{
-		sensor:   sens,
-		table:    table,
-		exporter: exp,
-		engine:   recipe.NewEngine(cfg.Recipes),
-		stop:     stop,
-		done:     make(chan error, 1),
-	}
+	p := newPipeline(table, exp, cfg.Recipes)
+	p.sensor, p.stop, p.done = sens, stop, make(chan error, 1)
 	if cfg.Record != nil {
 		p.record = json.NewEncoder(cfg.Record)
 	}
@@ -134,6 +140,18 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	go func() { p.done <- sens.Run(runCtx, p.handle) }()
 	return p, nil
+}
+
+// newPipeline joins the stages downstream of the sensor.
+func newPipeline(table *proctable.Table, exp *exporter.Exporter, recipes []*recipe.Recipe) *Pipeline {
+	return &Pipeline{
+		table:        table,
+		exporter:     exp,
+		engine:       recipe.NewEngine(recipes),
+		started:      time.Now(),
+		byRecipe:     make(map[string]uint64),
+		byImportance: make(map[recipe.Importance]uint64),
+	}
 }
 
 // reload is a new set of recipes and when it takes effect.
@@ -207,6 +225,8 @@ func (p *Pipeline) handle(ev *event.Event) {
 			continue
 		}
 		p.detections.Add(1)
+		p.byRecipe[r.Name]++
+		p.byImportance[r.Importance]++
 		if p.detectionCount != nil {
 			p.countDetection(r)
 		}
@@ -284,7 +304,7 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	p := &Pipeline{table: table, exporter: exp, engine: recipe.NewEngine(cfg.Recipes)}
+	p := newPipeline(table, exp, cfg.Recipes)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	var events uint64
@@ -315,7 +335,11 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 func (p *Pipeline) summary(stats sensor.Stats) Summary {
 	return Summary{
 		Sensor:          stats,
+		Execs:           p.execs.Load(),
+		Duration:        time.Since(p.started),
 		Detections:      p.detections.Load(),
+		ByRecipe:        p.byRecipe,
+		ByImportance:    p.byImportance,
 		EmitErrors:      p.emitErrors.Load(),
 		ExportFailed:    p.exporter.Stats().Failed,
 		BadTraceparents: p.table.BadTraceparents(),

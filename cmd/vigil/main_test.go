@@ -88,6 +88,8 @@ func TestRunCommand(t *testing.T) {
 		require.NotZero(t, obj[string(semconv.ProcessParentPIDKey)])
 		require.Contains(t, stderr.String(), "detections 1,")
 		require.Contains(t, stderr.String(), "lost 0 ")
+		require.Contains(t, stderr.String(), "vigil: detections by importance: low 1; by recipe: exec_example 1\n")
+		require.Regexp(t, `vigil: execs [2-9] in [0-9.]+m?s \([0-9.]+/s\)\n`, stderr.String(), "sh and zip, maybe more")
 	})
 
 	t.Run("a recording replays without root", func(t *testing.T) {

@@ -384,12 +384,29 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 		s.Sensor.Events, s.Detections, s.Processes,
 		s.Sensor.Lost()+s.EmitErrors+s.ExportFailed, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
 		s.Sensor.DecodeErrors, s.EmitErrors, s.ExportFailed, s.TableEvictions, s.BadTraceparents)
-	if len(s.Suppressed) > 0 {
-		names := slices.Sorted(maps.Keys(s.Suppressed))
-		parts := make([]string, len(names))
-		for i, n := range names {
-			parts[i] = fmt.Sprintf("%s %d", n, s.Suppressed[n])
-		}
-		fmt.Fprintf(w, "vigil: matches held back by report limits: %s\n", strings.Join(parts, ", "))
+	if secs := s.Duration.Seconds(); s.Execs > 0 && secs > 0 {
+		fmt.Fprintf(w, "vigil: execs %d in %s (%.1f/s)\n", s.Execs, s.Duration.Round(time.Millisecond), float64(s.Execs)/secs)
 	}
+	if s.Detections > 0 {
+		var levels []string
+		for _, imp := range []recipe.Importance{recipe.Critical, recipe.High, recipe.Medium, recipe.Low} {
+			if n := s.ByImportance[imp]; n > 0 {
+				levels = append(levels, fmt.Sprintf("%s %d", imp, n))
+			}
+		}
+		fmt.Fprintf(w, "vigil: detections by importance: %s; by recipe: %s\n", strings.Join(levels, ", "), countList(s.ByRecipe))
+	}
+	if len(s.Suppressed) > 0 {
+		fmt.Fprintf(w, "vigil: matches held back by report limits: %s\n", countList(s.Suppressed))
+	}
+}
+
+// countList writes counts by name, names sorted: "a 1, b 2".
+func countList(counts map[string]uint64) string {
+	names := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, counts[n])
+	}
+	return strings.Join(parts, ", ")
 }
