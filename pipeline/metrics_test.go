@@ -1,34 +1,20 @@
 package pipeline
 
 import (
-	"context"
-	"os"
 	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/vigil-otel/vigil/exporter"
-	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/semconv"
-	"github.com/vigil-otel/vigil/sensor"
 )
 
 // TestSelfMetricsCountWhatHappened runs known execs and reads vigil's own
 // metrics as a collector receives them at shutdown.
 func TestSelfMetricsCountWhatHappened(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("loading eBPF programs needs root")
-	}
-	rcv := otlptest.Start(t)
-	p, err := Start(context.Background(), Config{
-		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  builtinRecipe(t, "exec_example"),
-		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test"},
-	})
-	require.NoError(t, err)
+	rcv, stop := watched(t, exporter.SpansAll)
 	zip := copyProgram(t, "/bin/true", t.TempDir(), "zip")
 	for range 3 {
 		require.NoError(t, exec.Command(zip).Run())
@@ -38,10 +24,7 @@ func TestSelfMetricsCountWhatHappened(t *testing.T) {
 	bad.Env = []string{"TRACEPARENT=00-not-a-context-01"}
 	require.NoError(t, bad.Run())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	sum, err := p.Stop(ctx)
-	require.NoError(t, err)
+	sum := stop()
 	require.Equal(t, uint64(1), sum.BadTraceparents)
 
 	// The last export, at shutdown, holds the totals.

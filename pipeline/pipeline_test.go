@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,25 +31,48 @@ func copyProgram(t *testing.T, src, dir, name string) string {
 	return path
 }
 
+// watched runs every stage for real over this test process's descendants:
+// the eBPF sensor, the process table, exec_example alone (the programs the
+// tests copy live under /tmp, where other recipes rightly fire too) and the
+// OTLP/gRPC exporter, into a receiver built on the Collector's pdata
+// packages. stop ends it and returns its summary.
+func watched(t *testing.T, spans exporter.SpanMode) (rcv *otlptest.Receiver, stop func() Summary) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("loading eBPF programs needs root")
+	}
+	rcv = otlptest.Start(t)
+	p, err := Start(context.Background(), Config{
+		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
+		Recipes:  builtinRecipe(t, "exec_example"),
+		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test", Spans: spans},
+	})
+	require.NoError(t, err)
+	return rcv, func() Summary {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sum, err := p.Stop(ctx)
+		require.NoError(t, err)
+		return sum
+	}
+}
+
+// builtinRecipe returns one recipe of the built-in catalog.
+func builtinRecipe(t *testing.T, name string) []*recipe.Recipe {
+	t.Helper()
+	builtin, errs := recipe.Builtin()
+	require.Empty(t, errs)
+	i := slices.IndexFunc(builtin, func(r *recipe.Recipe) bool { return r.Name == name })
+	require.GreaterOrEqual(t, i, 0)
+	return builtin[i : i+1]
+}
+
 // TestExecOfZipArrivesAsOTLPEvent runs every stage for real: the eBPF
 // sensor, the process table, the built-in catalog and the OTLP/gRPC
 // exporter, into a receiver built on the Collector's pdata packages.
 func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("loading eBPF programs needs root")
-	}
-	rcv := otlptest.Start(t)
-	// exec_example alone: the copies live under /tmp, where other recipes
-	// of the catalog rightly fire too.
-	recipes := builtinRecipe(t, "exec_example")
-
-	p, err := Start(context.Background(), Config{
-		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  recipes,
-		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test"},
-	})
-	require.NoError(t, err)
-
+	rcv, stop := watched(t, exporter.SpansAll)
 	dir := t.TempDir()
 	zip := copyProgram(t, "/bin/true", dir, "zip")
 	other := copyProgram(t, "/bin/true", dir, "unzip")
@@ -58,10 +82,7 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	require.NoError(t, zipCmd.Run())
 	require.NoError(t, exec.Command(other, "-l", "x.zip").Run())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	sum, err := p.Stop(ctx)
-	require.NoError(t, err)
+	sum := stop()
 	require.Equal(t, uint64(1), sum.Detections)
 	require.Zero(t, sum.Sensor.Lost())
 	require.Zero(t, sum.EmitErrors)

@@ -1,21 +1,17 @@
 package pipeline
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/internal/otlptest"
-	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
-	"github.com/vigil-otel/vigil/sensor"
 )
 
 // TestDetectionLandsInThePipelinesTrace runs a command the way a traced CI
@@ -24,20 +20,11 @@ import (
 // that trace, and the detection is both a log record of the span and an
 // event on it.
 func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("loading eBPF programs needs root")
-	}
 	const (
 		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
 		stepSpan = "00f067aa0ba902b7"
 	)
-	rcv := otlptest.Start(t)
-	p, err := Start(context.Background(), Config{
-		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  builtinRecipe(t, "exec_example"),
-		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test"},
-	})
-	require.NoError(t, err)
+	rcv, stop := watched(t, exporter.SpansAll)
 
 	// zip is a copy of false: the detection's process fails.
 	zip := copyProgram(t, "/bin/false", t.TempDir(), "zip")
@@ -49,11 +36,7 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 		"GITHUB_SHA=0123456789abcdef0123456789abcdef01234567", "RUNNER_NAME=runner-7")
 	require.NoError(t, cmd.Run())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	sum, err := p.Stop(ctx)
-	require.NoError(t, err)
-	require.Equal(t, uint64(1), sum.Detections)
+	require.Equal(t, uint64(1), stop().Detections)
 
 	recs := rcv.Records()
 	require.Len(t, recs, 1)
@@ -105,46 +88,4 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 	require.Equal(t, semconv.DetectionEventName, ev.Name())
 	require.Equal(t, rec.Timestamp(), ev.Timestamp())
 	require.Equal(t, rec.Attributes().AsRaw(), ev.Attributes().AsRaw())
-}
-
-// builtinRecipe returns one recipe of the built-in catalog.
-func builtinRecipe(t *testing.T, name string) []*recipe.Recipe {
-	t.Helper()
-	builtin, errs := recipe.Builtin()
-	require.Empty(t, errs)
-	i := slices.IndexFunc(builtin, func(r *recipe.Recipe) bool { return r.Name == name })
-	require.GreaterOrEqual(t, i, 0)
-	return builtin[i : i+1]
-}
-
-// TestDetectionsOnlySpans keeps the spans of the processes with detections
-// and of their ancestors, and drops the rest.
-func TestDetectionsOnlySpans(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("loading eBPF programs needs root")
-	}
-	rcv := otlptest.Start(t)
-	p, err := Start(context.Background(), Config{
-		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  builtinRecipe(t, "exec_example"),
-		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test", Spans: exporter.SpansDetections},
-	})
-	require.NoError(t, err)
-	dir := t.TempDir()
-	zip := copyProgram(t, "/bin/true", dir, "zip")
-	other := copyProgram(t, "/bin/true", dir, "benign")
-	cmd := exec.Command("/bin/sh", "-c", other+"; "+zip+"; true")
-	cmd.Env = append(os.Environ(), "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	require.NoError(t, cmd.Run())
-
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err = p.Stop(ctx)
-	require.NoError(t, err)
-	var names []string
-	for _, s := range rcv.Spans() {
-		names = append(names, s.Name())
-	}
-	slices.Sort(names)
-	require.Equal(t, []string{semconv.ExecSpanPrefix + "dash", semconv.ExecSpanPrefix + "zip"}, names)
 }
