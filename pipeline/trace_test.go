@@ -89,3 +89,23 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 	require.Equal(t, rec.Timestamp(), ev.Timestamp())
 	require.Equal(t, rec.Attributes().AsRaw(), ev.Attributes().AsRaw())
 }
+
+// TestDetectionsOnlySpans keeps the spans of the processes with detections
+// and of their ancestors, and drops the rest.
+func TestDetectionsOnlySpans(t *testing.T) {
+	rcv, stop := watched(t, exporter.SpansDetections)
+	dir := t.TempDir()
+	zip := copyProgram(t, "/bin/true", dir, "zip")
+	other := copyProgram(t, "/bin/true", dir, "benign")
+	cmd := exec.Command("/bin/sh", "-c", other+"; "+zip+"; true")
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	require.NoError(t, cmd.Run())
+
+	stop()
+	var names []string
+	for _, s := range rcv.Spans() {
+		names = append(names, s.Name())
+	}
+	slices.Sort(names)
+	require.Equal(t, []string{semconv.ExecSpanPrefix + "dash", semconv.ExecSpanPrefix + "zip"}, names)
+}
