@@ -50,12 +50,18 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 	return rec
 }
 
+// maxProcessAttributes is how many attributes processAttributes gives at
+// most: 10 of the process and 16 of its CI job.
+const maxProcessAttributes = 26
+
 // processAttributes describes a process at one of its execs, for its
 // detections and for its span alike. Every string the process controls is
 // redacted and made safe before it goes in.
 func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []attribute.KeyValue {
 	exe := e.safe(p.Exe)
-	attrs := []attribute.KeyValue{
+	// Room for the CI job's attributes too: one allocation, not several.
+	attrs := make([]attribute.KeyValue, 0, maxProcessAttributes)
+	attrs = append(attrs,
 		semconv.ProcessPIDKey.Int64(int64(p.PID)),
 		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
 		semconv.ProcessExecutablePathKey.String(exe),
@@ -63,7 +69,7 @@ func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []at
 		semconv.ProcessCommandArgsKey.StringSlice(e.safeArgs(p.Exe, p.Args)),
 		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
 		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
-	}
+	)
 	if ev.Cwd != "" {
 		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(e.safe(ev.Cwd)))
 	}
