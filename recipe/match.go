@@ -110,8 +110,6 @@ type FileMatch struct {
 	Dir  StringMatch
 }
 
-func (m *FileMatch) isZero() bool { return m.Path.IsZero() && m.Name.IsZero() && m.Dir.IsZero() }
-
 // match tests another process's program, splitting its path only as far
 // as the test needs.
 func (m *FileMatch) match(exe string) bool {
@@ -134,10 +132,6 @@ type ArgsMatch struct {
 	None StringMatch
 	// MinCount and MaxCount bound the number of arguments (-1: no bound).
 	MinCount, MaxCount int
-}
-
-func (m *ArgsMatch) isZero() bool {
-	return m.Any.IsZero() && len(m.All) == 0 && m.None.IsZero() && m.MinCount < 0 && m.MaxCount < 0
 }
 
 func (m *ArgsMatch) match(args []string) bool {
