@@ -74,19 +74,11 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 		Start: fs.boot.Add(time.Duration(startTicks) * time.Second / userHZ),
 	}
 	// Kernel threads have neither an executable nor a command line.
-	p.Exe, _ = fs.exe(pid)
+	p.Exe, _ = os.Readlink(filepath.Join(dir, "exe"))
 	if cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(cmdline) > 0 {
 		p.Args = strings.Split(string(bytes.TrimSuffix(cmdline, []byte{0})), "\x00")
 	}
 	return p, nil
-}
-
-// exe returns the path of the program pid runs.
-func (fs procfs) exe(pid uint32) (string, error) {
-	if fs.root == "" {
-		return "", errNoProcfs
-	}
-	return os.Readlink(filepath.Join(fs.root, strconv.FormatUint(uint64(pid), 10), "exe"))
 }
 
 // parseStat returns the parent pid and start time (in USER_HZ ticks since
