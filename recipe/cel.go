@@ -152,8 +152,8 @@ func (a celActivation) ResolveName(name string) (any, bool) {
 		return parent.Args, true
 	case "ancestors":
 		var exes []string
-		for p := a.in.Process; a.in.Processes != nil && len(exes) < 16 && p.PPID != 0 && p.PPID != p.PID; {
-			if p = a.in.Processes.Lookup(p.PPID); p == nil {
+		for p := a.in.Process; len(exes) < maxAncestry; {
+			if p = a.in.up(p); p == nil {
 				break
 			}
 			exes = append(exes, p.Exe)

@@ -238,8 +238,8 @@ func appendLimitKey(b []byte, per LimitKey, in *Input) []byte {
 			return append(b, p.Exe...)
 		}
 	case PerAncestry:
-		for p, n := in.Process, 0; in.Processes != nil && n < 16 && p.PPID != 0 && p.PPID != p.PID; n++ {
-			if p = in.Processes.Lookup(p.PPID); p == nil {
+		for p, n := in.Process, 0; n < maxAncestry; n++ {
+			if p = in.up(p); p == nil {
 				break
 			}
 			b = append(append(b, p.Exe...), '\n')

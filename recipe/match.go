@@ -220,12 +220,20 @@ type Input struct {
 	Processes Lookup
 }
 
-func (in *Input) parent() *proctable.Process {
-	if in.Processes == nil || in.Process.PPID == 0 {
+func (in *Input) parent() *proctable.Process { return in.up(in.Process) }
+
+// up returns the parent of p, one of the input's process tree, or nil at
+// the top of the tree or where the table does not know it.
+func (in *Input) up(p *proctable.Process) *proctable.Process {
+	if in.Processes == nil || p.PPID == 0 || p.PPID == p.PID {
 		return nil
 	}
-	return in.Processes.Lookup(in.Process.PPID)
+	return in.Processes.Lookup(p.PPID)
 }
+
+// maxAncestry bounds the ancestors that a limit per ancestry and the CEL
+// variable ancestors walk up to.
+const maxAncestry = 16
 
 // exec is an input as the matchers see it: what many recipes test is
 // worked out once per exec, not once per recipe.
@@ -298,15 +306,9 @@ func anyContains(need *litSet, strs []string) bool {
 }
 
 func (m *Match) ancestorMatches(in *Input) bool {
-	if in.Processes == nil {
-		return false
-	}
 	p := in.Process
 	for range m.Ancestor.Depth {
-		if p.PPID == 0 || p.PPID == p.PID {
-			return false
-		}
-		if p = in.Processes.Lookup(p.PPID); p == nil {
+		if p = in.up(p); p == nil {
 			return false
 		}
 		if m.Ancestor.match(p) {
