@@ -280,10 +280,10 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 		if n == 0 {
 			next = idlePoll
 		}
-		if err := s.wake.SetReadDeadline(time.Now().Add(next)); err != nil {
-			return fmt.Errorf("ring buffer wake-ups: %w", err)
+		err = s.wake.SetReadDeadline(time.Now().Add(next))
+		if err == nil {
+			err = raw.Read(ready)
 		}
-		err = raw.Read(ready)
 		switch {
 		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, os.ErrClosed):
