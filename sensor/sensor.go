@@ -51,10 +51,10 @@ type Config struct {
 	// a multiple of the page size (default 8 MiB).
 	RingBufferSize int
 	// WakeupBytes and WakeupInterval batch the reader's wake-ups: the
-	// kernel wakes it when this much is pending (default 1 MiB) or when
-	// this long has passed since the last wake-up (default
-	// DefaultWakeupInterval). Each
-	// wake-up costs the reader far more than a record does (bench/README.md).
+	// kernel wakes it when this much is pending (default 1 MiB, or a
+	// quarter of a smaller ring) or when this long has passed since the
+	// last wake-up (default DefaultWakeupInterval). Each wake-up costs the
+	// reader far more than a record does (bench/README.md).
 	// The records that come after the last wake-up of a burst are read a
 	// little more than WakeupInterval later, so no record waits much
 	// longer than twice that.
