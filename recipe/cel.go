@@ -138,18 +138,16 @@ func (a celActivation) ResolveName(name string) (any, bool) {
 		return ev.File.UserWritable, true
 	case "prev_exe":
 		return p.PrevExe(), true
-	case "parent_exe", "parent_args":
-		parent := a.in.parent()
-		if name == "parent_exe" {
-			if parent == nil {
-				return "", true
-			}
+	case "parent_exe":
+		if parent := a.in.parent(); parent != nil {
 			return parent.Exe, true
 		}
-		if parent == nil {
-			return []string{}, true
+		return "", true
+	case "parent_args":
+		if parent := a.in.parent(); parent != nil {
+			return parent.Args, true
 		}
-		return parent.Args, true
+		return []string{}, true
 	case "ancestors":
 		var exes []string
 		for p := a.in.Process; len(exes) < maxAncestry; {
