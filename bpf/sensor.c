@@ -271,7 +271,7 @@ static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
 	struct cgroup *cgrp = cset->dfl_cgrp;
 	int memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
-	if (kernfs_parent(cgrp->kn) || memory < 0 || memory >= 12)
+	if (kernfs_parent(cgrp->kn) || memory < 0 || memory >= (int)(sizeof(cset->subsys) / sizeof(cset->subsys[0])))
 		return cgrp;
 	return bpf_rdonly_cast(BPF_CORE_READ(cset, subsys[memory], cgroup), bpf_core_type_id_kernel(struct cgroup));
 }
