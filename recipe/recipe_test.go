@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -280,4 +281,24 @@ func TestCatalogSparesBenignExecs(t *testing.T) {
 		require.Zero(t, allocs, in.Process.Exe)
 	}
 	require.Greater(t, benign, 15)
+}
+
+func TestLimitKeys(t *testing.T) {
+	chain := []*proctable.Process{{Exe: "/usr/bin/make"}}
+	for range maxAncestry {
+		chain = append(chain, &proctable.Process{Exe: "/x"})
+	}
+	fx := Fixture{Exec: event.Event{ExePath: "/usr/bin/curl"}, Parent: &proctable.Process{Exe: "/bin/sh"}, Ancestors: chain}
+	in := fx.Input()
+	for per, want := range map[LimitKey]string{
+		PerRecipe:     "",
+		PerExecutable: "/usr/bin/curl",
+		PerParent:     "/bin/sh",
+		PerAncestry:   "/bin/sh\n/usr/bin/make\n" + strings.Repeat("/x\n", maxAncestry-2),
+		PerProcess:    "1000",
+	} {
+		require.Equal(t, want, string(appendLimitKey(nil, per, in)), per)
+	}
+	require.Empty(t, appendLimitKey(nil, PerAncestry, execOf("/usr/bin/curl", nil, nil)), "no parent, no ancestry")
+	require.Empty(t, appendLimitKey(nil, PerAncestry, &Input{Event: in.Event, Process: in.Process}), "no table, no ancestry")
 }
