@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-otel/vigil/event"
 )
 
-// DefaultCapacity bounds the table when Config leaves it unset.
+// DefaultCapacity bounds the table when New is given no capacity.
 const DefaultCapacity = 65536
 
 // maxExecChain bounds how many earlier executables a process remembers.
