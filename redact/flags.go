@@ -312,8 +312,9 @@ func base(p string) string {
 // shellWords splits s into words at white space, as a shell would but
 // without expansions: a quoted part ('…' or "…") belongs to its word
 // whatever it holds, and quotes around a whole word are dropped. offs are
-// the words' offsets in s.
-func shellWords(s string) (words []string, offs []int) {
+// the words' offsets in s. The words and offsets are appended to words and
+// offs, which may have room for them.
+func shellWords(s string, words []string, offs []int) ([]string, []int) {
 	for i := 0; i < len(s); {
 		if space(s[i]) {
 			i++

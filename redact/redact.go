@@ -211,8 +211,10 @@ func (r *Redactor) Args(exe string, args []string) []string {
 		return out
 	}
 	found := walk(r.flags, r.letters, exe, args, nil) // in the order of their tokens
+	// One buffer for the spans of every argument: replace keeps none.
+	var buf [8]span
 	for i, a := range args {
-		spans := r.spans(a)
+		spans := r.spans(a, buf[:0])
 		for ; len(found) > 0 && found[0].tok == i; found = found[1:] {
 			spans = append(spans, found[0].span)
 		}
@@ -230,16 +232,16 @@ func (r *Redactor) String(s string) string {
 	if r == nil || r.kw == nil {
 		return s
 	}
-	if spans := r.spans(s); len(spans) > 0 {
+	var buf [8]span
+	if spans := r.spans(s, buf[:0]); len(spans) > 0 {
 		return replace(s, spans)
 	}
 	return s
 }
 
-// spans returns the byte ranges of s that hold secrets, in no particular
-// order and possibly overlapping.
-func (r *Redactor) spans(s string) []span {
-	var dst []span
+// spans appends to dst the byte ranges of s that hold secrets, in no
+// particular order and possibly overlapping.
+func (r *Redactor) spans(s string, dst []span) []span {
 	var small [4]uint64
 	cand := small[:0]
 	if len(r.always) <= len(small) {
@@ -249,7 +251,8 @@ func (r *Redactor) spans(s string) []span {
 	}
 	copy(cand, r.always)
 	r.kw.scan(s, cand)
-	var flags []flagRule
+	var flagBuf [8]flagRule // the default rules have 8 with Flags
+	flags := flagBuf[:0]
 	for w, word := range cand {
 		for word != 0 {
 			id := w*64 + bits.TrailingZeros64(word)
@@ -276,7 +279,9 @@ const maxNesting = 3
 // quoted word with several words inside, such as the script of
 // sh -c '…', is looked into in turn, up to depth levels.
 func flagSpans(flags []flagRule, lets *letters, s string, off, depth int, dst []span) []span {
-	words, offs := shellWords(s)
+	var wordBuf [16]string // most scripts are short: no allocation
+	var offBuf [16]int
+	words, offs := shellWords(s, wordBuf[:0], offBuf[:0])
 	for _, h := range walk(flags, lets, "", words, nil) {
 		dst = append(dst, span{off + offs[h.tok] + h.start, off + offs[h.tok] + h.end})
 	}
