@@ -284,16 +284,21 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 	if n.Kind != yaml.MappingNode {
 		return r
 	}
-	for field, missing := range map[string]bool{
-		"name":        r.Name == "",
-		"description": r.Description == "",
-		"tactic":      r.Tactic == ATTACK{},
-		"technique":   r.Technique == ATTACK{},
-		"importance":  r.Importance == 0,
-		"match":       !hasMatch,
+	// In the order of a recipe's fields, so that the errors come in a
+	// stable order.
+	for _, f := range []struct {
+		field   string
+		missing bool
+	}{
+		{"name", r.Name == ""},
+		{"description", r.Description == ""},
+		{"tactic", r.Tactic == ATTACK{}},
+		{"technique", r.Technique == ATTACK{}},
+		{"importance", r.Importance == 0},
+		{"match", !hasMatch},
 	} {
-		if missing && !p.reported(field) {
-			p.fail(n, field, "missing")
+		if f.missing && !p.reported(f.field) {
+			p.fail(n, f.field, "missing")
 		}
 	}
 	return r

@@ -302,3 +302,16 @@ func TestLimitKeys(t *testing.T) {
 	require.Empty(t, appendLimitKey(nil, PerAncestry, execOf("/usr/bin/curl", nil, nil)), "no parent, no ancestry")
 	require.Empty(t, appendLimitKey(nil, PerAncestry, &Input{Event: in.Event, Process: in.Process}), "no table, no ancestry")
 }
+
+func TestMissingFieldsInOrder(t *testing.T) {
+	for range 5 {
+		_, errs := Parse("m.yaml", []byte("recipes:\n  - enabled: true\n"), "test")
+		var fields []string
+		for _, err := range errs {
+			var e *Error
+			require.ErrorAs(t, err, &e)
+			fields = append(fields, e.Field)
+		}
+		require.Equal(t, []string{"name", "description", "tactic", "technique", "importance", "match"}, fields)
+	}
+}
