@@ -469,8 +469,8 @@ stop_auditd() {
 NCPU=$(getconf _NPROCESSORS_ONLN)
 CLK_TCK=$(getconf CLK_TCK)
 busy_ticks_now() { # VAR
-	local _cpu user nice system idle iowait irq softirq _rest
-	read -r _cpu user nice system idle iowait irq softirq _rest </proc/stat
+	local _cpu user nice system _idle _iowait irq softirq _rest
+	read -r _cpu user nice system _idle _iowait irq softirq _rest </proc/stat
 	printf -v "$1" %d $((user + nice + system + irq + softirq))
 }
 # CPU time of this shell's reaped children so far (cutime + cstime), in
