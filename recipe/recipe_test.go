@@ -236,22 +236,16 @@ func TestSyntaxErrorNamesTheLine(t *testing.T) {
 }
 
 func TestOneBrokenFileLeavesTheOthers(t *testing.T) {
-	fsys := fstest.MapFS{
-		"a.yaml": {Data: []byte("recipes: [\n")},
-		"b.yaml": {Data: []byte(`recipes:
+	const fine = `
   - name: fine
     description: d
     tactic: {id: TA0042, name: Resource Development}
     technique: {id: T1059, name: Command and Scripting Interpreter}
     importance: medium
-    match: {executable: {path: /usr/bin/zip}}
-  - name: fine
-    description: again
-    tactic: {id: TA0042, name: Resource Development}
-    technique: {id: T1059, name: Command and Scripting Interpreter}
-    importance: medium
-    match: {executable: {path: /usr/bin/zip}}
-`)},
+    match: {executable: {path: /usr/bin/zip}}`
+	fsys := fstest.MapFS{
+		"a.yaml": {Data: []byte("recipes: [\n")},
+		"b.yaml": {Data: []byte("recipes:" + fine + fine + "\n")}, // the same name twice
 	}
 	recipes, errs := LoadFS(fsys, "mine")
 	require.Len(t, recipes, 1)
