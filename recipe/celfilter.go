@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"maps"
 	"regexp/syntax"
 
 	"github.com/google/cel-go/common/ast"
@@ -93,10 +94,7 @@ func existsNeeds(c ast.ComprehensionExpr, elems map[string]bool) []need {
 	if len(args) != 2 || args[0].Kind() != ast.IdentKind || args[0].AsIdent() != c.AccuVar() {
 		return nil
 	}
-	inner := make(map[string]bool, len(elems)+1)
-	for k, v := range elems {
-		inner[k] = v
-	}
+	inner := maps.Clone(elems)
 	inner[c.IterVar()] = isArgs(c.IterRange(), elems)
 	return celNeeds(args[1], inner)
 }
