@@ -29,9 +29,9 @@ const (
 	docPath     = "../docs/semconv.md"
 )
 
-// vigilNamespaces are the key prefixes vigil may define keys under: its own,
-// and ECS's threat fields, which it takes while OpenTelemetry has no ATT&CK
-// keys (see threat.yaml).
+// vigilNamespace reports whether key is in a namespace vigil may define
+// keys under: its own, and ECS's threat fields, which it takes while
+// OpenTelemetry has no ATT&CK keys (see threat.yaml).
 func vigilNamespace(key string) bool {
 	return strings.HasPrefix(key, "vigil.") || strings.HasPrefix(key, "threat.")
 }
