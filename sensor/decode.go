@@ -130,7 +130,9 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	}
 
 	ev.Env = d.allowedEnv(env)
-	ev.EnvTruncated = flag(bpf.SensorExecFlagEXEC_ENV_TRUNCATED)
+	// An environment the kernel could not read may have held allow-listed
+	// variables: their absence then says nothing, which the flag tells.
+	ev.EnvTruncated = flag(bpf.SensorExecFlagEXEC_ENV_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_ENV_UNREAD)
 
 	ev.Argc = rec.Argc
 	var truncated bool

@@ -108,6 +108,16 @@ func TestDecodeBoundsArguments(t *testing.T) {
 	require.Equal(t, "/", ev.ExePath, "an empty path is the root")
 }
 
+func TestDecodeFlagsAnUnreadEnvironment(t *testing.T) {
+	d := newTestDecoder(64)
+	var ev event.Event
+	require.NoError(t, d.decode(execRecord(t, bpf.SensorExecEvent{}, sections{}), &ev))
+	require.False(t, ev.EnvTruncated)
+	rec := bpf.SensorExecEvent{Flags: uint32(bpf.SensorExecFlagEXEC_ENV_UNREAD)}
+	require.NoError(t, d.decode(execRecord(t, rec, sections{}), &ev))
+	require.True(t, ev.EnvTruncated, "variables may have been there")
+}
+
 func TestDecodeRejectsShortRecords(t *testing.T) {
 	d := newTestDecoder(64)
 	var ev event.Event
