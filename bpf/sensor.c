@@ -386,8 +386,17 @@ static long env_step(__u32 index, struct env_scan *scan)
 			scan->cut = true;
 			return 1;
 		}
-		if (put_str(s, &s->env[pos & ENV_MASK], ENV_VALUE_MAX) == ENV_VALUE_MAX)
+		/* Never past what was read of this environment, even where the
+		 * string was cut at env_max. */
+		__u32 max = ENV_VALUE_MAX;
+
+		if (n < ENV_VALUE_MAX)
+			max = n + 1;
+		else
 			scan->cut = true;
+		/* The verifier must see the bound on the register passed on. */
+		barrier_var(max);
+		put_str(s, &s->env[pos & ENV_MASK], max & (ENV_VALUE_MAX * 2 - 1));
 	}
 	scan->pos = pos + n + 1;
 	return 0;
