@@ -268,7 +268,7 @@ func (m *Match) matches(x *exec) bool {
 	if !m.User.match(ev) || !m.Cwd.Match(ev.Cwd) || !m.PrevExecutable.Match(p.PrevExe()) {
 		return false
 	}
-	if !m.Script.IsZero() && (ev.Script == "" || !m.Script.Match(ev.Script)) {
+	if !m.Script.IsZero() && (ev.Script == "" || !m.Script.matchAny(ev.Script)) {
 		return false
 	}
 	if m.Parent != nil && !m.Parent.match(in.parent()) {
