@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -24,6 +25,8 @@ func buildVigil(t *testing.T) string {
 	if os.Geteuid() != 0 {
 		t.Skip("vigil run needs root")
 	}
+	// vigil reads OTEL_* from its environment, inherited from this test.
+	otlptest.ClearOTelEnv(t)
 	dir, err := os.MkdirTemp("", "vigil-bin-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })

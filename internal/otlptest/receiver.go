@@ -35,9 +35,12 @@ type Receiver struct {
 	metrics  []pmetric.Metrics
 }
 
-// Start serves a receiver until the test ends.
+// Start serves a receiver until the test ends. It clears the OTEL_*
+// environment too (ClearOTelEnv): a test that sends to a receiver must not
+// also send wherever the machine's environment points.
 func Start(t testing.TB) *Receiver {
 	t.Helper()
+	ClearOTelEnv(t)
 	return start(t, "http://")
 }
 
@@ -45,6 +48,7 @@ func Start(t testing.TB) *Receiver {
 // and the CAs of its clients for mutual TLS) until the test ends.
 func StartTLS(t testing.TB, cfg *tls.Config) *Receiver {
 	t.Helper()
+	ClearOTelEnv(t)
 	return start(t, "https://", grpc.Creds(credentials.NewTLS(cfg)))
 }
 
