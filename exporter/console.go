@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -69,15 +68,35 @@ func writeConsoleLine(w *bufio.Writer, r *sdklog.Record) {
 		str(semconv.ThreatTechniqueIDKey), str(semconv.ThreatTechniqueNameKey))
 }
 
-// quote returns s as it is when it is plain printable text, and Go-quoted
-// otherwise.
+// quote returns s as it is when it is plain printable text, and in double
+// quotes otherwise, with quotes, newlines and tabs escaped and anything
+// else unprintable written \uHHHH. A backslash stays single: s has been
+// through redact.Clean, whose \x1b escapes would read \\x1b otherwise.
 func quote(s string) string {
 	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"' || r == '\\' || r == unicode.ReplacementChar
+		return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"'
 	}) {
 		return s
 	}
-	return strconv.Quote(s)
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // Shutdown does nothing: the writer belongs to the caller.

@@ -168,11 +168,20 @@ type Exporter struct {
 }
 
 // New builds the exporter's resource and log pipeline.
-func New(ctx context.Context, cfg Config) (*Exporter, error) {
+func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	// What is built before a failure is shut down, connections and all.
+	var built []func(context.Context) error
+	defer func() {
+		if err != nil {
+			for _, shutdown := range built {
+				_ = shutdown(ctx)
+			}
+		}
+	}()
 	// The bridge comes first: it adds each detection to its span before the
 	// exporters see the record.
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
@@ -190,11 +199,13 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create OTLP log exporter: %w", err)
 		}
+		built = append(built, exp.Shutdown)
 		e.otlp = &countingExporter{Exporter: exp}
 		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(e.otlp)))
 		if e.metrics, err = newMeterProvider(ctx, cfg, res); err != nil {
 			return nil, err
 		}
+		built = append(built, e.metrics.Shutdown)
 		if cfg.Spans != SpansNone {
 			if e.traces, err = newTracerProvider(ctx, cfg, res); err != nil {
 				return nil, err

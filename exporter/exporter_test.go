@@ -114,12 +114,12 @@ func TestConsoleLineEscapesHostileArguments(t *testing.T) {
 	var out bytes.Buffer
 	exp, err := New(context.Background(), Config{Console: &out})
 	require.NoError(t, err)
-	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "-q", "two words", "\x1b[2J\nFAKE LINE", "")))
+	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "-q", "two words", "\x1b[2J\nFAKE LINE", "", "say \"hi\"\u2028", `C:\dir`)))
 	require.NoError(t, exp.Shutdown(context.Background()))
 
 	line := out.String()
 	require.Equal(t, 1, strings.Count(line, "\n"), "one line, whatever the arguments hold")
-	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\\x1b[2J\nFAKE LINE" ""  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
+	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\x1b[2J\nFAKE LINE" "" "say \"hi\"\u2028" C:\dir  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
 }
 
 func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
