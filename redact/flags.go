@@ -2,7 +2,6 @@ package redact
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -98,13 +97,16 @@ type flagRule struct {
 	flags    []flag
 	letters  *letters // of flags
 	form     ValueForm
-	programs []string
-	pattern  *pattern // picks the secret within the value; nil: all of it
+	programs [][]string // each a program's name and subcommand words
+	pattern  *pattern   // picks the secret within the value; nil: all of it
 }
 
 // newFlagRule compiles a rule that validate has accepted.
 func newFlagRule(rule Rule, p *pattern) flagRule {
-	fr := flagRule{form: rule.Value, programs: rule.Programs, pattern: p}
+	fr := flagRule{form: rule.Value, pattern: p}
+	for _, prog := range rule.Programs {
+		fr.programs = append(fr.programs, strings.Fields(prog))
+	}
 	if fr.form == "" {
 		fr.form = ValueNext
 	}
@@ -122,7 +124,11 @@ func newFlagRule(rule Rule, p *pattern) flagRule {
 // flag's name (the longest between dashes, as "-" may be written "_").
 func (fr *flagRule) keywords() []string {
 	if len(fr.programs) > 0 {
-		return fr.programs
+		names := make([]string, len(fr.programs))
+		for i, words := range fr.programs {
+			names[i] = words[0]
+		}
+		return names
 	}
 	var kw []string
 	for _, f := range fr.flags {
@@ -274,34 +280,41 @@ func separator(a string) bool {
 // have been searched for its programs, so that a walk stays linear however
 // many flags it meets.
 type gate struct {
-	from  int  // tokens before from have been searched
-	found bool // and one of them names a program
+	started bool
+	from    int     // tokens before from have been searched
+	found   bool    // and they name one of the programs, subcommand and all
+	matched []uint8 // per program, how many of its words they have shown
 }
 
-// named reports whether exe or one of the tokens of the command that
-// starts at cmd, before token i, names one of programs.
-func (g *gate) named(programs []string, exe string, toks []string, cmd, i int) bool {
-	if g.from < cmd { // a new command
-		*g = gate{from: cmd}
+// named reports whether exe or the tokens of the command that starts at
+// cmd, before token i, name one of programs: its first word as the base
+// name of exe or of a token, each further word as a later token.
+func (g *gate) named(programs [][]string, exe string, toks []string, cmd, i int) bool {
+	if !g.started || g.from < cmd { // a new command
+		*g = gate{started: true, from: cmd, matched: g.matched[:0]}
+		g.matched = append(g.matched, make([]uint8, len(programs))...)
+		if exe != "" {
+			g.see(programs, base(exe))
+		}
 	}
-	if !g.found {
-		g.found = names(programs, exe, toks[g.from:i])
-		g.from = i
+	for ; !g.found && g.from < i; g.from++ {
+		g.see(programs, toks[g.from])
 	}
 	return g.found
 }
 
-// names reports whether exe or one of toks names one of programs.
-func names(programs []string, exe string, toks []string) bool {
-	if exe != "" && slices.Contains(programs, base(exe)) {
-		return true
-	}
-	for _, t := range toks {
-		if slices.Contains(programs, base(t)) {
-			return true
+// see advances each program whose next word the token t is.
+func (g *gate) see(programs [][]string, t string) {
+	for p, words := range programs {
+		n := g.matched[p]
+		if n == 0 && words[0] == base(t) || n > 0 && int(n) < len(words) && words[n] == t {
+			n++
+			g.matched[p] = n
+		}
+		if int(n) == len(words) {
+			g.found = true
 		}
 	}
-	return false
 }
 
 // base is the last element of a slash-separated path.

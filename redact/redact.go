@@ -97,7 +97,10 @@ type Rule struct {
 	// /usr/bin/mysql). A program counts when it is the executable, argv[0],
 	// or any earlier argument of the same command, so that sudo mysql -p…
 	// and docker exec db mysql -p… are covered; in a string, an earlier
-	// word since the last ;, |, & or && counts. Without Programs a rule
+	// word since the last ;, |, & or && counts. A program may be followed
+	// by subcommand words: "docker login" counts when a later argument of
+	// the same command, before the flag, is login, so that docker login's
+	// -p is a password and docker run's a port. Without Programs a rule
 	// applies to every program.
 	Programs []string `yaml:"programs,omitempty"`
 }
@@ -193,8 +196,8 @@ func validate(rule Rule, seen map[string]bool) error {
 		}
 	}
 	for _, p := range rule.Programs {
-		if p == "" || strings.ContainsRune(p, '/') {
-			return fmt.Errorf("program %q: want a base name such as mysql", p)
+		if words := strings.Fields(p); len(words) == 0 || strings.ContainsRune(words[0], '/') {
+			return fmt.Errorf("program %q: want a base name such as mysql, or one and its subcommand such as \"docker login\"", p)
 		}
 	}
 	return nil

@@ -79,6 +79,13 @@ func TestDefaultRedacts(t *testing.T) {
 		{"mysql-password", "/bin/sh", []string{"sh", "-c", "mysqladmin ping -uroot -phunter2"}, "hunter2", []string{"mysqladmin ping -uroot -p"}},
 		{"sshpass-password", "", []string{"sshpass", "-p", "hunter2", "ssh", "host"}, "hunter2", []string{"ssh", "host"}},
 		{"sshpass-password", "", []string{"sshpass", "-phunter2", "ssh", "host"}, "hunter2", nil},
+		{"login-password", "", []string{"docker", "login", "-u", "ci", "-p", "hunter2", "registry.example.com"}, "hunter2", []string{"ci", "registry.example.com"}},
+		{"login-password", "", []string{"docker", "--config", "/tmp/c", "login", "-phunter2", "r.example.com"}, "hunter2", []string{"-p", "r.example.com"}},
+		{"login-password", "/usr/bin/podman", []string{"podman", "login", "-p", "hunter2", "quay.io"}, "hunter2", []string{"quay.io"}},
+		{"login-password", "", []string{"helm", "registry", "login", "r.example.com", "-u", "ci", "-p", "hunter2"}, "hunter2", []string{"r.example.com"}},
+		{"login-password", "", []string{"az", "login", "--service-principal", "-u", "app", "-p", "hunter2", "--tenant", "t"}, "hunter2", []string{"app", "t"}},
+		{"login-password", "", []string{"az", "acr", "login", "-n", "reg", "-u", "app", "-p", "hunter2"}, "hunter2", nil},
+		{"login-password", "", []string{"sh", "-c", "echo start; docker login -u ci -p hunter2 ghcr.io && docker push x"}, "hunter2", []string{"docker push x"}},
 		{"redis-cli-password", "", []string{"redis-cli", "-a", "hunter2", "ping"}, "hunter2", []string{"ping"}},
 		{"mongo-password", "", []string{"mongosh", "-u", "admin", "-p", "hunter2"}, "hunter2", []string{"admin"}},
 		{"sqlcmd-password", "", []string{"sqlcmd", "-S", "db", "-U", "sa", "-P", "hunter2"}, "hunter2", []string{"sa"}},
@@ -214,6 +221,17 @@ func TestProgramsOnlyForThem(t *testing.T) {
 	assert.Equal(t, "mysql -uroot -p[REDACTED] db; docker run -p8080:80 nginx", got)
 	got = r.String("mysql -e 'select 1' | nc -p1234 host")
 	assert.Equal(t, "mysql -e 'select 1' | nc -p1234 host", got)
+	// A subcommand counts only before the flag, in the same command.
+	for _, line := range []string{
+		"docker run -p 8080:80 login",
+		"docker login ghcr.io; docker run -p 8080:80 nginx",
+		"docker -p 1 login",
+		"login docker -p 1",
+	} {
+		assert.Equal(t, line, r.String(line))
+	}
+	assert.Equal(t, []string{"docker", "run", "-p", "8080:80", "nginx"},
+		r.Args("/usr/bin/docker", []string{"docker", "run", "-p", "8080:80", "nginx"}))
 }
 
 func TestQuotedValueIsOneWord(t *testing.T) {

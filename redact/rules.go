@@ -28,6 +28,11 @@ import (
 //   - mongo-password: -p VALUE for mongo, mongosh, mongodump, mongorestore,
 //     mongoexport, mongoimport.
 //   - sqlcmd-password: -P VALUE for sqlcmd and bcp.
+//   - login-password: -p VALUE or -pVALUE in the login commands of
+//     registry and cloud CLIs: docker, podman, buildah, nerdctl, skopeo,
+//     oras login, crane auth login, helm registry login, az login (and az
+//     acr login), oc login, cf login. Elsewhere -p is a port
+//     (docker run -p 8080:80) and stays.
 //   - curl-user: the password in curl -u user:password, --user,
 //     -U and --proxy-user (the user stays).
 //   - aws-configure-set: the value after the words aws_secret_access_key
@@ -72,8 +77,9 @@ import (
 //   - jwt: JSON Web Tokens, eyJ….….…
 //
 // Not covered: secrets of no known format in positional arguments
-// (docker login's -p, as -p is a port elsewhere in docker; htpasswd -b);
-// values split by the shell in unusual ways.
+// (htpasswd -b FILE USER PASSWORD, cf auth USER PASSWORD); values split by
+// the shell in unusual ways. sshpass -p also hides the -p of the command
+// it runs (ssh -p 2222, a port).
 func Default() []Rule {
 	mysql := []string{
 		"mysql", "mysqladmin", "mysqldump", "mysqlimport", "mysqlshow", "mysqlcheck",
@@ -87,6 +93,10 @@ func Default() []Rule {
 		}},
 		{Name: "mysql-password", Flags: []string{"-p"}, Value: ValueAttached, Programs: mysql},
 		{Name: "sshpass-password", Flags: []string{"-p"}, Value: ValueAny, Programs: []string{"sshpass"}},
+		{Name: "login-password", Flags: []string{"-p"}, Value: ValueAny, Programs: []string{
+			"docker login", "podman login", "buildah login", "nerdctl login", "skopeo login", "oras login",
+			"crane auth login", "helm registry login", "az login", "oc login", "cf login",
+		}},
 		{Name: "redis-cli-password", Flags: []string{"-a"}, Value: ValueAny, Programs: []string{"redis-cli"}},
 		{Name: "mongo-password", Flags: []string{"-p"}, Value: ValueAny, Programs: mongo},
 		{Name: "sqlcmd-password", Flags: []string{"-P"}, Value: ValueAny, Programs: []string{"sqlcmd", "bcp"}},
