@@ -164,6 +164,7 @@ type Exporter struct {
 	// traces and tracer are nil when spans are off.
 	traces   *sdktrace.TracerProvider
 	tracer   trace.Tracer
+	spanMode SpanMode
 	shutdown atomic.Bool
 }
 
@@ -185,7 +186,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	// The bridge comes first: it adds each detection to its span before the
 	// exporters see the record.
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
-	e := &Exporter{redactor: cfg.Redactor}
+	e := &Exporter{redactor: cfg.Redactor, spanMode: SpansNone}
 	if e.redactor == nil {
 		if e.redactor, err = redact.New(redact.Default()); err != nil {
 			return nil, fmt.Errorf("default redaction rules: %w", err)
@@ -210,6 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 			if e.traces, err = newTracerProvider(ctx, cfg, res); err != nil {
 				return nil, err
 			}
+			e.spanMode = cfg.Spans
 			e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
 		}
 	}
@@ -258,11 +260,7 @@ func newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) 
 	if err != nil {
 		return nil, fmt.Errorf("create OTLP trace exporter: %w", err)
 	}
-	var proc sdktrace.SpanProcessor = sdktrace.NewBatchSpanProcessor(exp)
-	if cfg.Spans == SpansDetections {
-		proc = detectionFilter{proc}
-	}
-	return sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(proc)), nil
+	return sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp)), nil
 }
 
 // Emit reports one detection. It does not block on the network.

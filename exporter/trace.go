@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/event"
@@ -21,8 +20,10 @@ type SpanMode int
 const (
 	// SpansAll gives every traced process a span.
 	SpansAll SpanMode = iota
-	// SpansDetections keeps only the spans of processes with detections
-	// and of their ancestors.
+	// SpansDetections gives spans only to processes with detections and
+	// to their ancestors, once a detection calls for them; each starts at
+	// its exec all the same. A process that has one keeps one for the
+	// programs it execs next.
 	SpansDetections
 	// SpansNone exports no spans: detections still carry the trace
 	// context their process inherited.
@@ -55,8 +56,9 @@ func (m *SpanMode) Set(name string) error {
 // Type names the value for flag help.
 func (*SpanMode) Type() string { return "all|detections|none" }
 
-// Tracing says whether spans are exported.
-func (e *Exporter) Tracing() bool { return e.tracer != nil }
+// SpanMode says which processes get spans: SpansNone when spans are not
+// exported at all.
+func (e *Exporter) SpanMode() SpanMode { return e.spanMode }
 
 // StartExec starts the span of the exec ev of p, a child of parent, and
 // returns it; nil when spans are off or parent is not valid.
@@ -97,19 +99,4 @@ func (e *Exporter) StartRun(ctx context.Context, command []string) (context.Cont
 	}
 	name := semconv.RunSpanPrefix + filepath.Base(e.safe(command[0]))
 	return e.tracer.Start(ctx, name, trace.WithAttributes(semconv.ProcessCommandArgsKey.StringSlice(e.safeArgs(command[0], command))))
-}
-
-// detectionFilter passes on the spans of processes with detections below
-// them, and every span that is not an exec's.
-type detectionFilter struct {
-	sdktrace.SpanProcessor
-}
-
-func (f detectionFilter) OnEnd(s sdktrace.ReadOnlySpan) {
-	for _, kv := range s.Attributes() {
-		if kv.Key == semconv.VigilProcessDetectionsKey && kv.Value.AsInt64() == 0 {
-			return
-		}
-	}
-	f.SpanProcessor.OnEnd(s)
 }

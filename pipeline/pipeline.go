@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -202,8 +203,15 @@ func (p *Pipeline) handle(ev *event.Event) {
 	p.execs.Add(1)
 	p.tableEvictions.Store(int64(p.table.Evictions()))
 	p.badTraceparents.Store(int64(p.table.BadTraceparents()))
-	if p.exporter.Tracing() {
+	switch p.exporter.SpanMode() {
+	case exporter.SpansAll:
 		p.startSpan(proc, ev)
+	case exporter.SpansDetections:
+		// Spans start at detections (spanLineage); a process that has
+		// one carries it on to its next program.
+		if proc.Span != nil {
+			p.startSpan(proc, ev)
+		}
 	}
 	if p.pending.Load() {
 		p.applyReloads(ev.Time)
@@ -212,11 +220,13 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if len(p.matches) == 0 {
 		return
 	}
-	// The spans of the process and of its ancestors carry the count, which
-	// decides which spans are kept when only those with detections are.
+	// The spans of the process and of its ancestors carry the count.
 	proc.Detections += len(p.matches)
 	for _, a := range p.table.Ancestry(proc, maxSpanAncestry) {
 		a.Detections += len(p.matches)
+	}
+	if p.exporter.SpanMode() == exporter.SpansDetections {
+		p.spanLineage(proc)
 	}
 	for _, r := range p.matches {
 		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc}
@@ -241,14 +251,43 @@ const maxSpanAncestry = 64
 // parent process's span when both run in the same trace context, else the
 // context itself: the pipeline step that set TRACEPARENT.
 func (p *Pipeline) startSpan(proc *proctable.Process, ev *event.Event) {
-	parent := proc.Trace
 	if prev := proc.Span; prev != nil {
 		p.exporter.EndExec(proc, ev.Time)
-		parent = prev.SpanContext()
-	} else if pp := p.table.Lookup(proc.PPID); pp != nil && pp != proc && pp.Span != nil && sameContext(pp.Trace, proc.Trace) {
-		parent = pp.Span.SpanContext()
+		proc.Span = p.exporter.StartExec(prev.SpanContext(), proc, ev)
+		return
 	}
-	proc.Span = p.exporter.StartExec(parent, proc, ev)
+	proc.Span = p.exporter.StartExec(p.spanParent(proc), proc, ev)
+}
+
+// spanParent is the parent of the first span of a process: its parent
+// process's span when both run in the same trace context, else the
+// context itself.
+func (p *Pipeline) spanParent(proc *proctable.Process) trace.SpanContext {
+	if pp := p.table.Lookup(proc.PPID); pp != nil && pp != proc && pp.Span != nil && sameContext(pp.Trace, proc.Trace) {
+		return pp.Span.SpanContext()
+	}
+	return proc.Trace
+}
+
+// spanLineage gives a process with a detection its span, and its
+// ancestors in the same trace context theirs, as SpansAll would have at
+// their execs: each starts at its process's exec, parents first. A
+// process that has not exec'd since vigil started (a fork still running
+// its parent's program, or one older than vigil) has no span, and ends the
+// line as it would have.
+func (p *Pipeline) spanLineage(proc *proctable.Process) {
+	var line []*proctable.Process
+	for x := proc; x.Span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxSpanAncestry; {
+		line = append(line, x)
+		pp := p.table.Lookup(x.PPID)
+		if pp == nil || pp == x || !sameContext(pp.Trace, x.Trace) {
+			break
+		}
+		x = pp
+	}
+	for _, x := range slices.Backward(line) {
+		x.Span = p.exporter.StartExec(p.spanParent(x), x, x.Exec)
+	}
 }
 
 // sameContext says two processes run in one trace context: the child

@@ -90,22 +90,47 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 	require.Equal(t, rec.Attributes().AsRaw(), ev.Attributes().AsRaw())
 }
 
-// TestDetectionsOnlySpans keeps the spans of the processes with detections
-// and of their ancestors, and drops the rest.
+// TestDetectionsOnlySpans gives spans to the processes with detections
+// and to their ancestors only, made when the detection happens yet as if
+// made at their execs; a process that has a span keeps one for what it
+// execs next.
 func TestDetectionsOnlySpans(t *testing.T) {
+	const (
+		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
+		stepSpan = "00f067aa0ba902b7"
+	)
 	rcv, stop := watched(t, exporter.SpansDetections)
 	dir := t.TempDir()
 	zip := copyProgram(t, "/bin/true", dir, "zip")
 	other := copyProgram(t, "/bin/true", dir, "benign")
-	cmd := exec.Command("/bin/sh", "-c", other+"; "+zip+"; true")
-	cmd.Env = append(os.Environ(), "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	cmd := exec.Command("/bin/sh", "-c", other+"; "+zip+"; "+other+"; exec "+other)
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-"+traceID+"-"+stepSpan+"-01")
 	require.NoError(t, cmd.Run())
 
-	stop()
+	require.Equal(t, uint64(1), stop().Detections)
+	spans := rcv.Spans()
 	var names []string
-	for _, s := range rcv.Spans() {
+	for _, s := range spans {
 		names = append(names, s.Name())
 	}
 	slices.Sort(names)
-	require.Equal(t, []string{semconv.ExecSpanPrefix + "dash", semconv.ExecSpanPrefix + "zip"}, names)
+	require.Equal(t, []string{semconv.ExecSpanPrefix + "benign", semconv.ExecSpanPrefix + "dash", semconv.ExecSpanPrefix + "zip"}, names,
+		"the shell, zip, and what the shell exec'd last; not the benign child before or after zip")
+	span := func(name string) otlptest.Span {
+		return spans[slices.IndexFunc(spans, func(s otlptest.Span) bool { return s.Name() == semconv.ExecSpanPrefix+name })]
+	}
+	sh, zipSpan, last := span("dash"), span("zip"), span("benign")
+	for _, s := range spans {
+		require.Equal(t, traceID, s.TraceID().String())
+	}
+	require.Equal(t, stepSpan, sh.ParentSpanID().String())
+	require.Equal(t, sh.SpanID(), zipSpan.ParentSpanID())
+	require.Equal(t, sh.SpanID(), last.ParentSpanID(), "the program the shell exec'd follows it")
+	require.Equal(t, 1, zipSpan.Events().Len(), "the detection, bridged")
+	require.Equal(t, zipSpan.SpanID(), rcv.Records()[0].SpanID())
+	// Made late, each span still starts at its exec: the shell's before
+	// zip's, and ends at the next exec.
+	require.True(t, sh.StartTimestamp().AsTime().Before(zipSpan.StartTimestamp().AsTime()))
+	require.Equal(t, sh.EndTimestamp(), last.StartTimestamp())
+	require.False(t, zipSpan.EndTimestamp().AsTime().Before(zipSpan.StartTimestamp().AsTime()))
 }

@@ -1,0 +1,62 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/recipe"
+)
+
+// BenchmarkHandleTracedExec is the pipeline's work for a compiler run in a
+// traced CI job (fork, exec, exit) that no recipe of the catalog matches,
+// by span mode. none is the baseline: the table and the recipes alone.
+func BenchmarkHandleTracedExec(b *testing.B) {
+	rcv := otlptest.Start(b)
+	recipes, errs := recipe.Builtin()
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	env := map[string]string{
+		"TRACEPARENT":    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "ci", "GITHUB_RUN_ID": "9876543210",
+		"GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "test", "GITHUB_REPOSITORY": "acme/app",
+	}
+	now := time.Now()
+	shell := &event.Event{Kind: event.KindExec, Time: now, PID: 100, PPID: 1, Env: env,
+		Filename: "/usr/bin/make", ExePath: "/usr/bin/make", Args: []string{"make", "test"}, Cwd: "/home/runner/work/app"}
+	fork := &event.Event{Kind: event.KindFork, Time: now, PID: 101, PPID: 100}
+	gcc := &event.Event{Kind: event.KindExec, Time: now, PID: 101, PPID: 100, Env: env,
+		Filename: "/usr/bin/gcc", ExePath: "/usr/bin/gcc", Args: []string{"gcc", "-O2", "-c", "src/main.c", "-o", "obj/main.o"},
+		Cwd: "/home/runner/work/app"}
+	exit := &event.Event{Kind: event.KindExit, Time: now, PID: 101, PPID: 100}
+
+	for _, mode := range []exporter.SpanMode{exporter.SpansNone, exporter.SpansDetections, exporter.SpansAll} {
+		b.Run(mode.String(), func(b *testing.B) {
+			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, Spans: mode})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+			table, err := proctable.New("", 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := newPipeline(table, exp, recipes)
+			p.handle(shell)
+			b.ReportAllocs()
+			for b.Loop() {
+				p.handle(fork)
+				p.handle(gcc)
+				p.handle(exit)
+			}
+			if p.detections.Load() != 0 {
+				b.Fatalf("%d detections: the benchmark means execs no recipe matches", p.detections.Load())
+			}
+		})
+	}
+}
