@@ -197,45 +197,46 @@ func New(cfg Config) (*Sensor, error) {
 	}
 
 	s := &Sensor{cfg: cfg, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
+	if err := s.start(spec, env); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// start loads the programs, fills their maps, attaches them and maps the
+// ring buffer; what it has done when it fails, Close undoes.
+func (s *Sensor) start(spec *ebpf.CollectionSpec, env envFilter) (err error) {
 	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
-		return nil, explainLoadError(err)
+		return explainLoadError(err)
 	}
 	for _, h := range env.hashes {
 		if err := s.objs.EnvNames.Put(h, uint8(1)); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("load environment allow-list: %w", err)
+			return fmt.Errorf("load environment allow-list: %w", err)
 		}
 	}
-	if cfg.Follow != 0 {
+	if s.cfg.Follow != 0 {
 		// Seeded before anything is attached, so that not even the first
 		// fork of the followed process can slip past the filter.
-		if err := s.objs.TrackedTgids.Put(cfg.Follow, uint8(1)); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("seed followed process %d: %w", cfg.Follow, err)
+		if err := s.objs.TrackedTgids.Put(s.cfg.Follow, uint8(1)); err != nil {
+			return fmt.Errorf("seed followed process %d: %w", s.cfg.Follow, err)
 		}
 	}
 	for _, prog := range []*ebpf.Program{s.objs.HandleFork, s.objs.HandleExit, s.objs.HandleExec} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("attach %s: %w", prog, err)
+			return fmt.Errorf("attach %s: %w", prog, err)
 		}
 		s.links = append(s.links, l)
 	}
-	if s.ring, err = newRing(s.objs.Events.FD(), cfg.RingBufferSize); err != nil {
-		s.Close()
-		return nil, err
+	if s.ring, err = newRing(s.objs.Events.FD(), s.cfg.RingBufferSize); err != nil {
+		return err
 	}
 	if s.wake, err = pollable(s.objs.Events.FD()); err != nil {
-		s.Close()
-		return nil, err
+		return err
 	}
 	s.decoder.bootOffset, err = bootOffset()
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return err
 }
 
 // Run reads events and hands each to handle, in the order the kernel wrote
