@@ -148,13 +148,13 @@ type appender struct {
 	env environment
 }
 
-// read reads a variable, bounded and made valid UTF-8.
+// read reads a variable, cleaned.
 func (a *appender) read(name string) string { return clean(a.env.getenv(name)) }
 
 // add appends key=value unless value is empty. A value built from several
 // variables is bounded again.
 func (a *appender) add(key attribute.Key, value string) {
-	if value = truncate(value, maxValueLen); value != "" {
+	if value = clean(value); value != "" {
 		a.dst = append(a.dst, key.String(value))
 	}
 }

@@ -2,37 +2,17 @@ package cicontext
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"github.com/vigil-otel/vigil/redact"
 )
 
 // maxValueLen bounds an attribute value, in bytes: CI variables hold names,
 // ids and addresses, and a job may set them to anything.
 const maxValueLen = 1024
 
-// clean bounds a variable's value and makes it valid UTF-8, with U+FFFD for
-// each invalid sequence. A valid value within the bound is returned as is,
-// without allocating.
-func clean(s string) string {
-	s = truncate(s, maxValueLen)
-	if !utf8.ValidString(s) {
-		s = truncate(strings.ToValidUTF8(s, "\uFFFD"), maxValueLen)
-	}
-	return s
-}
-
-// truncate cuts s to at most n bytes, at the start of a rune when one is
-// within reach so that a valid string stays valid.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for i := n; i > n-utf8.UTFMax && i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i]
-		}
-	}
-	return s[:n]
-}
+// clean bounds a variable's value and makes it safe to export and show
+// (redact.Clean). A value that needs nothing is returned as is.
+func clean(s string) string { return redact.Clean(s, maxValueLen) }
 
 // isNumber says s is a non-empty run of decimal digits.
 func isNumber(s string) bool {
