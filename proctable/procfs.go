@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,7 +79,41 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 	if cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(cmdline) > 0 {
 		p.Args = strings.Split(string(bytes.TrimSuffix(cmdline, []byte{0})), "\x00")
 	}
+	// A process older than vigil runs in the trace its environment named
+	// when it exec'd, as one vigil saw exec would; one that is not valid
+	// is ignored (not counted: that counts execs).
+	p.Trace, _ = envTraceContext(traceEnv(filepath.Join(dir, "environ")))
 	return p, nil
+}
+
+// maxEnviron bounds how much of a process's environment is read.
+const maxEnviron = 256 << 10
+
+// traceEnv returns the trace context variables (TRACEPARENT, TRACESTATE)
+// of the environment in the procfs file path, and nothing else of it; nil
+// when it names none or cannot be read.
+func traceEnv(path string) map[string]string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxEnviron))
+	if err != nil {
+		return nil
+	}
+	var env map[string]string
+	for kv := range bytes.SplitSeq(data, []byte{0}) {
+		name, value, _ := bytes.Cut(kv, []byte{'='})
+		switch string(name) {
+		case "TRACEPARENT", "TRACESTATE":
+			if env == nil {
+				env = make(map[string]string, 2)
+			}
+			env[string(name)] = string(value)
+		}
+	}
+	return env
 }
 
 // parseStat returns the parent pid and start time (in USER_HZ ticks since

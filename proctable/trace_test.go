@@ -1,6 +1,7 @@
 package proctable
 
 import (
+	"os/exec"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -56,4 +57,42 @@ func TestBadTraceparentIsCountedAndIgnored(t *testing.T) {
 		require.False(t, p.Trace.IsValid(), bad)
 	}
 	require.Equal(t, uint64(5), tab.BadTraceparents())
+}
+
+// TestProcessOlderThanVigilRunsInItsTrace reads the trace context of
+// processes already running from their environment in /proc, and only
+// that of it.
+func TestProcessOlderThanVigilRunsInItsTrace(t *testing.T) {
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	start := func(env ...string) uint32 {
+		t.Helper()
+		cmd := exec.Command("/bin/sleep", "60")
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return uint32(cmd.Process.Pid)
+	}
+	traced := start("PATH=/usr/bin", "TRACEPARENT="+traceparent, "TRACESTATE=vendor=x", "SECRET=hunter2")
+	bad := start("TRACEPARENT=garbage")
+	lookalike := start("XTRACEPARENT="+traceparent, "A=TRACEPARENT="+traceparent)
+	none := start()
+
+	tab, err := New("/proc", 0)
+	require.NoError(t, err)
+	require.NoError(t, tab.Seed())
+
+	p := tab.Lookup(traced)
+	require.NotNil(t, p)
+	require.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", p.Trace.TraceID().String())
+	require.Equal(t, "00f067aa0ba902b7", p.Trace.SpanID().String())
+	require.Equal(t, "vendor=x", p.Trace.TraceState().String())
+	for _, pid := range []uint32{bad, lookalike, none} {
+		require.False(t, tab.Lookup(pid).Trace.IsValid(), "pid %d", pid)
+	}
+	require.Zero(t, tab.BadTraceparents(), "counts execs, not processes read from /proc")
+
+	// Its children, forked and exec'd under vigil, inherit the context.
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 1 << 30, PPID: traced})
+	child := tab.Apply(&event.Event{Kind: event.KindExec, PID: 1 << 30, PPID: traced, ExePath: "/usr/bin/env"})
+	require.Equal(t, p.Trace, child.Trace)
 }
