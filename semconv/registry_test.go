@@ -67,9 +67,19 @@ func TestSchemaURLIsTheDependency(t *testing.T) {
 		"semconv.SchemaURL and the registry's dependency name different releases of the semantic conventions")
 }
 
-func TestEveryKeyInRegistry(t *testing.T) {
+// TestRegistryAgreesWithCode checks package semconv against the registry,
+// on one type-check of the package: every key, event and metric name it
+// declares is in the registry and the other way round, and the code sets
+// each key to a value of its registry type.
+func TestRegistryAgreesWithCode(t *testing.T) {
 	res, err := registry.LoadResolved(registryDir)
 	require.NoError(t, err)
+	decl := declarations(t)
+	t.Run("EveryKeyInRegistry", func(t *testing.T) { everyKeyInRegistry(t, res, decl) })
+	t.Run("KeyTypesMatchRegistry", func(t *testing.T) { keyTypesMatchRegistry(t, res, decl) })
+}
+
+func everyKeyInRegistry(t *testing.T, res *registry.Resolved, decl semconvDecls) {
 	listed := listedAttributes(res)
 	signals := map[string]map[string]bool{registry.EventGroup: {}, registry.MetricGroup: {}}
 	for _, g := range res.Groups {
@@ -81,7 +91,6 @@ func TestEveryKeyInRegistry(t *testing.T) {
 		}
 	}
 
-	decl := declarations(t)
 	for key, c := range decl.keys {
 		a, ok := listed[key]
 		switch {
@@ -218,14 +227,11 @@ func setters() map[string][]string {
 	}
 }
 
-// TestKeyTypesMatchRegistry checks, where the code says it, that a key is
+// keyTypesMatchRegistry checks, where the code says it, that a key is
 // set to a value of its registry type: semconv.ProcessPIDKey.Int64(...) for
 // an int.
-func TestKeyTypesMatchRegistry(t *testing.T) {
-	res, err := registry.LoadResolved(registryDir)
-	require.NoError(t, err)
+func keyTypesMatchRegistry(t *testing.T, res *registry.Resolved, decl semconvDecls) {
 	listed := listedAttributes(res)
-	decl := declarations(t)
 	byName := map[string]string{}
 	for key, c := range decl.keys {
 		byName[c.name] = key
