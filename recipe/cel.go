@@ -8,52 +8,115 @@ import (
 	"github.com/google/cel-go/interpreter"
 )
 
-// The variables a recipe's CEL expression can use. docs/recipes.md lists
-// them for recipe authors.
-func celVariables() []cel.EnvOption {
+// celVariable is one variable of recipes' CEL expressions: its name, its
+// type, and how an exec gives its value. docs/recipes.md lists them for
+// recipe authors.
+type celVariable struct {
+	name  string
+	typ   *cel.Type
+	value func(in *Input) any
+}
+
+// celVariables are the variables, each read only when an expression uses
+// it.
+func celVariables() []celVariable {
 	str, list, num, boolean := cel.StringType, cel.ListType(cel.StringType), cel.IntType, cel.BoolType
-	return []cel.EnvOption{
-		cel.Variable("exe", str),          // the program's absolute path
-		cel.Variable("name", str),         // its file name
-		cel.Variable("args", list),        // argv, argv[0] first
-		cel.Variable("argc", num),         // the real argument count
-		cel.Variable("filename", str),     // the path as given to execve
-		cel.Variable("script", str),       // the script's path, "" when none
-		cel.Variable("interpreter", str),  // the script's #! interpreter
-		cel.Variable("cwd", str),          // the working directory
-		cel.Variable("uid", num),          // real user id
-		cel.Variable("euid", num),         // effective user id
-		cel.Variable("gid", num),          // real group id
-		cel.Variable("loginuid", num),     // audit login user, 4294967295 when none
-		cel.Variable("tty", str),          // controlling terminal, "" when none
-		cel.Variable("container_id", str), // "" on the host
-		cel.Variable("cgroup", str),       // cgroup path
-		cel.Variable("env", cel.MapType(cel.StringType, cel.StringType)),
-		cel.Variable("setid", boolean),
-		cel.Variable("loader", boolean),
-		cel.Variable("memfd", boolean),
-		cel.Variable("deleted", boolean),
-		cel.Variable("overlay_upper", boolean),
-		cel.Variable("user_writable", boolean),
-		cel.Variable("prev_exe", str),   // the program before this exec, "" when none
-		cel.Variable("parent_exe", str), // "" when the parent is unknown
-		cel.Variable("parent_args", list),
-		cel.Variable("ancestors", list), // the ancestors' programs, parent first, up to 16
+	return []celVariable{
+		{"exe", str, func(in *Input) any { return in.Process.Exe }},                // the program's absolute path
+		{"name", str, func(in *Input) any { return path.Base(in.Process.Exe) }},    // its file name
+		{"args", list, func(in *Input) any { return in.Process.Args }},             // argv, argv[0] first
+		{"argc", num, func(in *Input) any { return int64(in.Event.Argc) }},         // the real argument count
+		{"filename", str, func(in *Input) any { return in.Event.Filename }},        // the path as given to execve
+		{"script", str, func(in *Input) any { return in.Event.Script }},            // the script's path, "" when none
+		{"interpreter", str, func(in *Input) any { return in.Event.Interpreter }},  // the script's #! interpreter
+		{"cwd", str, func(in *Input) any { return in.Event.Cwd }},                  // the working directory
+		{"uid", num, func(in *Input) any { return int64(in.Event.UID) }},           // real user id
+		{"euid", num, func(in *Input) any { return int64(in.Event.EUID) }},         // effective user id
+		{"gid", num, func(in *Input) any { return int64(in.Event.GID) }},           // real group id
+		{"loginuid", num, func(in *Input) any { return int64(in.Event.LoginUID) }}, // audit login user, 4294967295 when none
+		{"tty", str, func(in *Input) any { return in.Event.TTY }},                  // controlling terminal, "" when none
+		{"container_id", str, func(in *Input) any { return in.Event.ContainerID }}, // "" on the host
+		{"cgroup", str, func(in *Input) any { return in.Event.CgroupPath }},        // cgroup path
+		{"env", cel.MapType(str, str), func(in *Input) any { return celEnv(in) }},  // the allow-listed variables read
+		{"setid", boolean, func(in *Input) any { return in.Event.SetID }},
+		{"loader", boolean, func(in *Input) any { return in.Event.Loader }},
+		{"memfd", boolean, func(in *Input) any { return in.Event.File.Memfd }},
+		{"deleted", boolean, func(in *Input) any { return in.Event.File.Deleted }},
+		{"overlay_upper", boolean, func(in *Input) any { return in.Event.File.OverlayUpper }},
+		{"user_writable", boolean, func(in *Input) any { return in.Event.File.UserWritable }},
+		{"prev_exe", str, func(in *Input) any { return in.Process.PrevExe() }}, // the program before this exec, "" when none
+		{"parent_exe", str, func(in *Input) any { return celParentExe(in) }},   // "" when the parent is unknown
+		{"parent_args", list, func(in *Input) any { return celParentArgs(in) }},
+		{"ancestors", list, func(in *Input) any { return celAncestors(in) }}, // the ancestors' programs, parent first, up to 16
 	}
 }
 
-// newCELEnv builds the environment recipes' expressions compile in.
-func newCELEnv() (*cel.Env, error) {
-	env, err := cel.NewEnv(celVariables()...)
+func celEnv(in *Input) map[string]string {
+	if in.Event.Env == nil {
+		return map[string]string{}
+	}
+	return in.Event.Env
+}
+
+func celParentExe(in *Input) string {
+	if parent := in.parent(); parent != nil {
+		return parent.Exe
+	}
+	return ""
+}
+
+func celParentArgs(in *Input) []string {
+	if parent := in.parent(); parent != nil {
+		return parent.Args
+	}
+	return []string{}
+}
+
+func celAncestors(in *Input) []string {
+	var exes []string
+	for p := in.Process; len(exes) < maxAncestry; {
+		if p = in.up(p); p == nil {
+			break
+		}
+		exes = append(exes, p.Exe)
+	}
+	return exes
+}
+
+// celScope is what recipes' expressions compile in: the CEL environment
+// that declares the variables, and how to read each.
+type celScope struct {
+	env    *cel.Env
+	values map[string]func(in *Input) any
+}
+
+// newCELScope builds the scope of one load of recipe files.
+func newCELScope() (*celScope, error) {
+	vars := celVariables()
+	decls := make([]cel.EnvOption, len(vars))
+	scope := &celScope{values: make(map[string]func(in *Input) any, len(vars))}
+	for i, v := range vars {
+		decls[i] = cel.Variable(v.name, v.typ)
+		scope.values[v.name] = v.value
+	}
+	env, err := cel.NewEnv(decls...)
 	if err != nil {
 		return nil, fmt.Errorf("build CEL environment: %w", err)
 	}
-	return env, nil
+	scope.env = env
+	return scope, nil
+}
+
+// celProgram is a compiled expression, and the values of its scope.
+type celProgram struct {
+	prg    cel.Program
+	values map[string]func(in *Input) any
 }
 
 // compileCEL type-checks expr, which must yield a bool, and plans it. It
 // also returns what expr needs of the arguments (see argsNeeds).
-func compileCEL(env *cel.Env, expr string) (cel.Program, []*litSet, error) {
+func compileCEL(scope *celScope, expr string) (*celProgram, []*litSet, error) {
+	env := scope.env
 	ast, iss := env.Compile(expr)
 	if iss.Err() != nil {
 		return nil, nil, iss.Err()
@@ -66,13 +129,13 @@ func compileCEL(env *cel.Env, expr string) (cel.Program, []*litSet, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("plan the expression: %w", err)
 	}
-	return prg, argsNeeds(ast.NativeRep().Expr()), nil
+	return &celProgram{prg: prg, values: scope.values}, argsNeeds(ast.NativeRep().Expr()), nil
 }
 
-// evalCEL runs a compiled expression over an input. An expression that
-// fails at run time (a missing map key, say) does not match.
-func evalCEL(prg cel.Program, in *Input) bool {
-	out, _, err := prg.Eval(celActivation{in})
+// eval runs the expression over an input. An expression that fails at
+// run time (a missing map key, say) does not match.
+func (p *celProgram) eval(in *Input) bool {
+	out, _, err := p.prg.Eval(celActivation{in: in, values: p.values})
 	if err != nil {
 		return false
 	}
@@ -82,83 +145,19 @@ func evalCEL(prg cel.Program, in *Input) bool {
 
 // celActivation resolves the variables lazily, so that an expression pays
 // only for what it reads.
-type celActivation struct{ in *Input }
+type celActivation struct {
+	in     *Input
+	values map[string]func(in *Input) any
+}
 
 var _ interpreter.Activation = celActivation{}
 
 func (a celActivation) ResolveName(name string) (any, bool) {
-	ev, p := a.in.Event, a.in.Process
-	switch name {
-	case "exe":
-		return p.Exe, true
-	case "name":
-		return path.Base(p.Exe), true
-	case "args":
-		return p.Args, true
-	case "argc":
-		return int64(ev.Argc), true
-	case "filename":
-		return ev.Filename, true
-	case "script":
-		return ev.Script, true
-	case "interpreter":
-		return ev.Interpreter, true
-	case "cwd":
-		return ev.Cwd, true
-	case "uid":
-		return int64(ev.UID), true
-	case "euid":
-		return int64(ev.EUID), true
-	case "gid":
-		return int64(ev.GID), true
-	case "loginuid":
-		return int64(ev.LoginUID), true
-	case "tty":
-		return ev.TTY, true
-	case "container_id":
-		return ev.ContainerID, true
-	case "cgroup":
-		return ev.CgroupPath, true
-	case "env":
-		if ev.Env == nil {
-			return map[string]string{}, true
-		}
-		return ev.Env, true
-	case "setid":
-		return ev.SetID, true
-	case "loader":
-		return ev.Loader, true
-	case "memfd":
-		return ev.File.Memfd, true
-	case "deleted":
-		return ev.File.Deleted, true
-	case "overlay_upper":
-		return ev.File.OverlayUpper, true
-	case "user_writable":
-		return ev.File.UserWritable, true
-	case "prev_exe":
-		return p.PrevExe(), true
-	case "parent_exe":
-		if parent := a.in.parent(); parent != nil {
-			return parent.Exe, true
-		}
-		return "", true
-	case "parent_args":
-		if parent := a.in.parent(); parent != nil {
-			return parent.Args, true
-		}
-		return []string{}, true
-	case "ancestors":
-		var exes []string
-		for p := a.in.Process; len(exes) < maxAncestry; {
-			if p = a.in.up(p); p == nil {
-				break
-			}
-			exes = append(exes, p.Exe)
-		}
-		return exes, true
+	value, ok := a.values[name]
+	if !ok {
+		return nil, false
 	}
-	return nil, false
+	return value(a.in), true
 }
 
 func (celActivation) Parent() interpreter.Activation { return nil }

@@ -63,7 +63,7 @@ func TestLitSet(t *testing.T) {
 }
 
 func TestArgsNeedsOfCEL(t *testing.T) {
-	env, err := newCELEnv()
+	scope, err := newCELScope()
 	require.NoError(t, err)
 	for expr, want := range map[string][][]string{
 		`args.exists(a, a.matches("^--pass(word)?="))`:                   {{"--pass=", "--password="}},
@@ -73,7 +73,7 @@ func TestArgsNeedsOfCEL(t *testing.T) {
 		`args.all(a, a == "y")`:                                          nil,
 		`[1].exists(args, args == 1) && cwd == "/"`:                      nil,
 	} {
-		_, needs, err := compileCEL(env, expr)
+		_, needs, err := compileCEL(scope, expr)
 		require.NoError(t, err, expr)
 		var got [][]string
 		for _, n := range needs {

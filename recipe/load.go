@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/cel-go/cel"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-otel/vigil/internal/located"
@@ -96,11 +95,11 @@ func Parse(file string, data []byte, ruleset string) ([]*Recipe, []error) {
 		}
 		return nil, []error{e}
 	}
-	env, err := newCELEnv()
+	scope, err := newCELScope()
 	if err != nil {
 		return nil, []error{err}
 	}
-	p := &parser{file: file, cel: env}
+	p := &parser{file: file, cel: scope}
 	if len(doc.Content) == 0 {
 		return nil, []error{&Error{File: file, Reason: "empty file: want a mapping with a recipes list"}}
 	}
@@ -131,7 +130,7 @@ type parser struct {
 	file   string
 	recipe string
 	errs   []error
-	cel    *cel.Env
+	cel    *celScope
 }
 
 func (p *parser) fail(n *yaml.Node, field, format string, args ...any) {

@@ -3,8 +3,6 @@ package recipe
 import (
 	"path"
 
-	"github.com/google/cel-go/cel"
-
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/proctable"
 )
@@ -46,7 +44,7 @@ type Match struct {
 	// CEL is an expression over the exec (see docs/recipes.md) for what
 	// the fields above cannot say; empty when unused.
 	CEL     string
-	program cel.Program
+	program *celProgram
 	// celArgs holds sets of literals the expression needs: for each, some
 	// argument (argv[0] included) contains one of its literals.
 	celArgs []*litSet
@@ -283,7 +281,7 @@ func (m *Match) matches(x *exec) bool {
 	if len(m.AnyOf) > 0 && !m.anyOfMatches(x) {
 		return false
 	}
-	return m.program == nil || m.celMayHold(p.Args) && evalCEL(m.program, in)
+	return m.program == nil || m.celMayHold(p.Args) && m.program.eval(in)
 }
 
 // celMayHold says whether the arguments have what the expression needs.
