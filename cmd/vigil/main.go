@@ -70,7 +70,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	// The zero LevelVar stands for info.
-	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "level of vigil's own logs: debug, info, warn or error")
+	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "the `LEVEL` of vigil's own logs: debug, info, warn or error")
 	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr))
 	return root
 }
