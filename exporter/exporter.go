@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -106,9 +107,10 @@ type grpcOptions[O any] struct {
 }
 
 // otlpOptions turns cfg into the options of one signal's exporter, whose
-// own endpoint is signalEndpoint. Options are applied in order: insecure
-// comes after the endpoint, whose scheme would otherwise decide.
-func otlpOptions[O any](cfg Config, signalEndpoint string, with grpcOptions[O]) []O {
+// own endpoint is signalEndpoint; signal names it in the variables
+// (LOGS, TRACES, METRICS). Options are applied in order: insecure comes
+// after the endpoint, whose scheme would otherwise decide.
+func otlpOptions[O any](cfg Config, signal, signalEndpoint string, with grpcOptions[O]) []O {
 	s := cfg.OTLPSettings
 	var opts []O
 	switch {
@@ -116,6 +118,10 @@ func otlpOptions[O any](cfg Config, signalEndpoint string, with grpcOptions[O]) 
 		opts = append(opts, with.endpointURL(signalEndpoint))
 	case cfg.OTLPEndpoint != "":
 		opts = append(opts, with.endpointURL(cfg.OTLPEndpoint))
+	default:
+		if u := envEndpointWithoutScheme(signal); u != "" {
+			opts = append(opts, with.endpointURL(u))
+		}
 	}
 	if s.Insecure {
 		opts = append(opts, with.insecure())
@@ -133,6 +139,33 @@ func otlpOptions[O any](cfg Config, signalEndpoint string, with grpcOptions[O]) 
 		opts = append(opts, with.credentials(credentials.NewTLS(s.TLS)))
 	}
 	return opts
+}
+
+// envEndpointWithoutScheme returns, as a URL, the endpoint the
+// environment names for signal when it names one without a scheme
+// (collector:4317): the specification has OTEL_EXPORTER_OTLP_INSECURE
+// choose plain text (http://) or TLS (https://, the default) for those,
+// which the exporters do not do themselves. It returns "" when the
+// endpoint has a scheme, or there is none, and the exporters read it.
+func envEndpointWithoutScheme(signal string) string {
+	first := func(names ...string) string {
+		for _, name := range names {
+			if v := os.Getenv(name); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	prefix := "OTEL_EXPORTER_OTLP_"
+	endpoint := first(prefix+signal+"_ENDPOINT", prefix+"ENDPOINT")
+	if endpoint == "" || strings.Contains(endpoint, "://") {
+		return ""
+	}
+	scheme := "https://"
+	if strings.EqualFold(first(prefix+signal+"_INSECURE", prefix+"INSECURE"), "true") {
+		scheme = "http://"
+	}
+	return scheme + strings.TrimPrefix(endpoint, "//")
 }
 
 // OTLPFromEnv says whether the environment names an OTLP endpoint, for
@@ -193,7 +226,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		}
 	}
 	if cfg.OTLP {
-		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.LogsEndpoint, grpcOptions[otlploggrpc.Option]{
+		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg, "LOGS", cfg.OTLPSettings.LogsEndpoint, grpcOptions[otlploggrpc.Option]{
 			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
 			otlploggrpc.WithTimeout, otlploggrpc.WithCompressor, otlploggrpc.WithTLSCredentials,
 		})...)
@@ -231,7 +264,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 // minute unless OTEL_METRIC_EXPORT_INTERVAL says otherwise, and at
 // shutdown.
 func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
-	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.MetricsEndpoint, grpcOptions[otlpmetricgrpc.Option]{
+	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg, "METRICS", cfg.OTLPSettings.MetricsEndpoint, grpcOptions[otlpmetricgrpc.Option]{
 		otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithInsecure,
 		otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithCompressor, otlpmetricgrpc.WithTLSCredentials,
 	})...)
@@ -253,7 +286,7 @@ func (e *Exporter) Meter() metric.Meter {
 // newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
 // sampling decision of the trace each process continues.
 func newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdktrace.TracerProvider, error) {
-	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg, cfg.OTLPSettings.TracesEndpoint, grpcOptions[otlptracegrpc.Option]{
+	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg, "TRACES", cfg.OTLPSettings.TracesEndpoint, grpcOptions[otlptracegrpc.Option]{
 		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure,
 		otlptracegrpc.WithTimeout, otlptracegrpc.WithCompressor, otlptracegrpc.WithTLSCredentials,
 	})...)

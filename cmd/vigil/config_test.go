@@ -38,15 +38,6 @@ func serviceName(t *testing.T, r otlptest.Record) string {
 	return v.Str()
 }
 
-// headerValues returns the values of header key in each request rcv got.
-func headerValues(rcv *otlptest.Receiver, key string) []string {
-	var out []string
-	for _, md := range rcv.Metadata() {
-		out = append(out, strings.Join(md.Get(key), ","))
-	}
-	return out
-}
-
 // TestReplayPrecedence replays one detection with settings in all three
 // layers and checks where it arrives, under which service name, with
 // which headers: the command line beats the file, which beats the
@@ -126,7 +117,7 @@ func TestReplayPrecedence(t *testing.T) {
 			recs := rcvs[tc.want].Records()
 			require.Len(t, recs, 1)
 			require.Equal(t, tc.wantService, serviceName(t, recs[0]))
-			require.Equal(t, []string{tc.wantHeader}, slices.Compact(headerValues(rcvs[tc.want], "x-layer")))
+			require.Equal(t, []string{tc.wantHeader}, slices.Compact(rcvs[tc.want].HeaderValues("x-layer")))
 			if strings.Contains(tc.file, "team: blue") {
 				team, _ := recs[0].Resource.Resource().Attributes().Get("team")
 				require.Equal(t, "blue", team.Str())
@@ -167,7 +158,7 @@ func TestReplayTLS(t *testing.T) {
 	require.Equal(t, 0, run([]string{"replay", "--config", config, writeFile(t, dir, "events.jsonl", recording)}, &stdout, &stderr),
 		"stderr: %s", stderr.String())
 	require.Len(t, rcv.Records(), 1)
-	require.Contains(t, headerValues(rcv, "grpc-accept-encoding")[0], "gzip")
+	require.Contains(t, rcv.HeaderValues("grpc-accept-encoding")[0], "gzip")
 }
 
 // TestConfigErrors checks that a bad file stops vigil with an error that
@@ -220,6 +211,6 @@ func TestRunPrecedence(t *testing.T) {
 	require.NotEmpty(t, tracesRcv.Spans())
 	require.Empty(t, tracesRcv.Records())
 	for _, rcv := range []*otlptest.Receiver{fileRcv, tracesRcv} {
-		require.Equal(t, []string{"file"}, slices.Compact(headerValues(rcv, "x-layer")))
+		require.Equal(t, []string{"file"}, slices.Compact(rcv.HeaderValues("x-layer")))
 	}
 }

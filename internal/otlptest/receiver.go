@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,6 +125,16 @@ func (r *Receiver) Metadata() []metadata.MD {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.metadata)
+}
+
+// HeaderValues returns, for each export request received so far, the
+// values of its metadata key joined by commas ("" where it had none).
+func (r *Receiver) HeaderValues(key string) []string {
+	var out []string
+	for _, md := range r.Metadata() {
+		out = append(out, strings.Join(md.Get(key), ","))
+	}
+	return out
 }
 
 // Record is one received log record with the resource it came under.

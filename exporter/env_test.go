@@ -1,0 +1,120 @@
+package exporter
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// exportAll emits one detection inside a span and counts one in a metric,
+// with OTLP configured by the environment alone, then flushes.
+func exportAll(t *testing.T) {
+	t.Helper()
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll})
+	require.NoError(t, err)
+	d := sampleDetection("zip", "-q", "x.zip")
+	parent := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true,
+	})
+	d.Process.Span = exp.StartExec(parent, d.Process, d.Exec)
+	require.NotNil(t, d.Process.Span)
+	require.NoError(t, exp.Emit(context.Background(), d))
+	exp.EndExec(d.Process, d.Exec.Time)
+	counter, err := exp.Meter().Int64Counter(semconv.MetricDetections)
+	require.NoError(t, err)
+	counter.Add(context.Background(), 1)
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.Equal(t, Stats{Emitted: 1, Exported: 1}, exp.Stats())
+}
+
+// TestOTelEnvironment checks that the standard OTEL_EXPORTER_OTLP_*
+// variables decide where and how vigil exports when nothing else says.
+func TestOTelEnvironment(t *testing.T) {
+	t.Run("per-signal endpoints beat the general one", func(t *testing.T) {
+		logs, traces, metrics, general := otlptest.Start(t), otlptest.Start(t), otlptest.Start(t), otlptest.Start(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", general.Endpoint)
+		t.Setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", logs.Endpoint)
+		t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.Endpoint)
+		t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", metrics.Endpoint)
+		require.True(t, OTLPFromEnv())
+		exportAll(t)
+
+		require.Len(t, logs.Records(), 1)
+		require.Empty(t, logs.Spans())
+		require.Len(t, traces.Spans(), 1)
+		require.Empty(t, traces.Records())
+		require.NotEmpty(t, metrics.Metrics())
+		require.Empty(t, metrics.Records())
+		require.Empty(t, general.Metadata(), "every signal has its own endpoint")
+	})
+
+	t.Run("mutual TLS, headers, compression and timeout", func(t *testing.T) {
+		certs := otlptest.NewCertificates(t)
+		rcv := otlptest.StartTLS(t, certs.Server)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.Endpoint)
+		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=k3y,x-team=sec")
+		t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+		t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")
+		exportAll(t)
+
+		require.Len(t, rcv.Records(), 1)
+		require.Len(t, rcv.Spans(), 1)
+		require.NotEmpty(t, rcv.Metrics())
+		require.Len(t, rcv.Metadata(), 3, "one request per signal")
+		require.Equal(t, []string{"k3y", "k3y", "k3y"}, rcv.HeaderValues("x-api-key"))
+		require.Equal(t, []string{"sec", "sec", "sec"}, rcv.HeaderValues("x-team"))
+		for _, enc := range rcv.HeaderValues("grpc-accept-encoding") {
+			require.Contains(t, enc, "gzip")
+		}
+	})
+
+	t.Run("an endpoint without a scheme: insecure says plain text", func(t *testing.T) {
+		rcv, logs := otlptest.Start(t), otlptest.Start(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "http://"))
+		t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+		t.Setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", strings.TrimPrefix(logs.Endpoint, "http://"))
+		t.Setenv("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "TRUE")
+		exportAll(t)
+		require.Len(t, logs.Records(), 1)
+		require.Len(t, rcv.Spans(), 1)
+		require.NotEmpty(t, rcv.Metrics())
+	})
+
+	t.Run("an endpoint without a scheme: TLS unless insecure", func(t *testing.T) {
+		certs := otlptest.NewCertificates(t)
+		rcv := otlptest.StartTLS(t, certs.Server)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "https://"))
+		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
+		exportAll(t)
+		require.Len(t, rcv.Records(), 1)
+		require.Len(t, rcv.Spans(), 1)
+		require.NotEmpty(t, rcv.Metrics())
+	})
+
+	t.Run("service name and resource attributes", func(t *testing.T) {
+		rcv := otlptest.Start(t)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.Endpoint)
+		t.Setenv("OTEL_SERVICE_NAME", "vigil-ci")
+		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci,team=sec")
+		exportAll(t)
+		for _, res := range []map[string]any{
+			rcv.Records()[0].Resource.Resource().Attributes().AsRaw(),
+			rcv.Spans()[0].Resource.Resource().Attributes().AsRaw(),
+			rcv.Metrics()[0].Resource.Resource().Attributes().AsRaw(),
+		} {
+			require.Equal(t, "vigil-ci", res[string(semconv.ServiceNameKey)])
+			require.Equal(t, "sec", res["team"])
+		}
+	})
+}
