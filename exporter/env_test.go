@@ -2,8 +2,10 @@ package exporter
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/trace"
@@ -30,7 +32,7 @@ func exportAll(t *testing.T) {
 	require.NoError(t, err)
 	counter.Add(context.Background(), 1)
 	require.NoError(t, exp.Shutdown(context.Background()))
-	require.Equal(t, Stats{Emitted: 1, Exported: 1}, exp.Stats())
+	require.Equal(t, Stats{Emitted: 1, Exported: 1, SpansEnded: 1, SpansExported: 1}, exp.Stats())
 }
 
 // TestOTelEnvironment checks that the standard OTEL_EXPORTER_OTLP_*
@@ -117,4 +119,32 @@ func TestOTelEnvironment(t *testing.T) {
 			require.Equal(t, "sec", res["team"])
 		}
 	})
+}
+
+// TestUndeliveredSpansAreCounted exports to an endpoint nobody listens on:
+// the detection and the span that carries it are both counted as lost.
+func TestUndeliveredSpansAreCounted(t *testing.T) {
+	otlptest.ClearOTelEnv(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := "http://" + lis.Addr().String()
+	require.NoError(t, lis.Close())
+	exp, err := New(context.Background(), Config{OTLP: true, OTLPEndpoint: dead, Spans: SpansAll,
+		OTLPSettings: OTLPSettings{Timeout: 200 * time.Millisecond}})
+	require.NoError(t, err)
+	d := sampleDetection("zip")
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
+	d.Process.Span = exp.StartExec(parent, d.Process, d.Exec)
+	require.NoError(t, exp.Emit(context.Background(), d))
+	exp.EndExec(d.Process, d.Exec.Time)
+	// A span of a trace that is not sampled is not exported, nor lost.
+	unsampled := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{4}})
+	p := sampleDetection("unzip").Process
+	p.Span = exp.StartExec(unsampled, p, d.Exec)
+	exp.EndExec(p, d.Exec.Time)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.Error(t, exp.Shutdown(ctx))
+	require.Equal(t, Stats{Emitted: 1, Failed: 1, SpansEnded: 1, SpansFailed: 1}, exp.Stats())
 }

@@ -194,9 +194,11 @@ type Exporter struct {
 	emitted atomic.Uint64
 	// metrics is nil when OTLP export is off.
 	metrics *sdkmetric.MeterProvider
-	// traces and tracer are nil when spans are off.
+	// traces, tracer, spans and ended are nil when spans are off.
 	traces   *sdktrace.TracerProvider
 	tracer   trace.Tracer
+	spans    *countingSpanExporter
+	ended    *endedSpans
 	spanMode SpanMode
 	shutdown atomic.Bool
 }
@@ -241,7 +243,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		}
 		built = append(built, e.metrics.Shutdown)
 		if cfg.Spans != SpansNone {
-			if e.traces, err = newTracerProvider(ctx, cfg, res); err != nil {
+			if err := e.newTracerProvider(ctx, cfg, res); err != nil {
 				return nil, err
 			}
 			e.spanMode = cfg.Spans
@@ -284,16 +286,20 @@ func (e *Exporter) Meter() metric.Meter {
 }
 
 // newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
-// sampling decision of the trace each process continues.
-func newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdktrace.TracerProvider, error) {
+// sampling decision of the trace each process continues, and counts what
+// it loses.
+func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) error {
 	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg, "TRACES", cfg.OTLPSettings.TracesEndpoint, grpcOptions[otlptracegrpc.Option]{
 		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure,
 		otlptracegrpc.WithTimeout, otlptracegrpc.WithCompressor, otlptracegrpc.WithTLSCredentials,
 	})...)
 	if err != nil {
-		return nil, fmt.Errorf("create OTLP trace exporter: %w", err)
+		return fmt.Errorf("create OTLP trace exporter: %w", err)
 	}
-	return sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(exp)), nil
+	e.spans, e.ended = &countingSpanExporter{SpanExporter: exp}, &endedSpans{}
+	e.traces = sdktrace.NewTracerProvider(sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(e.ended), sdktrace.WithBatcher(e.spans))
+	return nil
 }
 
 // Emit reports one detection. It does not block on the network.

@@ -54,6 +54,7 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		o.ObserveInt64(lost, int64(st.ScratchBusyDrops), stage("scratch"))
 		o.ObserveInt64(lost, int64(st.DecodeErrors), stage("decode"))
 		o.ObserveInt64(lost, int64(p.emitErrors.Load()+exp.Failed), stage("export"))
+		o.ObserveInt64(lost, int64(exp.SpansFailed), stage("span_export"))
 		o.ObserveInt64(pending, int64(p.sensor.Pending()))
 		o.ObserveInt64(processes, p.tableSize.Load())
 		o.ObserveInt64(evictions, p.tableEvictions.Load())

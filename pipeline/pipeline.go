@@ -57,6 +57,9 @@ type Summary struct {
 	// ExportFailed counts detections the OTLP exporter did not deliver:
 	// refused by the receiver, unreachable, or dropped from a full queue.
 	ExportFailed uint64
+	// SpanExportFailed counts the spans of traced processes the OTLP
+	// exporter did not deliver, the same way.
+	SpanExportFailed uint64
 	// BadTraceparents counts execs whose TRACEPARENT was ignored as
 	// invalid.
 	BadTraceparents uint64
@@ -372,18 +375,20 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 // summary reports what the pipeline's stages counted, with the sensor's
 // figures.
 func (p *Pipeline) summary(stats sensor.Stats) Summary {
+	exp := p.exporter.Stats()
 	return Summary{
-		Sensor:          stats,
-		Execs:           p.execs.Load(),
-		Duration:        time.Since(p.started),
-		Detections:      p.detections.Load(),
-		ByRecipe:        p.byRecipe,
-		ByImportance:    p.byImportance,
-		EmitErrors:      p.emitErrors.Load(),
-		ExportFailed:    p.exporter.Stats().Failed,
-		BadTraceparents: p.table.BadTraceparents(),
-		Processes:       p.table.Len(),
-		TableEvictions:  p.table.Evictions(),
-		Suppressed:      p.engine.Suppressed(),
+		Sensor:           stats,
+		Execs:            p.execs.Load(),
+		Duration:         time.Since(p.started),
+		Detections:       p.detections.Load(),
+		ByRecipe:         p.byRecipe,
+		ByImportance:     p.byImportance,
+		EmitErrors:       p.emitErrors.Load(),
+		ExportFailed:     exp.Failed,
+		SpanExportFailed: exp.SpansFailed,
+		BadTraceparents:  p.table.BadTraceparents(),
+		Processes:        p.table.Len(),
+		TableEvictions:   p.table.Evictions(),
+		Suppressed:       p.engine.Suppressed(),
 	}
 }

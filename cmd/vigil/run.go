@@ -380,10 +380,11 @@ func exitCode(ps *os.ProcessState) int {
 }
 
 func printSummary(w io.Writer, s pipeline.Summary) {
-	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d, export failed %d); process table evictions %d; invalid TRACEPARENT ignored %d\n",
+	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d, export failed %d, span export failed %d); process table evictions %d; invalid TRACEPARENT ignored %d\n",
 		s.Sensor.Events, s.Detections, s.Processes,
-		s.Sensor.Lost()+s.EmitErrors+s.ExportFailed, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops, s.Sensor.ScratchBusyDrops,
-		s.Sensor.DecodeErrors, s.EmitErrors, s.ExportFailed, s.TableEvictions, s.BadTraceparents)
+		s.Sensor.Lost()+s.EmitErrors+s.ExportFailed+s.SpanExportFailed, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops,
+		s.Sensor.ScratchBusyDrops, s.Sensor.DecodeErrors, s.EmitErrors, s.ExportFailed, s.SpanExportFailed,
+		s.TableEvictions, s.BadTraceparents)
 	if secs := s.Duration.Seconds(); s.Execs > 0 && secs > 0 {
 		fmt.Fprintf(w, "vigil: execs %d in %s (%.1f/s)\n", s.Execs, s.Duration.Round(time.Millisecond), float64(s.Execs)/secs)
 	}
