@@ -93,7 +93,7 @@ func asMap(t *testing.T, attrs []attribute.KeyValue) map[attribute.Key]string {
 	for _, kv := range attrs {
 		_, dup := m[kv.Key]
 		require.False(t, dup, "key %s twice", kv.Key)
-		m[kv.Key] = kv.Value.Emit()
+		m[kv.Key] = kv.Value.String()
 	}
 	return m
 }

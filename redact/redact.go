@@ -246,7 +246,7 @@ func (r *Redactor) String(s string) string {
 // particular order and possibly overlapping.
 func (r *Redactor) spans(s string, dst []span) []span {
 	var small [4]uint64
-	cand := small[:0]
+	var cand []uint64
 	if len(r.always) <= len(small) {
 		cand = small[:len(r.always)]
 	} else {
@@ -254,7 +254,7 @@ func (r *Redactor) spans(s string, dst []span) []span {
 	}
 	copy(cand, r.always)
 	r.kw.scan(s, cand)
-	var flagBuf [8]flagRule // the default rules have 8 with Flags
+	var flagBuf [16]flagRule // room for the default rules with Flags, and some
 	flags := flagBuf[:0]
 	for w, word := range cand {
 		for word != 0 {
