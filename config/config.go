@@ -81,8 +81,9 @@ type OTLP struct {
 	// Headers are sent with each export request, instead of
 	// OTEL_EXPORTER_OTLP_HEADERS.
 	Headers map[string]string `yaml:"headers"`
-	// Insecure forces plain text, whatever the endpoint's scheme.
-	Insecure bool `yaml:"insecure"`
+	// Insecure, when said, decides plain text or TLS over
+	// OTEL_EXPORTER_OTLP_INSECURE (see exporter.OTLPSettings.Insecure).
+	Insecure *bool `yaml:"insecure"`
 	// Timeout bounds each export request.
 	Timeout time.Duration `yaml:"timeout"`
 	// Compression is gzip or none.
@@ -188,7 +189,7 @@ func (f *File) check(d *decoder) {
 	default:
 		d.fail("otlp.compression", "want gzip or none, got %q", o.Compression)
 	}
-	if o.Insecure && (o.Certificate != "" || o.ClientCertificate != "") {
+	if o.Insecure != nil && *o.Insecure && (o.Certificate != "" || o.ClientCertificate != "") {
 		d.fail("otlp.insecure", "plain text, yet certificates are given for TLS")
 	}
 	if (o.ClientCertificate == "") != (o.ClientKey == "") {

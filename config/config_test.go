@@ -148,3 +148,15 @@ func TestTLSFiles(t *testing.T) {
 	_, err = Parse("v.yaml", []byte("otlp:\n  insecure: true\n  certificate: "+certs.CAFile+"\n"))
 	require.EqualError(t, err, "v.yaml:2:13: field otlp.insecure: plain text, yet certificates are given for TLS")
 }
+
+// TestInsecureSaidOrNot tells insecure: false, which overrides the
+// environment, from a file that does not say.
+func TestInsecureSaidOrNot(t *testing.T) {
+	f, err := Parse("v.yaml", []byte("otlp:\n  insecure: false\n"))
+	require.NoError(t, err)
+	require.NotNil(t, f.OTLP.Insecure)
+	require.False(t, *f.OTLP.Insecure)
+	f, err = Parse("v.yaml", []byte("otlp:\n  endpoint: https://c:4317\n"))
+	require.NoError(t, err)
+	require.Nil(t, f.OTLP.Insecure)
+}

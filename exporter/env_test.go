@@ -15,10 +15,11 @@ import (
 )
 
 // exportAll emits one detection inside a span and counts one in a metric,
-// with OTLP configured by the environment alone, then flushes.
-func exportAll(t *testing.T) {
+// with OTLP configured by the environment and what settings say, then
+// flushes.
+func exportAll(t *testing.T, settings OTLPSettings) {
 	t.Helper()
-	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll})
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll, OTLPSettings: settings})
 	require.NoError(t, err)
 	d := sampleDetection("zip", "-q", "x.zip")
 	parent := trace.NewSpanContext(trace.SpanContextConfig{
@@ -45,7 +46,7 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", traces.Endpoint)
 		t.Setenv("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", metrics.Endpoint)
 		require.True(t, OTLPFromEnv())
-		exportAll(t)
+		exportAll(t, OTLPSettings{})
 
 		require.Len(t, logs.Records(), 1)
 		require.Empty(t, logs.Spans())
@@ -66,7 +67,7 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=k3y,x-team=sec")
 		t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
 		t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")
-		exportAll(t)
+		exportAll(t, OTLPSettings{})
 
 		require.Len(t, rcv.Records(), 1)
 		require.Len(t, rcv.Spans(), 1)
@@ -85,7 +86,7 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
 		t.Setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", strings.TrimPrefix(logs.Endpoint, "http://"))
 		t.Setenv("OTEL_EXPORTER_OTLP_LOGS_INSECURE", "TRUE")
-		exportAll(t)
+		exportAll(t, OTLPSettings{})
 		require.Len(t, logs.Records(), 1)
 		require.Len(t, rcv.Spans(), 1)
 		require.NotEmpty(t, rcv.Metrics())
@@ -98,10 +99,23 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
 		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
 		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
-		exportAll(t)
+		exportAll(t, OTLPSettings{})
 		require.Len(t, rcv.Records(), 1)
 		require.Len(t, rcv.Spans(), 1)
 		require.NotEmpty(t, rcv.Metrics())
+	})
+
+	t.Run("an endpoint without a scheme: a configured insecure beats the variable", func(t *testing.T) {
+		certs := otlptest.NewCertificates(t)
+		rcv := otlptest.StartTLS(t, certs.Server)
+		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "https://"))
+		t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
+		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
+		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
+		secure := false
+		exportAll(t, OTLPSettings{Insecure: &secure})
+		require.Len(t, rcv.Records(), 1)
 	})
 
 	t.Run("service name and resource attributes", func(t *testing.T) {
@@ -109,7 +123,7 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.Endpoint)
 		t.Setenv("OTEL_SERVICE_NAME", "vigil-ci")
 		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci,team=sec")
-		exportAll(t)
+		exportAll(t, OTLPSettings{})
 		for _, res := range []map[string]any{
 			rcv.Records()[0].Resource.Resource().Attributes().AsRaw(),
 			rcv.Spans()[0].Resource.Resource().Attributes().AsRaw(),

@@ -84,8 +84,10 @@ type OTLPSettings struct {
 	MetricsEndpoint string
 	// Headers are sent with each export request.
 	Headers map[string]string
-	// Insecure forces plain text, whatever the endpoint's scheme.
-	Insecure bool
+	// Insecure, when set, overrides OTEL_EXPORTER_OTLP_INSECURE: true
+	// forces plain text, whatever the endpoint's scheme; false has an
+	// endpoint without a scheme use TLS (an http:// one stays plain text).
+	Insecure *bool
 	// Timeout bounds each export request.
 	Timeout time.Duration
 	// Compression is "gzip" or "none".
@@ -119,11 +121,11 @@ func otlpOptions[O any](cfg Config, signal, signalEndpoint string, with grpcOpti
 	case cfg.OTLPEndpoint != "":
 		opts = append(opts, with.endpointURL(cfg.OTLPEndpoint))
 	default:
-		if u := envEndpointWithoutScheme(signal); u != "" {
+		if u := envEndpointWithoutScheme(signal, s.Insecure); u != "" {
 			opts = append(opts, with.endpointURL(u))
 		}
 	}
-	if s.Insecure {
+	if s.Insecure != nil && *s.Insecure {
 		opts = append(opts, with.insecure())
 	}
 	if s.Headers != nil {
@@ -147,7 +149,8 @@ func otlpOptions[O any](cfg Config, signal, signalEndpoint string, with grpcOpti
 // choose plain text (http://) or TLS (https://, the default) for those,
 // which the exporters do not do themselves. It returns "" when the
 // endpoint has a scheme, or there is none, and the exporters read it.
-func envEndpointWithoutScheme(signal string) string {
+// insecure, when set, is said elsewhere and beats the variables.
+func envEndpointWithoutScheme(signal string, insecure *bool) string {
 	first := func(names ...string) string {
 		for _, name := range names {
 			if v := os.Getenv(name); v != "" {
@@ -161,8 +164,12 @@ func envEndpointWithoutScheme(signal string) string {
 	if endpoint == "" || strings.Contains(endpoint, "://") {
 		return ""
 	}
+	plain := strings.EqualFold(first(prefix+signal+"_INSECURE", prefix+"INSECURE"), "true")
+	if insecure != nil {
+		plain = *insecure
+	}
 	scheme := "https://"
-	if strings.EqualFold(first(prefix+signal+"_INSECURE", prefix+"INSECURE"), "true") {
+	if plain {
 		scheme = "http://"
 	}
 	return scheme + strings.TrimPrefix(endpoint, "//")
