@@ -36,6 +36,27 @@ func exportAll(t *testing.T, settings OTLPSettings) {
 	require.Equal(t, Stats{Emitted: 1, Exported: 1, SpansEnded: 1, SpansExported: 1}, exp.Stats())
 }
 
+// receivedAll checks that rcv got what exportAll sends: the detection,
+// its span and the metric.
+func receivedAll(t *testing.T, rcv *otlptest.Receiver) {
+	t.Helper()
+	require.Len(t, rcv.Records(), 1)
+	require.Len(t, rcv.Spans(), 1)
+	require.NotEmpty(t, rcv.Metrics())
+}
+
+// tlsReceiver starts a receiver that requires mutual TLS, and names the
+// certificates in the OTEL_EXPORTER_OTLP_* variables.
+func tlsReceiver(t *testing.T) *otlptest.Receiver {
+	t.Helper()
+	certs := otlptest.NewCertificates(t)
+	rcv := otlptest.StartTLS(t, certs.Server)
+	t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
+	t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
+	t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
+	return rcv
+}
+
 // TestOTelEnvironment checks that the standard OTEL_EXPORTER_OTLP_*
 // variables decide where and how vigil exports when nothing else says.
 func TestOTelEnvironment(t *testing.T) {
@@ -58,20 +79,14 @@ func TestOTelEnvironment(t *testing.T) {
 	})
 
 	t.Run("mutual TLS, headers, compression and timeout", func(t *testing.T) {
-		certs := otlptest.NewCertificates(t)
-		rcv := otlptest.StartTLS(t, certs.Server)
+		rcv := tlsReceiver(t)
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", rcv.Endpoint)
-		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
 		t.Setenv("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=k3y,x-team=sec")
 		t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
 		t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "5000")
 		exportAll(t, OTLPSettings{})
 
-		require.Len(t, rcv.Records(), 1)
-		require.Len(t, rcv.Spans(), 1)
-		require.NotEmpty(t, rcv.Metrics())
+		receivedAll(t, rcv)
 		require.Len(t, rcv.Metadata(), 3, "one request per signal")
 		require.Equal(t, []string{"k3y", "k3y", "k3y"}, rcv.HeaderValues("x-api-key"))
 		require.Equal(t, []string{"sec", "sec", "sec"}, rcv.HeaderValues("x-team"))
@@ -93,26 +108,16 @@ func TestOTelEnvironment(t *testing.T) {
 	})
 
 	t.Run("an endpoint without a scheme: TLS unless insecure", func(t *testing.T) {
-		certs := otlptest.NewCertificates(t)
-		rcv := otlptest.StartTLS(t, certs.Server)
+		rcv := tlsReceiver(t)
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "https://"))
-		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
 		exportAll(t, OTLPSettings{})
-		require.Len(t, rcv.Records(), 1)
-		require.Len(t, rcv.Spans(), 1)
-		require.NotEmpty(t, rcv.Metrics())
+		receivedAll(t, rcv)
 	})
 
 	t.Run("an endpoint without a scheme: a configured insecure beats the variable", func(t *testing.T) {
-		certs := otlptest.NewCertificates(t)
-		rcv := otlptest.StartTLS(t, certs.Server)
+		rcv := tlsReceiver(t)
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "https://"))
 		t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
-		t.Setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", certs.CAFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", certs.CertFile)
-		t.Setenv("OTEL_EXPORTER_OTLP_CLIENT_KEY", certs.KeyFile)
 		secure := false
 		exportAll(t, OTLPSettings{Insecure: &secure})
 		require.Len(t, rcv.Records(), 1)
