@@ -106,5 +106,27 @@ func LoadCatalog(dirs []string) ([]*Recipe, []error) {
 		errs = append(errs, more...)
 		recipes = Overlay(recipes, extra)
 	}
-	return recipes, errs
+	return recipes, append(errs, checkSupersedes(recipes)...)
+}
+
+// checkSupersedes reports each name in a recipe's supersedes that is not
+// a recipe of the catalog, or is the recipe itself: most likely a typo,
+// which would otherwise leave two detections where one was meant.
+func checkSupersedes(recipes []*Recipe) []error {
+	names := make(map[string]bool, len(recipes))
+	for _, r := range recipes {
+		names[r.Name] = true
+	}
+	var errs []error
+	for _, r := range recipes {
+		for _, name := range r.Supersedes {
+			switch {
+			case name == r.Name:
+				errs = append(errs, fmt.Errorf("%s: recipe %q: supersedes itself; that relation is ignored", r.Source, r.Name))
+			case !names[name]:
+				errs = append(errs, fmt.Errorf("%s: recipe %q: supersedes %q, which is not a recipe of the catalog; that relation is ignored", r.Source, r.Name, name))
+			}
+		}
+	}
+	return errs
 }

@@ -36,7 +36,10 @@ type Engine struct {
 
 type compiled struct {
 	*Recipe
-	stamp uint64
+	// supersededBy are the matches of the enabled recipes that supersede
+	// this one: more exceptions.
+	supersededBy []*Match
+	stamp        uint64
 	// windows counts reports per limit key in the current window.
 	windows    map[string]*window
 	suppressed uint64
@@ -93,6 +96,17 @@ func NewEngine(recipes []*Recipe) *Engine {
 		}
 		if !indexed {
 			e.residual = append(e.residual, c)
+		}
+	}
+	byName := make(map[string]*compiled, len(e.enabled))
+	for _, c := range e.enabled {
+		byName[c.Name] = c
+	}
+	for _, c := range e.enabled {
+		for _, name := range c.Supersedes {
+			if weaker := byName[name]; weaker != nil && weaker != c {
+				weaker.supersededBy = append(weaker.supersededBy, &c.Match)
+			}
 		}
 	}
 	return e
@@ -190,6 +204,11 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []*Recipe) []*Recipe {
 	}
 	for i := range c.Unless {
 		if c.Unless[i].matches(x) {
+			return dst
+		}
+	}
+	for _, m := range c.supersededBy {
+		if m.matches(x) {
 			return dst
 		}
 	}

@@ -2,6 +2,7 @@ package recipe
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -180,19 +181,32 @@ type FixtureResult struct {
 // Passed says whether the recipe did what the fixture expected.
 func (r FixtureResult) Passed() bool { return r.Fired == r.Fixture.Expect }
 
-// RunFixtures runs every recipe's tests, each recipe alone (a fixture
-// that another recipe would also match does not disturb it), limits
-// aside.
+// RunFixtures runs every recipe's tests, each recipe with only the
+// recipes among recipes that supersede it (a fixture that another recipe
+// would also match does not disturb it), limits aside.
 func RunFixtures(recipes []*Recipe) []FixtureResult {
 	var out []FixtureResult
 	for _, r := range recipes {
-		alone := *r
-		alone.Enabled, alone.Limit = true, nil
-		e := NewEngine([]*Recipe{&alone})
+		alone := runnable(r)
+		set := []*Recipe{alone}
+		for _, other := range recipes {
+			if other != r && other.Enabled && slices.Contains(other.Supersedes, r.Name) {
+				set = append(set, runnable(other))
+			}
+		}
+		e := NewEngine(set)
 		for i := range r.Tests {
 			fx := &r.Tests[i]
-			out = append(out, FixtureResult{Recipe: r, Fixture: fx, Fired: len(e.Match(fx.Input(), nil)) > 0})
+			fired := slices.Contains(e.Match(fx.Input(), nil), alone)
+			out = append(out, FixtureResult{Recipe: r, Fixture: fx, Fired: fired})
 		}
 	}
 	return out
+}
+
+// runnable is a copy of r that is enabled and has no limit.
+func runnable(r *Recipe) *Recipe {
+	c := *r
+	c.Enabled, c.Limit = true, nil
+	return &c
 }

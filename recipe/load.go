@@ -277,8 +277,16 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			p.match(n, f, &r.Match)
 		},
 		"unless": func(n *yaml.Node, f string) { r.Unless = parseList(p, n, f, "a list of matches", p.match) },
-		"limit":  func(n *yaml.Node, f string) { r.Limit = p.limit(n, f) },
-		"tests":  func(n *yaml.Node, f string) { r.Tests = p.fixtures(n, f) },
+		"supersedes": func(n *yaml.Node, f string) {
+			r.Supersedes = parseList(p, n, f, "a list of recipe names", func(n *yaml.Node, f string, dst *string) {
+				p.str(n, f, dst)
+				if !validName(*dst) {
+					p.fail(n, f, "%q is not a recipe name", *dst)
+				}
+			})
+		},
+		"limit": func(n *yaml.Node, f string) { r.Limit = p.limit(n, f) },
+		"tests": func(n *yaml.Node, f string) { r.Tests = p.fixtures(n, f) },
 	})
 	if n.Kind != yaml.MappingNode {
 		return r

@@ -38,6 +38,13 @@ func WritePage(w io.Writer, r *Recipe) error {
 	fmt.Fprintf(&b, "| Technique | [%s (%s)](%s) |\n", r.Technique.Name, r.Technique.ID, attackURL(r.Technique.ID))
 	fmt.Fprintf(&b, "| Importance | %s |\n", r.Importance)
 	fmt.Fprintf(&b, "| Version | %d |\n", r.Version)
+	if len(r.Supersedes) > 0 {
+		links := make([]string, len(r.Supersedes))
+		for i, name := range r.Supersedes {
+			links[i] = fmt.Sprintf("[%s](%s.md)", name, name)
+		}
+		fmt.Fprintf(&b, "| Supersedes | %s: an exec this recipe matches is reported here instead |\n", strings.Join(links, ", "))
+	}
 	if !r.Enabled {
 		b.WriteString("| Enabled | no: turn it on with a file of your own |\n")
 	}

@@ -69,6 +69,11 @@ type Recipe struct {
 	// Unless lists exceptions: an exec that matches any of them does not
 	// fire the recipe.
 	Unless []Match
+	// Supersedes names recipes this one takes over from, a stronger
+	// variant of theirs: an exec this recipe's match holds for (whatever
+	// its own exceptions say) does not fire them, while this recipe is
+	// enabled. One exec then gives one detection, the stronger one.
+	Supersedes []string
 	// Limit, when set, bounds how often the recipe reports.
 	Limit *Limit
 	// Tests are the recipe's own fixtures.

@@ -1,6 +1,9 @@
 package recipe
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -308,4 +311,58 @@ func TestMissingFieldsInOrder(t *testing.T) {
 		}
 		require.Equal(t, []string{"name", "description", "tactic", "technique", "importance", "match"}, fields)
 	}
+}
+
+// TestSupersedes gives an exec the stronger recipe's detection only, even
+// where the stronger recipe's own exceptions cancel it, and only while it
+// is enabled.
+func TestSupersedes(t *testing.T) {
+	const src = `recipes:
+  - name: any_chmod` + header + `    match: {executable: {name: chmod}}
+  - name: setuid_chmod` + header + `    supersedes: [any_chmod]
+    match: {executable: {name: chmod}, args: {any: u+s}}
+    unless: [{cwd: /build}]
+`
+	recipes := parse(t, src)
+	e := NewEngine(recipes)
+	chmod := func(cwd string, args ...string) *Input {
+		in := execOf("/usr/bin/chmod", append([]string{"chmod"}, args...), nil)
+		in.Event.Cwd = cwd
+		return in
+	}
+	require.Equal(t, []string{"any_chmod"}, names(e.Match(chmod("/", "+x", "f"), nil)))
+	require.Equal(t, []string{"setuid_chmod"}, names(e.Match(chmod("/", "u+s", "f"), nil)))
+	require.Empty(t, names(e.Match(chmod("/build", "u+s", "f"), nil)), "a case the stronger recipe ignores stays ignored")
+
+	recipes[1].Enabled = false
+	require.Equal(t, []string{"any_chmod"}, names(NewEngine(recipes).Match(chmod("/", "u+s", "f"), nil)),
+		"without the stronger recipe, the weaker one reports")
+
+	// The weaker recipe's tests run with the stronger one beside it.
+	recipes[1].Enabled = true
+	recipes[0].Tests = []Fixture{{Name: "setuid", Expect: false,
+		Exec: event.Event{Kind: event.KindExec, ExePath: "/usr/bin/chmod", Args: []string{"chmod", "u+s", "f"}}}}
+	res := RunFixtures(recipes)
+	require.Len(t, res, 1)
+	require.True(t, res[0].Passed())
+}
+
+func TestSupersedesErrors(t *testing.T) {
+	_, errs := Parse("t.yaml", []byte(`recipes:
+  - name: a`+header+`    supersedes: [Not-A-Name]
+    match: {executable: {name: x}}
+`), "test")
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], `t.yaml:7:18: recipe "a": field supersedes[0]: "Not-A-Name" is not a recipe name`)
+
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(`recipes:
+  - name: mine`+header+`    supersedes: [hidden_elf_exec, hiden_elf_exec, mine]
+    match: {executable: {name: x}}
+`), 0o644))
+	recipes, errs := LoadCatalog([]string{dir})
+	require.Len(t, errs, 2)
+	require.ErrorContains(t, errs[0], `r.yaml:2: recipe "mine": supersedes "hiden_elf_exec", which is not a recipe of the catalog; that relation is ignored`)
+	require.ErrorContains(t, errs[1], `recipe "mine": supersedes itself`)
+	require.True(t, slices.ContainsFunc(recipes, func(r *Recipe) bool { return r.Name == "mine" }), "the recipe itself is kept")
 }

@@ -236,7 +236,7 @@ func TestRunReloadsRecipes(t *testing.T) {
 			}
 		}
 	}
-	require.Contains(t, waitLine("recipe left out"), "broken.yaml:1:1")
+	require.Contains(t, waitLine("recipe error"), "broken.yaml:1:1")
 	// The count of recipes says which reload is which: several file events
 	// may come of one change.
 	var loaded int

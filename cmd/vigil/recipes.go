@@ -143,7 +143,7 @@ func loadPath(path string) ([]*recipe.Recipe, []error) {
 func loadCatalog(dirs []string) ([]*recipe.Recipe, error) {
 	recipes, errs := recipe.LoadCatalog(dirs)
 	for _, err := range errs {
-		fmt.Fprintln(os.Stderr, "vigil: recipe left out:", err)
+		fmt.Fprintln(os.Stderr, "vigil: recipe error:", err)
 	}
 	if len(recipes) == 0 {
 		return nil, errors.New("no recipes loaded")

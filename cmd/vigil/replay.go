@@ -40,7 +40,7 @@ to try recipes on what a real job did.`,
 			defer f.Close()
 			recipes, errs := recipe.LoadCatalog(dirs)
 			for _, err := range errs {
-				slog.Error("recipe left out", "error", err)
+				slog.Error("recipe error", "error", err)
 			}
 			expCfg, closeOutput, err := out.exporterConfig(stdout, stderr)
 			if err != nil {

@@ -203,7 +203,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	}
 	recipes, errs := recipe.LoadCatalog(opts.recipeDirs)
 	for _, err := range errs {
-		slog.Error("recipe left out", "error", err)
+		slog.Error("recipe error", "error", err)
 	}
 
 	expCfg, closeOutput, err := opts.exporterConfig(stdout, stderr)
@@ -296,7 +296,7 @@ func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, wat
 		}
 		recipes, errs := recipe.LoadCatalog(dirs)
 		for _, err := range errs {
-			slog.Error("recipe left out", "error", err)
+			slog.Error("recipe error", "error", err)
 		}
 		p.SetRecipes(recipes)
 		slog.Info("recipes reloaded", "recipes", len(recipes), "errors", len(errs))
