@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,15 +87,15 @@ func NewEngine(recipes []*Recipe) *Engine {
 		}
 		c := &compiled{Recipe: r}
 		e.enabled = append(e.enabled, c)
-		if e.index(c, &r.Match) {
-			continue
-		}
-		// No key of its own: each alternative may have one.
-		indexed := len(r.Match.AnyOf) > 0
-		for i := range r.Match.AnyOf {
-			indexed = indexed && e.index(c, &r.Match.AnyOf[i])
-		}
-		if !indexed {
+		switch alts := r.Match.AnyOf; {
+		case keyOf(&r.Match) != noKey:
+			e.index(c, &r.Match)
+		case len(alts) > 0 && !slices.ContainsFunc(alts, func(m Match) bool { return keyOf(&m) == noKey }):
+			// No key of its own, but each alternative has one.
+			for i := range alts {
+				e.index(c, &alts[i])
+			}
+		default:
 			e.residual = append(e.residual, c)
 		}
 	}
@@ -112,28 +113,56 @@ func NewEngine(recipes []*Recipe) *Engine {
 	return e
 }
 
-// index files c under what m requires of every exec it matches, and says
-// whether m has such a key. A recipe may be filed under several keys; the
-// stamp keeps it from being checked twice for one exec.
-func (e *Engine) index(c *compiled, m *Match) bool {
+// indexKey names the index that can file a match: by what it requires of
+// every exec it matches.
+type indexKey int
+
+const (
+	noKey   indexKey = iota
+	nameKey          // the program's name, exactly or by prefix
+	pathKey          // its path, exactly or by prefix
+	dirKey           // its directory, exactly
+	argKey           // an argument, exactly
+	flagKey          // sensor flags
+)
+
+// keyOf returns the index that can file m, noKey when none can.
+func keyOf(m *Match) indexKey {
 	exe := &m.Executable
 	switch {
 	case exe.Name.keyed():
+		return nameKey
+	case exe.Path.keyed():
+		return pathKey
+	case exe.Dir.onlyExact():
+		return dirKey
+	case m.Args.Any.onlyExact():
+		return argKey
+	case m.flagWant != 0:
+		return flagKey
+	}
+	return noKey
+}
+
+// index files c under what m, which has a key, requires of every exec it
+// matches. A recipe may be filed under several keys; the stamp keeps it
+// from being checked twice for one exec.
+func (e *Engine) index(c *compiled, m *Match) {
+	exe := &m.Executable
+	switch keyOf(m) {
+	case nameKey:
 		addAll(e.byName, exe.Name.Exact, c)
 		e.namePrefixes.add(exe.Name.Prefix, c)
-	case exe.Path.keyed():
+	case pathKey:
 		addAll(e.byPath, exe.Path.Exact, c)
 		e.pathPrefixes.add(exe.Path.Prefix, c)
-	case exe.Dir.onlyExact():
+	case dirKey:
 		addAll(e.byDir, exe.Dir.Exact, c)
-	case m.Args.Any.onlyExact():
+	case argKey:
 		addAll(e.byArg, m.Args.Any.Exact, c)
-	case m.flagWant != 0:
+	case flagKey:
 		e.byFlags = append(e.byFlags, flagEntry{want: m.flagWant, recipe: c})
-	default:
-		return false
 	}
-	return true
 }
 
 func addAll(index map[string][]*compiled, keys []string, c *compiled) {
