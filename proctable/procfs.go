@@ -76,7 +76,7 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 	}
 	// Kernel threads have neither an executable nor a command line.
 	p.Exe, _ = os.Readlink(filepath.Join(dir, "exe"))
-	if cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil && len(cmdline) > 0 {
+	if cmdline, err := readBounded(filepath.Join(dir, "cmdline"), maxCmdline); err == nil && len(cmdline) > 0 {
 		p.Args = strings.Split(string(bytes.TrimSuffix(cmdline, []byte{0})), "\x00")
 	}
 	// A process older than vigil runs in the trace its environment named
@@ -86,19 +86,29 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 	return p, nil
 }
 
-// maxEnviron bounds how much of a process's environment is read.
-const maxEnviron = 256 << 10
+// maxCmdline and maxEnviron bound how much of a process's command line
+// and environment is read: as much as the sensor keeps of an exec's
+// arguments at most, and enough for any CI job's environment.
+const (
+	maxCmdline = 32 << 10
+	maxEnviron = 256 << 10
+)
+
+// readBounded reads at most max bytes of the file at path.
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, max))
+}
 
 // traceEnv returns the trace context variables (TRACEPARENT, TRACESTATE)
 // of the environment in the procfs file path, and nothing else of it; nil
 // when it names none or cannot be read.
 func traceEnv(path string) map[string]string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxEnviron))
+	data, err := readBounded(path, maxEnviron)
 	if err != nil {
 		return nil
 	}

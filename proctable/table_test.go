@@ -2,6 +2,8 @@ package proctable
 
 import (
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,4 +100,24 @@ func TestTableIsBoundedLRU(t *testing.T) {
 	require.Nil(t, tab.Lookup(2), "the least recently used went")
 	require.NotNil(t, tab.Lookup(1))
 	require.NotNil(t, tab.Lookup(4))
+}
+
+// TestHugeCommandLineIsBounded reads at most maxCmdline bytes of the
+// command line of a process older than vigil.
+func TestHugeCommandLineIsBounded(t *testing.T) {
+	args := []string{"-c", "sleep 60", "sh"}
+	for range 1000 {
+		args = append(args, strings.Repeat("x", 99)) // 100 KB in all
+	}
+	cmd := exec.Command("/bin/sh", args...)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	tab, err := New("/proc", 0)
+	require.NoError(t, err)
+	p := tab.Lookup(uint32(cmd.Process.Pid))
+	require.NotNil(t, p)
+	require.Equal(t, []string{"/bin/sh", "-c", "sleep 60", "sh"}, p.Args[:4])
+	require.LessOrEqual(t, len(strings.Join(p.Args, "\x00")), maxCmdline)
+	require.Greater(t, len(p.Args), 300, "as many arguments as fit")
 }
