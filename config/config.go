@@ -63,41 +63,56 @@ type File struct {
 	Redaction redact.Config `yaml:"redaction"`
 }
 
-// OTLP is the exporter's part: each field set here overrides the
-// corresponding OTEL_EXPORTER_OTLP_* variable for logs, traces and metrics
-// alike.
+// OTLP is the exporter's part: the connection of every signal, and what
+// differs for one. Each field set overrides the corresponding
+// OTEL_EXPORTER_OTLP_* variable, the per-signal ones included.
 type OTLP struct {
 	// Enabled is --otlp: export even when no endpoint is named anywhere
 	// (the exporters then use localhost:4317).
 	Enabled bool `yaml:"enabled"`
-	// Endpoint is --otlp-endpoint: an http:// (plain text) or https://
-	// URL. Naming it, or a per-signal one, turns OTLP export on.
-	Endpoint string `yaml:"endpoint"`
-	// LogsEndpoint, TracesEndpoint and MetricsEndpoint beat Endpoint for
-	// their signal.
-	LogsEndpoint    string `yaml:"logs_endpoint"`
-	TracesEndpoint  string `yaml:"traces_endpoint"`
-	MetricsEndpoint string `yaml:"metrics_endpoint"`
-	// Headers are sent with each export request, instead of
-	// OTEL_EXPORTER_OTLP_HEADERS.
-	Headers map[string]string `yaml:"headers"`
-	// Insecure, when said, decides plain text or TLS over
-	// OTEL_EXPORTER_OTLP_INSECURE (see exporter.OTLPSettings.Insecure).
-	Insecure *bool `yaml:"insecure"`
-	// Timeout bounds each export request.
-	Timeout time.Duration `yaml:"timeout"`
-	// Compression is gzip or none.
-	Compression string `yaml:"compression"`
+	// Connection is that of every signal; its endpoint is
+	// --otlp-endpoint's. Naming an endpoint, here or for one signal, turns
+	// OTLP export on.
+	Connection `yaml:",inline"`
+	// Logs (detections), Traces (spans) and Metrics (vigil's own) beat
+	// Connection for their signal, field by field.
+	Logs    Connection `yaml:"logs"`
+	Traces  Connection `yaml:"traces"`
+	Metrics Connection `yaml:"metrics"`
+}
+
+// Connection is how to reach a receiver: the exporter's settings, and the
+// certificate files its TLS configuration is read from.
+type Connection struct {
+	exporter.OTLPConnection `yaml:",inline"`
 	// Certificate is the PEM file of the CAs that verify the receiver.
 	Certificate string `yaml:"certificate"`
 	// ClientCertificate and ClientKey are the PEM files of vigil's own
 	// certificate and key, for mutual TLS; both or neither.
 	ClientCertificate string `yaml:"client_certificate"`
 	ClientKey         string `yaml:"client_key"`
+}
 
-	// TLS is built by Load from the certificate files; nil when the file
-	// names none.
-	TLS *tls.Config `yaml:"-"`
+// Settings are the exporter's settings the file gives.
+func (o *OTLP) Settings() exporter.OTLPSettings {
+	return exporter.OTLPSettings{
+		OTLPConnection: o.OTLPConnection,
+		Logs:           o.Logs.OTLPConnection,
+		Traces:         o.Traces.OTLPConnection,
+		Metrics:        o.Metrics.OTLPConnection,
+	}
+}
+
+// connections returns the file's connections with the path of their
+// fields.
+func (o *OTLP) connections() []struct {
+	field string
+	conn  *Connection
+} {
+	return []struct {
+		field string
+		conn  *Connection
+	}{{"otlp", &o.Connection}, {"otlp.logs", &o.Logs}, {"otlp.traces", &o.Traces}, {"otlp.metrics", &o.Metrics}}
 }
 
 // Sensor is the sensor's part.
@@ -161,41 +176,9 @@ func syntaxError(path string, err error) error {
 // settings that exclude each other, unreadable certificates, bad
 // redaction rules.
 func (f *File) check(d *decoder) {
-	o := &f.OTLP
-	for _, e := range []struct{ field, url string }{
-		{"otlp.endpoint", o.Endpoint},
-		{"otlp.logs_endpoint", o.LogsEndpoint},
-		{"otlp.traces_endpoint", o.TracesEndpoint},
-		{"otlp.metrics_endpoint", o.MetricsEndpoint},
-	} {
-		field, u := e.field, e.url
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
-			d.fail(field, "want a URL such as http://collector:4317 (plain text) or https://collector:4317, got %q", u)
-		}
+	for _, c := range f.OTLP.connections() {
+		c.conn.check(d, c.field)
 	}
-	for k := range o.Headers {
-		if k == "" {
-			d.fail("otlp.headers", "a header has an empty name")
-		}
-	}
-	if _, ok := d.nodes["otlp.timeout"]; ok && o.Timeout == 0 {
-		d.fail("otlp.timeout", "want more than 0s")
-	}
-	switch o.Compression {
-	case "", "gzip", "none":
-	default:
-		d.fail("otlp.compression", "want gzip or none, got %q", o.Compression)
-	}
-	if o.Insecure != nil && *o.Insecure && (o.Certificate != "" || o.ClientCertificate != "") {
-		d.fail("otlp.insecure", "plain text, yet certificates are given for TLS")
-	}
-	if (o.ClientCertificate == "") != (o.ClientKey == "") {
-		d.fail("otlp.client_certificate", "client_certificate and client_key go together")
-	}
-	o.TLS = f.tlsConfig(d)
 
 	for k := range f.ResourceAttributes {
 		if k == "" {
@@ -214,30 +197,59 @@ func (f *File) check(d *decoder) {
 	f.checkRedaction(d)
 }
 
-// tlsConfig reads the certificate files, if any, into the TLS
-// configuration of the exporters.
-func (f *File) tlsConfig(d *decoder) *tls.Config {
-	o := f.OTLP
-	if o.Certificate == "" && o.ClientCertificate == "" {
+// check finds the problems of a connection whose fields are under field,
+// and reads its certificate files into its TLS configuration.
+func (c *Connection) check(d *decoder, field string) {
+	if u := c.Endpoint; u != "" {
+		if p, err := url.Parse(u); err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
+			d.fail(field+".endpoint", "want a URL such as http://collector:4317 (plain text) or https://collector:4317, got %q", u)
+		}
+	}
+	for k := range c.Headers {
+		if k == "" {
+			d.fail(field+".headers", "a header has an empty name")
+		}
+	}
+	if _, ok := d.nodes[field+".timeout"]; ok && c.Timeout == 0 {
+		d.fail(field+".timeout", "want more than 0s")
+	}
+	switch c.Compression {
+	case "", "gzip", "none":
+	default:
+		d.fail(field+".compression", "want gzip or none, got %q", c.Compression)
+	}
+	if c.Insecure != nil && *c.Insecure && (c.Certificate != "" || c.ClientCertificate != "") {
+		d.fail(field+".insecure", "plain text, yet certificates are given for TLS")
+	}
+	if (c.ClientCertificate == "") != (c.ClientKey == "") {
+		d.fail(field+".client_certificate", "client_certificate and client_key go together")
+	}
+	c.TLS = c.tlsConfig(d, field)
+}
+
+// tlsConfig reads the certificate files, if any, into a TLS
+// configuration.
+func (c *Connection) tlsConfig(d *decoder, field string) *tls.Config {
+	if c.Certificate == "" && c.ClientCertificate == "" {
 		return nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if o.Certificate != "" {
-		pem, err := os.ReadFile(o.Certificate)
+	if c.Certificate != "" {
+		pem, err := os.ReadFile(c.Certificate)
 		switch {
 		case err != nil:
-			d.fail("otlp.certificate", "read CA certificate: %v", err)
+			d.fail(field+".certificate", "read CA certificate: %v", err)
 		default:
 			cfg.RootCAs = x509.NewCertPool()
 			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-				d.fail("otlp.certificate", "%s holds no PEM certificate", o.Certificate)
+				d.fail(field+".certificate", "%s holds no PEM certificate", c.Certificate)
 			}
 		}
 	}
-	if o.ClientCertificate != "" && o.ClientKey != "" {
-		cert, err := tls.LoadX509KeyPair(o.ClientCertificate, o.ClientKey)
+	if c.ClientCertificate != "" && c.ClientKey != "" {
+		cert, err := tls.LoadX509KeyPair(c.ClientCertificate, c.ClientKey)
 		if err != nil {
-			d.fail("otlp.client_certificate", "load client certificate and key: %v", err)
+			d.fail(field+".client_certificate", "load client certificate and key: %v", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}

@@ -163,13 +163,8 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, field string) {
 		d.failAt(n, field, "want a mapping")
 		return
 	}
-	fields := make(map[string]int)
-	for i := range v.NumField() {
-		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
-		if name != "" && name != "-" {
-			fields[name] = i
-		}
-	}
+	fields := make(map[string][]int)
+	yamlFields(v.Type(), nil, fields)
 	seen := make(map[string]bool, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
@@ -182,7 +177,24 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, field string) {
 			d.failAt(key, path, "repeated")
 		default:
 			seen[key.Value] = true
-			d.decode(val, v.Field(idx), path)
+			d.decode(val, v.FieldByIndex(idx), path)
+		}
+	}
+}
+
+// yamlFields files the fields of struct type t by their yaml names, with
+// their index from the outer struct (prefix); the fields of an embedded
+// struct tagged ",inline" count as t's own.
+func yamlFields(t reflect.Type, prefix []int, fields map[string][]int) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		idx := append(slices.Clone(prefix), i)
+		switch {
+		case opts == "inline" && f.Type.Kind() == reflect.Struct:
+			yamlFields(f.Type, idx, fields)
+		case name != "" && name != "-":
+			fields[name] = idx
 		}
 	}
 }

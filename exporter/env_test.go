@@ -119,7 +119,7 @@ func TestOTelEnvironment(t *testing.T) {
 		t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", strings.TrimPrefix(rcv.Endpoint, "https://"))
 		t.Setenv("OTEL_EXPORTER_OTLP_INSECURE", "true")
 		secure := false
-		exportAll(t, OTLPSettings{Insecure: &secure})
+		exportAll(t, OTLPSettings{OTLPConnection: OTLPConnection{Insecure: &secure}})
 		require.Len(t, rcv.Records(), 1)
 	})
 
@@ -148,8 +148,8 @@ func TestUndeliveredSpansAreCounted(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://" + lis.Addr().String()
 	require.NoError(t, lis.Close())
-	exp, err := New(context.Background(), Config{OTLP: true, OTLPEndpoint: dead, Spans: SpansAll,
-		OTLPSettings: OTLPSettings{Timeout: 200 * time.Millisecond}})
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll,
+		OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: dead, Timeout: 200 * time.Millisecond}}})
 	require.NoError(t, err)
 	d := sampleDetection("zip")
 	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
@@ -166,4 +166,18 @@ func TestUndeliveredSpansAreCounted(t *testing.T) {
 	defer cancel()
 	require.Error(t, exp.Shutdown(ctx))
 	require.Equal(t, Stats{Emitted: 1, Failed: 1, SpansEnded: 1, SpansFailed: 1}, exp.Stats())
+}
+
+// TestSignalSettingsBeatTheGeneralOnes merges, field by field, what one
+// signal says over what every signal's settings say.
+func TestSignalSettingsBeatTheGeneralOnes(t *testing.T) {
+	plain, secure := true, false
+	s := OTLPSettings{
+		OTLPConnection: OTLPConnection{Endpoint: "https://all:4317", Headers: map[string]string{"k": "all"},
+			Insecure: &secure, Timeout: time.Second, Compression: "gzip"},
+		Traces: OTLPConnection{Endpoint: "http://tempo:4317", Headers: map[string]string{"k": "tempo"}, Insecure: &plain},
+	}
+	require.Equal(t, s.OTLPConnection, s.of(s.Logs), "logs say nothing of their own")
+	require.Equal(t, OTLPConnection{Endpoint: "http://tempo:4317", Headers: map[string]string{"k": "tempo"},
+		Insecure: &plain, Timeout: time.Second, Compression: "gzip"}, s.of(s.Traces))
 }

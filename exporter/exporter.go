@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -46,11 +47,9 @@ type Config struct {
 	// Redactor hides secrets in what processes control (arguments, paths,
 	// CI variables) before anything is exported (default: redact.Default()).
 	Redactor *redact.Redactor
-	// OTLPEndpoint, when set, overrides the endpoint from the environment
-	// ("http://host:4317" for plain text, "https://..." for TLS).
-	OTLPEndpoint string
-	// OTLPSettings override more of what the environment says; what they
-	// leave empty, the OTEL_EXPORTER_OTLP_* variables decide.
+	// OTLPSettings override what the environment says of the endpoints
+	// and their connections; what they leave empty, the
+	// OTEL_EXPORTER_OTLP_* variables decide.
 	OTLPSettings OTLPSettings
 	// JSONL, when set, receives one JSON object per detection.
 	JSONL io.Writer
@@ -73,28 +72,52 @@ type Config struct {
 	ResourceAttributes map[string]string
 }
 
-// OTLPSettings are the OTLP exporters' settings beyond the endpoint. Each
-// one set overrides the OTEL_EXPORTER_OTLP_* variables of its meaning, the
+// OTLPConnection is how to reach an OTLP receiver. Each field set
+// overrides the OTEL_EXPORTER_OTLP_* variables of its meaning, the
 // per-signal ones included; each one left empty leaves them in charge.
-type OTLPSettings struct {
-	// LogsEndpoint, TracesEndpoint and MetricsEndpoint override
-	// OTLPEndpoint for their signal.
-	LogsEndpoint    string
-	TracesEndpoint  string
-	MetricsEndpoint string
+//
+// The yaml names are those of vigil's configuration file (package config).
+type OTLPConnection struct {
+	// Endpoint is the receiver's URL: "http://host:4317" for plain text,
+	// "https://..." for TLS.
+	Endpoint string `yaml:"endpoint"`
 	// Headers are sent with each export request.
-	Headers map[string]string
+	Headers map[string]string `yaml:"headers"`
 	// Insecure, when set, overrides OTEL_EXPORTER_OTLP_INSECURE: true
 	// forces plain text, whatever the endpoint's scheme; false has an
 	// endpoint without a scheme use TLS (an http:// one stays plain text).
-	Insecure *bool
+	Insecure *bool `yaml:"insecure"`
 	// Timeout bounds each export request.
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 	// Compression is "gzip" or "none".
-	Compression string
+	Compression string `yaml:"compression"`
 	// TLS, when set, secures the connections: the CAs that verify the
 	// receiver, vigil's own certificate for mutual TLS.
-	TLS *tls.Config
+	TLS *tls.Config `yaml:"-"`
+}
+
+// OTLPSettings are the OTLP exporters' settings: those of every signal,
+// and what differs for one.
+type OTLPSettings struct {
+	OTLPConnection
+	// Logs (detections), Traces (spans) and Metrics (vigil's own)
+	// override the settings of every signal for theirs, field by field.
+	Logs, Traces, Metrics OTLPConnection
+}
+
+// of returns the settings of a signal whose own are sig: each of its
+// fields, else the same field of every signal's.
+func (s OTLPSettings) of(sig OTLPConnection) OTLPConnection {
+	all := s.OTLPConnection
+	sig.Endpoint = cmp.Or(sig.Endpoint, all.Endpoint)
+	if sig.Headers == nil {
+		sig.Headers = all.Headers
+	}
+	sig.Insecure = cmp.Or(sig.Insecure, all.Insecure)
+	sig.Timeout = cmp.Or(sig.Timeout, all.Timeout)
+	sig.Compression = cmp.Or(sig.Compression, all.Compression)
+	sig.TLS = cmp.Or(sig.TLS, all.TLS)
+	return sig
 }
 
 // grpcOptions are the option constructors of one OTLP/gRPC exporter
@@ -108,22 +131,16 @@ type grpcOptions[O any] struct {
 	credentials func(credentials.TransportCredentials) O
 }
 
-// otlpOptions turns cfg into the options of one signal's exporter, whose
-// own endpoint is signalEndpoint; signal names it in the variables
-// (LOGS, TRACES, METRICS). Options are applied in order: insecure comes
-// after the endpoint, whose scheme would otherwise decide.
-func otlpOptions[O any](cfg Config, signal, signalEndpoint string, with grpcOptions[O]) []O {
-	s := cfg.OTLPSettings
+// otlpOptions turns the settings of one signal into the options of its
+// exporter; signal names it in the variables (LOGS, TRACES, METRICS).
+// Options are applied in order: insecure comes after the endpoint, whose
+// scheme would otherwise decide.
+func otlpOptions[O any](s OTLPConnection, signal string, with grpcOptions[O]) []O {
 	var opts []O
-	switch {
-	case signalEndpoint != "":
-		opts = append(opts, with.endpointURL(signalEndpoint))
-	case cfg.OTLPEndpoint != "":
-		opts = append(opts, with.endpointURL(cfg.OTLPEndpoint))
-	default:
-		if u := envEndpointWithoutScheme(signal, s.Insecure); u != "" {
-			opts = append(opts, with.endpointURL(u))
-		}
+	if s.Endpoint != "" {
+		opts = append(opts, with.endpointURL(s.Endpoint))
+	} else if u := envEndpointWithoutScheme(signal, s.Insecure); u != "" {
+		opts = append(opts, with.endpointURL(u))
 	}
 	if s.Insecure != nil && *s.Insecure {
 		opts = append(opts, with.insecure())
@@ -235,7 +252,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		}
 	}
 	if cfg.OTLP {
-		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg, "LOGS", cfg.OTLPSettings.LogsEndpoint, grpcOptions[otlploggrpc.Option]{
+		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Logs), "LOGS", grpcOptions[otlploggrpc.Option]{
 			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
 			otlploggrpc.WithTimeout, otlploggrpc.WithCompressor, otlploggrpc.WithTLSCredentials,
 		})...)
@@ -273,7 +290,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 // minute unless OTEL_METRIC_EXPORT_INTERVAL says otherwise, and at
 // shutdown.
 func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
-	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg, "METRICS", cfg.OTLPSettings.MetricsEndpoint, grpcOptions[otlpmetricgrpc.Option]{
+	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Metrics), "METRICS", grpcOptions[otlpmetricgrpc.Option]{
 		otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithInsecure,
 		otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithCompressor, otlpmetricgrpc.WithTLSCredentials,
 	})...)
@@ -296,7 +313,7 @@ func (e *Exporter) Meter() metric.Meter {
 // sampling decision of the trace each process continues, and counts what
 // it loses.
 func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) error {
-	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg, "TRACES", cfg.OTLPSettings.TracesEndpoint, grpcOptions[otlptracegrpc.Option]{
+	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Traces), "TRACES", grpcOptions[otlptracegrpc.Option]{
 		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure,
 		otlptracegrpc.WithTimeout, otlptracegrpc.WithCompressor, otlptracegrpc.WithTLSCredentials,
 	})...)

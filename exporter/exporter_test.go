@@ -41,7 +41,7 @@ func sampleDetection(args ...string) *detection.Detection {
 func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 	rcv := otlptest.Start(t)
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci")
-	exp, err := New(context.Background(), Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "1.2.3"})
+	exp, err := New(context.Background(), Config{OTLP: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "1.2.3"})
 	require.NoError(t, err)
 	require.NoError(t, exp.Emit(context.Background(), sampleDetection("zip", "-q", "x.zip", "bad\xffutf8")))
 	require.NoError(t, exp.Shutdown(context.Background()))

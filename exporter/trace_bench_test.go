@@ -17,7 +17,7 @@ import (
 // attributes read from its environment) and ended at its exit.
 func BenchmarkExecSpan(b *testing.B) {
 	rcv := otlptest.Start(b)
-	exp, err := New(context.Background(), Config{OTLP: true, OTLPEndpoint: rcv.Endpoint})
+	exp, err := New(context.Background(), Config{OTLP: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 
 	for _, mode := range []exporter.SpanMode{exporter.SpansNone, exporter.SpansDetections, exporter.SpansAll} {
 		b.Run(mode.String(), func(b *testing.B) {
-			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, Spans: mode})
+			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, Spans: mode})
 			if err != nil {
 				b.Fatal(err)
 			}

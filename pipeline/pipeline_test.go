@@ -45,7 +45,7 @@ func watched(t *testing.T, spans exporter.SpanMode) (rcv *otlptest.Receiver, sto
 	p, err := Start(context.Background(), Config{
 		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
 		Recipes:  builtinRecipe(t, "exec_example"),
-		Exporter: exporter.Config{OTLP: true, OTLPEndpoint: rcv.Endpoint, ServiceVersion: "test", Spans: spans},
+		Exporter: exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: spans},
 	})
 	require.NoError(t, err)
 	return rcv, func() Summary {

@@ -51,21 +51,9 @@ func (o *output) apply(fs *pflag.FlagSet, file *config.File) {
 	if file.Spans != nil && !fs.Changed("spans") {
 		o.spans = *file.Spans
 	}
-	// An endpoint on the command line is for every signal: the file's
-	// endpoints, per-signal ones included, give way to it.
-	if !fs.Changed("otlp-endpoint") {
-		if file.OTLP.Endpoint != "" {
-			o.otlpEndpoint = file.OTLP.Endpoint
-		}
-		o.otlpSettings.LogsEndpoint = file.OTLP.LogsEndpoint
-		o.otlpSettings.TracesEndpoint = file.OTLP.TracesEndpoint
-		o.otlpSettings.MetricsEndpoint = file.OTLP.MetricsEndpoint
-	}
-	o.otlpSettings.Headers = file.OTLP.Headers
-	o.otlpSettings.Insecure = file.OTLP.Insecure
-	o.otlpSettings.Timeout = file.OTLP.Timeout
-	o.otlpSettings.Compression = file.OTLP.Compression
-	o.otlpSettings.TLS = file.OTLP.TLS
+	// The command line's endpoint, when given, replaces the file's
+	// (exporterConfig).
+	o.otlpSettings = file.OTLP.Settings()
 	o.serviceName = file.ServiceName
 	o.resourceAttributes = file.ResourceAttributes
 	o.redaction = file.Redaction

@@ -69,12 +69,17 @@ func TestReplayPrecedence(t *testing.T) {
 		},
 		{
 			name: "per-signal endpoint beats the file's general one",
-			file: "otlp:\n  endpoint: FILE\n  logs_endpoint: LOGS\n",
+			file: "otlp:\n  endpoint: FILE\n  logs:\n    endpoint: LOGS\n",
 			want: "LOGS", wantService: "env-service", wantHeader: "env",
 		},
 		{
+			name: "per-signal headers beat the file's general ones",
+			file: "otlp:\n  endpoint: FILE\n  headers: {x-layer: file}\n  logs:\n    endpoint: LOGS\n    headers: {x-layer: logs}\n",
+			want: "LOGS", wantService: "env-service", wantHeader: "logs",
+		},
+		{
 			name:    "flag endpoint beats the file's per-signal one",
-			file:    "otlp:\n  logs_endpoint: LOGS\n",
+			file:    "otlp:\n  logs:\n    endpoint: LOGS\n",
 			flagRcv: "FLAG",
 			want:    "FLAG", wantService: "env-service", wantHeader: "env",
 		},
@@ -182,18 +187,20 @@ func TestConfigErrors(t *testing.T) {
 }
 
 // TestRunPrecedence watches a command with the file naming a general
-// endpoint, a traces endpoint and headers, and the environment naming
-// another endpoint and service: detections and metrics go to the file's
-// endpoint, spans to its traces endpoint, all with the file's headers and
-// service name, and nothing to the environment's endpoint.
+// endpoint and headers, and the endpoint and headers of traces, and the
+// environment naming another endpoint and service: detections and metrics
+// go to the file's endpoint with its headers, spans to its traces endpoint
+// with theirs, all with the file's service name, and nothing to the
+// environment's endpoint.
 func TestRunPrecedence(t *testing.T) {
 	vigil := buildVigil(t)
 	zip, err := exec.LookPath("zip")
 	require.NoError(t, err, "the zip package is needed")
 	envRcv, fileRcv, tracesRcv := otlptest.Start(t), otlptest.Start(t), otlptest.Start(t)
 	dir := t.TempDir()
-	config := writeFile(t, dir, "vigil.yaml", "otlp:\n  endpoint: "+fileRcv.Endpoint+"\n  traces_endpoint: "+tracesRcv.Endpoint+
-		"\n  headers: {x-layer: file}\nservice_name: file-service\nsensor:\n  args_max: 1024\n")
+	config := writeFile(t, dir, "vigil.yaml", "otlp:\n  endpoint: "+fileRcv.Endpoint+"\n  headers: {x-layer: file}\n"+
+		"  traces:\n    endpoint: "+tracesRcv.Endpoint+"\n    headers: {x-layer: traces}\n"+
+		"service_name: file-service\nsensor:\n  args_max: 1024\n")
 
 	cmd := exec.Command(vigil, "run", "--config", config, "--", "sh", "-c", zip+" -q "+dir+"/x.zip /etc/hostname")
 	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "OTEL_") }),
@@ -210,7 +217,6 @@ func TestRunPrecedence(t *testing.T) {
 	require.Empty(t, fileRcv.Spans(), "spans go to the traces endpoint")
 	require.NotEmpty(t, tracesRcv.Spans())
 	require.Empty(t, tracesRcv.Records())
-	for _, rcv := range []*otlptest.Receiver{fileRcv, tracesRcv} {
-		require.Equal(t, []string{"file"}, slices.Compact(rcv.HeaderValues("x-layer")))
-	}
+	require.Equal(t, []string{"file"}, slices.Compact(fileRcv.HeaderValues("x-layer")))
+	require.Equal(t, []string{"traces"}, slices.Compact(tracesRcv.HeaderValues("x-layer")))
 }

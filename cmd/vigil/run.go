@@ -99,6 +99,11 @@ func (o *output) flags(f *pflag.FlagSet) {
 // function closes what it opened.
 func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
 	s := o.otlpSettings
+	if o.otlpEndpoint != "" {
+		// An endpoint on the command line is for every signal: those the
+		// file names, per-signal ones included, give way to it.
+		s.Endpoint, s.Logs.Endpoint, s.Traces.Endpoint, s.Metrics.Endpoint = o.otlpEndpoint, "", "", ""
+	}
 	redactor, err := o.redaction.Redactor()
 	if err != nil {
 		return exporter.Config{}, func() error { return nil }, fmt.Errorf("redaction rules: %w", err)
@@ -106,9 +111,8 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 	cfg := exporter.Config{
 		Redactor: redactor,
 		// An endpoint named anywhere, for any signal, turns OTLP on.
-		OTLP: o.otlp || o.otlpEndpoint != "" || s.LogsEndpoint != "" || s.TracesEndpoint != "" || s.MetricsEndpoint != "" ||
+		OTLP: o.otlp || s.Endpoint != "" || s.Logs.Endpoint != "" || s.Traces.Endpoint != "" || s.Metrics.Endpoint != "" ||
 			exporter.OTLPFromEnv(),
-		OTLPEndpoint:       o.otlpEndpoint,
 		OTLPSettings:       s,
 		ServiceVersion:     version(),
 		ServiceName:        o.serviceName,
