@@ -223,13 +223,15 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if len(p.matches) == 0 {
 		return
 	}
-	// The spans of the process and of its ancestors carry the count.
-	proc.Detections += len(p.matches)
-	for _, a := range p.table.Ancestry(proc, maxSpanAncestry) {
-		a.Detections += len(p.matches)
-	}
-	if p.exporter.SpanMode() == exporter.SpansDetections {
-		p.spanLineage(proc)
+	if mode := p.exporter.SpanMode(); mode != exporter.SpansNone {
+		// The spans of the process and of its ancestors carry the count.
+		proc.Detections += len(p.matches)
+		for _, a := range p.table.Ancestry(proc, maxSpanAncestry) {
+			a.Detections += len(p.matches)
+		}
+		if mode == exporter.SpansDetections {
+			p.spanLineage(proc)
+		}
 	}
 	for _, r := range p.matches {
 		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc}

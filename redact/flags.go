@@ -280,19 +280,19 @@ func separator(a string) bool {
 // have been searched for its programs, so that a walk stays linear however
 // many flags it meets.
 type gate struct {
-	started bool
-	from    int     // tokens before from have been searched
-	found   bool    // and they name one of the programs, subcommand and all
-	matched []uint8 // per program, how many of its words they have shown
+	from  int  // tokens before from have been searched
+	found bool // and they name one of the programs, subcommand and all
+	// matched counts, per program, how many of its words they have shown;
+	// nil until the gate is first used.
+	matched []uint8
 }
 
 // named reports whether exe or the tokens of the command that starts at
 // cmd, before token i, name one of programs: its first word as the base
 // name of exe or of a token, each further word as a later token.
 func (g *gate) named(programs [][]string, exe string, toks []string, cmd, i int) bool {
-	if !g.started || g.from < cmd { // a new command
-		*g = gate{started: true, from: cmd, matched: g.matched[:0]}
-		g.matched = append(g.matched, make([]uint8, len(programs))...)
+	if g.matched == nil || g.from < cmd { // a new command
+		*g = gate{from: cmd, matched: append(g.matched[:0], make([]uint8, len(programs))...)}
 		if exe != "" {
 			g.see(programs, base(exe))
 		}
