@@ -229,10 +229,7 @@ type Exporter struct {
 
 // New builds the exporter's resource and log pipeline.
 func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
-	res, err := newResource(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
+	res := newResource(ctx, cfg)
 	// What is built before a failure is shut down, connections and all.
 	var built []func(context.Context) error
 	defer func() {
@@ -372,21 +369,24 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 // newResource describes this vigil instance: the service, the host, what
 // the detectors find, what OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES
 // add, and last what cfg says (the configuration file's
-// resource_attributes and service_name), which therefore wins. A detector
-// that fails leaves its part out and is reported; the rest of the
-// resource stands.
-func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
-	host, err := os.Hostname()
-	if err != nil {
-		return nil, fmt.Errorf("read host name: %w", err)
+// resource_attributes and service_name), which therefore wins. It never
+// fails: a detail the machine does not have (no /etc/machine-id in a
+// minimal VM or container image, no host name, no os-release) leaves its
+// attribute out with one warning, and the resource holds the rest. A
+// security sensor must not stay blind for want of a label.
+func newResource(ctx context.Context, cfg Config) *resource.Resource {
+	attrs := []attribute.KeyValue{
+		semconv.ServiceNameKey.String("vigil"),
+		semconv.ServiceVersionKey.String(cfg.ServiceVersion),
+	}
+	if host, err := os.Hostname(); err != nil {
+		slog.Warn("host name unknown: host.name left out of the resource", "error", err)
+	} else {
+		attrs = append(attrs, semconv.HostNameKey.String(host))
 	}
 	res, err := resource.New(ctx,
 		resource.WithSchemaURL(semconv.SchemaURL),
-		resource.WithAttributes(
-			semconv.ServiceNameKey.String("vigil"),
-			semconv.ServiceVersionKey.String(cfg.ServiceVersion),
-			semconv.HostNameKey.String(host),
-		),
+		resource.WithAttributes(attrs...),
 		resource.WithOS(),
 		resource.WithHostID(),
 		resource.WithTelemetrySDK(),
@@ -394,13 +394,11 @@ func newResource(ctx context.Context, cfg Config) (*resource.Resource, error) {
 		resource.WithFromEnv(),
 		resource.WithAttributes(configured(cfg)...),
 	)
-	switch {
-	case errors.Is(err, resource.ErrPartialResource):
-		slog.Warn("part of the resource is unknown", "error", err)
-	case err != nil:
-		return nil, fmt.Errorf("build resource: %w", err)
+	if err != nil {
+		// resource.New merges what every other detector found.
+		slog.Warn("part of the resource is unknown and left out", "error", err)
 	}
-	return res, nil
+	return res
 }
 
 // configured returns the resource attributes cfg names, service_name
