@@ -47,6 +47,7 @@ enum exec_flag {
 	EXEC_FILE_OVERLAY_UPPER = 1 << 10,/* ... and in its upper, writable layer */
 	EXEC_INTERP = 1 << 11,            /* the file executed was a script run by an interpreter */
 	EXEC_ENV_UNREAD = 1 << 12,        /* the environment could not be read */
+	EXEC_FILE_OVERLAY_LAYER_UNKNOWN = 1 << 13, /* on an overlay, but the kernel did not say which layer */
 };
 
 struct event_header {

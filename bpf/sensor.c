@@ -1,9 +1,24 @@
 //go:build ignore
 
-// The exec sensor: one program per scheduler tracepoint, all writing to one
-// ring buffer. Exec records carry the new program's identity, credentials,
-// file facts, paths, context and argv; fork and exit records let user space
-// keep its process table.
+// The exec sensor: programs on the scheduler's exec, fork and exit
+// tracepoints, all writing to one ring buffer. Exec records carry the new
+// program's identity, credentials, file facts, paths, context and argv;
+// fork and exit records let user space keep its process table.
+//
+// The same facts are gathered on every kernel with BTF from 5.10 on. Where a
+// kernel lacks a helper or kfunc, a variant that does without it is chosen
+// at load by the Go side, from what the kernel's BTF says it has:
+// - handle_exec walks paths, the cgroup and the environment with bpf_loop
+//   (5.17); handle_exec_bounded does it with bounded loops, which older
+//   verifiers accept. Exactly one of the two is loaded: an older kernel
+//   refuses a program that so much as names bpf_loop's callback.
+// - use_rdonly_cast (bpf_rdonly_cast, 6.2) lets the walks read struct mount,
+//   ovl_inode and a v1 cgroup by direct loads; without it they use probe
+//   reads, which cost more but work anywhere.
+// - use_strnlen (bpf_strnlen, 6.17) measures environment strings in place;
+//   without it a bounded string copy measures them.
+// - handle_exit takes group_dead from the tracepoint (6.16); handle_exit_live
+//   reads it from the thread group's live count on kernels before that.
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +41,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define ENV_BUF 32768 /* the largest environment block scanned; env_max is the bound in force */
 #define ENV_MASK (ENV_BUF - 1)
 #define ENV_MAX_VARS 512 /* environment strings looked at per exec */
+#define ENV_MAX_CANDIDATES 64 /* strings whose prefix is allow-listed, per exec */
 #define ENV_PREFIX_SLOTS 256
 #define ENV_PREFIX_PROBES 4 /* slots looked at per prefix, from its own */
 
@@ -39,6 +55,9 @@ const volatile __u64 wakeup_ns = 0;     /* ... or once this long has passed sinc
  * placed by Go at slot env_prefix_slot(prefix) or one of the next few. A
  * match only makes a variable a candidate; env_names decides. */
 const volatile __u64 env_prefixes[ENV_PREFIX_SLOTS] = {};
+/* Kfuncs the kernel offers, probed by Go; each off selects its fallback. */
+const volatile __u8 use_rdonly_cast = 0;
+const volatile __u8 use_strnlen = 0;
 
 /* Tell bpf2go which types to emit in Go. */
 const struct exec_event *unused_exec_event __attribute__((unused));
@@ -70,11 +89,18 @@ struct {
 	__type(value, __u8);
 } tracked_tgids SEC(".maps");
 
-/* FNV-1a hashes of the allow-listed environment variable names. */
+/* The allow-listed environment variable names, as "NAME=" zero-padded to
+ * ENV_KEY_SIZE bytes. */
+#define ENV_KEY_SIZE 64
+#define ENV_KEY_WORDS (ENV_KEY_SIZE / 8)
+struct env_key {
+	__u64 w[ENV_KEY_WORDS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__type(key, __u64);
+	__type(key, struct env_key);
 	__type(value, __u8);
 } env_names SEC(".maps");
 
@@ -86,7 +112,26 @@ struct exec_scratch {
 	__u32 off;
 	struct exec_event ev;
 	char data[DATA_BUF * 2]; /* the sections, right after ev as in the record */
-	char env[ENV_BUF + 8];   /* the raw environment block, never sent */
+	char env[ENV_BUF + ENV_KEY_SIZE]; /* the raw environment block, never sent; env_key reads a key past any string */
+	/* The environment strings whose prefix is allow-listed: where each
+	 * starts in env and how long it is. */
+	struct {
+		__u32 pos;
+		__u32 len;
+	} cand[ENV_MAX_CANDIDATES];
+	__u32 ncand;
+	/* The state of the environment's scan. */
+	__u32 env_pos;   /* start of the next string in env */
+	__u32 env_len;   /* bytes of the environment read */
+	__u32 env_start; /* where the environment's section starts in data */
+	__u32 env_taken; /* candidates looked at */
+	__u32 env_stage; /* enum env_stage, for the tail-called variant */
+};
+
+enum env_stage {
+	ENV_SCAN = 0, /* finding the strings and the candidates among them */
+	ENV_TAKE = 1, /* appending the candidates that are allow-listed */
+	ENV_DONE = 2,
 };
 
 /* One scratch buffer per CPU, indexed by CPU number. A per-CPU array value
@@ -99,14 +144,35 @@ struct {
 } exec_heap SEC(".maps");
 
 /* A kernel string-length function (Linux 6.17 and later) that is safe on
- * any kernel address. */
-extern size_t bpf_strnlen(const char *s__ign, size_t count) __ksym;
-/* Reinterprets a kernel address as the given kernel type, for reading. */
-extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym;
+ * any kernel address. Weak: where the kernel lacks it, the loader turns its
+ * calls into ones the verifier never reaches, as use_strnlen is off. */
+extern size_t bpf_strnlen(const char *s__ign, size_t count) __ksym __weak;
+/* Reinterprets a kernel address as the given kernel type, for reading
+ * (Linux 6.2 and later). */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
 
 /* The programs read kernel structures by direct loads through the BTF
  * pointers the tracepoints hand them; the verifier makes those loads safe,
- * and they cost a fraction of a bpf_probe_read_kernel call. */
+ * and they cost a fraction of a bpf_probe_read_kernel call. A pointer found
+ * by arithmetic (a struct mount from its vfsmount) is such a pointer only
+ * through bpf_rdonly_cast; without it, it and everything reached from it is
+ * read with probe reads. KREAD reads one field either way. */
+#define KREAD(ptr, field) (use_rdonly_cast ? (ptr)->field : BPF_CORE_READ(ptr, field))
+
+/* repeat calls step(index, ctx) for index 0..n-1 until it returns non-zero:
+ * in bpf_loop's callback when loop is set, in a bounded loop otherwise.
+ * loop is a constant of each program variant, so the other branch is not
+ * compiled into it. */
+#define repeat(loop, n, step, ctx)                                 \
+	do {                                                        \
+		if (loop) {                                         \
+			bpf_loop(n, step, ctx, 0);                   \
+		} else {                                            \
+			for (__u32 __i = 0; __i < (n); __i++)        \
+				if (step(__i, ctx))                  \
+					break;                      \
+		}                                                   \
+	} while (0)
 
 /* count_drop adds one to the drop counter of reason. */
 static __always_inline void count_drop(__u32 reason)
@@ -188,9 +254,15 @@ struct path_walk {
 	bool done;
 };
 
+/* real_mount returns the struct mount that holds mnt: a BTF pointer with
+ * bpf_rdonly_cast, an address to probe-read from without. */
 static __always_inline struct mount *real_mount(struct vfsmount *mnt)
 {
-	return bpf_rdonly_cast((void *)mnt - bpf_core_field_offset(struct mount, mnt), bpf_core_type_id_kernel(struct mount));
+	void *m = (void *)mnt - bpf_core_field_offset(struct mount, mnt);
+
+	if (use_rdonly_cast)
+		return bpf_rdonly_cast(m, bpf_core_type_id_kernel(struct mount));
+	return m;
 }
 
 /* path_step takes one step up, as d_path does: to the parent directory,
@@ -200,32 +272,32 @@ static long path_step(__u32 index, struct path_walk *w)
 	struct exec_scratch *s = w->s;
 	struct dentry *dentry = w->dentry;
 	struct mount *mnt = w->mnt;
-	struct dentry *parent = dentry->d_parent;
-	struct dentry *mnt_root = mnt->mnt.mnt_root;
+	struct dentry *parent = KREAD(dentry, d_parent);
+	struct dentry *mnt_root = KREAD(mnt, mnt.mnt_root);
 
 	if (!s)
 		return 1;
 	/* A dentry of no directory (a memfd, a pipe): its name is all the path. */
 	if (dentry == parent && dentry != mnt_root) {
-		put_str(s, dentry->d_name.name, NAME_LEN);
+		put_str(s, KREAD(dentry, d_name.name), NAME_LEN);
 		w->done = true;
 		return 1;
 	}
 	if (dentry == mnt_root || dentry == parent) {
-		struct mount *mnt_parent = mnt->mnt_parent;
+		struct mount *mnt_parent = KREAD(mnt, mnt_parent);
 
 		/* The root of the namespace's root mount: done. */
 		if (mnt_parent == mnt) {
 			w->done = true;
 			return 1;
 		}
-		w->dentry = mnt->mnt_mountpoint;
+		w->dentry = KREAD(mnt, mnt_mountpoint);
 		w->mnt = mnt_parent;
 		return 0;
 	}
 	if (s->off - w->start > PATH_SECTION_MAX - NAME_LEN)
 		return 1;
-	if (put_str(s, dentry->d_name.name, NAME_LEN) == NAME_LEN)
+	if (put_str(s, KREAD(dentry, d_name.name), NAME_LEN) == NAME_LEN)
 		return 1;
 	w->dentry = parent;
 	return 0;
@@ -233,7 +305,8 @@ static long path_step(__u32 index, struct path_walk *w)
 
 /* put_path appends the components of path, leaf first, up to the root of
  * the mount namespace, and returns the section's size. */
-static __always_inline __u16 put_path(struct exec_scratch *s, struct exec_event *ev, const struct path *path, __u32 trunc_flag)
+static __always_inline __u16 put_path(struct exec_scratch *s, struct exec_event *ev, const struct path *path, __u32 trunc_flag,
+					const bool loop)
 {
 	struct path_walk w = {
 		.s = s,
@@ -242,7 +315,7 @@ static __always_inline __u16 put_path(struct exec_scratch *s, struct exec_event 
 		.start = s->off,
 	};
 
-	bpf_loop(MAX_PATH_DEPTH, path_step, &w, 0);
+	repeat(loop, MAX_PATH_DEPTH, path_step, &w);
 	return section_size(ev, w.start, s->off, !w.done, trunc_flag);
 }
 
@@ -262,18 +335,18 @@ static __always_inline struct kernfs_node *kernfs_parent(struct kernfs_node *kn)
 	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 }
 
-/* task_cgroup returns the task's cgroup in the v2 hierarchy, or, when that
- * is the root (a v1 or hybrid machine), its cgroup in the v1 memory
- * controller, where container runtimes place it. */
-static __always_inline struct cgroup *task_cgroup(struct task_struct *task)
+/* task_cgroup_node returns the kernfs node of the task's cgroup in the v2
+ * hierarchy, or, when that is the root (a v1 or hybrid machine), of its
+ * cgroup in the v1 memory controller, where container runtimes place it. */
+static __always_inline struct kernfs_node *task_cgroup_node(struct task_struct *task)
 {
 	struct css_set *cset = task->cgroups;
 	struct cgroup *cgrp = cset->dfl_cgrp;
 	int memory = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
 
 	if (kernfs_parent(cgrp->kn) || memory < 0 || memory >= (int)(sizeof(cset->subsys) / sizeof(cset->subsys[0])))
-		return cgrp;
-	return bpf_rdonly_cast(BPF_CORE_READ(cset, subsys[memory], cgroup), bpf_core_type_id_kernel(struct cgroup));
+		return cgrp->kn;
+	return BPF_CORE_READ(cset, subsys[memory], cgroup, kn);
 }
 
 /* cgroup_walk is the state of a walk up a cgroup path. */
@@ -307,11 +380,12 @@ static long cgroup_step(__u32 index, struct cgroup_walk *w)
 }
 
 /* put_cgroup appends the components of the task's cgroup path, leaf first. */
-static __always_inline __u16 put_cgroup(struct exec_scratch *s, struct exec_event *ev, struct task_struct *task)
+static __always_inline __u16 put_cgroup(struct exec_scratch *s, struct exec_event *ev, struct task_struct *task,
+					  const bool loop)
 {
-	struct cgroup_walk w = {.s = s, .kn = task_cgroup(task)->kn, .start = s->off};
+	struct cgroup_walk w = {.s = s, .kn = task_cgroup_node(task), .start = s->off};
 
-	bpf_loop(MAX_CGROUP_DEPTH, cgroup_step, &w, 0);
+	repeat(loop, MAX_CGROUP_DEPTH, cgroup_step, &w);
 	return section_size(ev, w.start, s->off, !w.done, EXEC_CGROUP_TRUNCATED);
 }
 
@@ -321,110 +395,199 @@ static __always_inline __u32 env_prefix_slot(__u64 prefix)
 	return (prefix * 0x9E3779B97F4A7C15ULL) >> 56; /* 8 bits: ENV_PREFIX_SLOTS */
 }
 
+/* The context of the environment's bpf_loop callbacks; the scan's state
+ * is in the scratch buffer, where it outlives a tail call. */
 struct env_scan {
 	struct exec_scratch *s;
-	__u32 pos;  /* start of the current string in s->env */
-	__u32 len;  /* bytes of the environment read */
-	__u32 start;
-	bool cut;
 };
 
-/* env_candidate says whether the string at pos may be an allow-listed
- * variable, from its first 8 bytes alone. */
-static __always_inline bool env_candidate(struct exec_scratch *s, __u32 pos)
+/* A cut environment is flagged in the record itself, not in the scan's
+ * state: the verifier then sees one state per step of an unrolled scan,
+ * not one for each way it may have been cut. */
+static __always_inline void env_cut(struct exec_scratch *s)
 {
-	__u64 prefix = 0;
+	s->ev.flags |= EXEC_ENV_TRUNCATED;
+}
 
-	/* Keep the bytes up to the first '=', zero the rest. */
-	for (int i = 0; i < 8; i++) {
-		char c = s->env[(pos + i) & ENV_MASK];
+/* stop_bytes sets the high bit of each byte of w that is '=' or NUL; the
+ * lowest one set is exact, which is all env_key uses. */
+static __always_inline __u64 stop_bytes(__u64 w)
+{
+	const __u64 ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	__u64 eq = w ^ (ones * '=');
 
-		prefix |= (__u64)(__u8)c << (8 * i);
-		if (c == '=' || c == 0)
-			break;
-	}
+	return ((w - ones) & ~w & highs) | ((eq - ones) & ~eq & highs);
+}
+
+/* env_word returns word i of the key of the string at pos (see env_key);
+ * alive carries from one word to the next whether the name goes on. */
+static __always_inline __u64 env_word(struct exec_scratch *s, __u32 pos, int i, __u64 *alive)
+{
+	/* One 8-byte load, at any alignment: the verifier allows it on the
+	 * architectures vigil runs on, and clang would otherwise build the
+	 * word from eight byte loads. */
+	__u64 w = *(__u64 *)__builtin_assume_aligned(&s->env[(pos & ENV_MASK) + 8 * i], 8);
+	__u64 stop = stop_bytes(w);
+	__u64 first = stop & -stop; /* the high bit of the first stop byte, or 0 */
+	/* The bytes up to and including that one; all of them when there is
+	 * none (and when it is the last, where the shift wraps to 0). */
+	__u64 keep = ((first >> 7) << 8) - 1;
+	__u64 word = w & keep & *alive;
+
+	*alive &= ((stop | -stop) >> 63) - 1;
+	return word;
+}
+
+/* env_key reads the name of the string at pos, with its '=', into key,
+ * zero-padded: the form Go gives the allow-listed names in env_names.
+ * A name of ENV_KEY_SIZE bytes or more fills the key without a '=' and so
+ * matches none. It works a word at a time and without a branch, which
+ * keeps an unrolled scan of hundreds of strings within what an old
+ * verifier follows. */
+static __always_inline void env_key(struct exec_scratch *s, __u32 pos, struct env_key *key)
+{
+	__u64 alive = ~0ULL; /* all ones until a word holds the end of the name */
+
+	for (int i = 0; i < ENV_KEY_WORDS; i++)
+		key->w[i] = env_word(s, pos, i, &alive);
+}
+
+/* env_candidate says whether a name may be allow-listed, from its first
+ * word alone: whether the prefix table holds it in one of the slots it may
+ * occupy. The product of the differences is zero when one of them is (and,
+ * rarely, otherwise: a candidate is only looked up), which costs one
+ * branch instead of one per slot. */
+static __always_inline bool env_candidate(__u64 prefix)
+{
 	__u32 slot = env_prefix_slot(prefix);
+	__u64 product = 1;
+
 	for (int i = 0; i < ENV_PREFIX_PROBES; i++)
-		if (env_prefixes[(slot + i) & (ENV_PREFIX_SLOTS - 1)] == prefix)
-			return true;
-	return false;
+		product *= env_prefixes[(slot + i) & (ENV_PREFIX_SLOTS - 1)] ^ prefix;
+	return product == 0;
 }
 
-/* env_allowed hashes the name of the string at pos (FNV-1a, up to '=') and
- * looks it up among the allow-listed names. */
-static __always_inline bool env_allowed(struct exec_scratch *s, __u32 pos)
+/* env_strlen returns the length of the environment string at pos: with
+ * bpf_strnlen where the kernel has it, else by copying it to the free part
+ * of the record's data: the copy stops at the string's NUL or at the end of
+ * what was read, and says how far it went. */
+static __always_inline long env_strlen(struct exec_scratch *s, __u32 pos, __u32 len)
 {
-	__u64 hash = 0xcbf29ce484222325ULL;
+	__u32 room = (len - pos + 1) & (ENV_BUF * 2 - 1);
+	long n;
 
-	for (int i = 0; i < 64; i++) {
-		char c = s->env[(pos + i) & ENV_MASK];
-
-		if (c == '=')
-			return bpf_map_lookup_elem(&env_names, &hash) != NULL;
-		if (c == 0)
-			return false;
-		hash ^= (__u8)c;
-		hash *= 0x100000001b3ULL;
-	}
-	return false;
+	if (use_strnlen)
+		return bpf_strnlen(&s->env[pos & ENV_MASK], len - pos);
+	if (room > ENV_BUF)
+		room = ENV_BUF;
+	n = bpf_probe_read_kernel_str(&s->data[s->off & DATA_MASK], room, &s->env[pos & ENV_MASK]);
+	return n < 0 ? n : n - 1;
 }
 
-/* env_step handles one environment string; a bpf_loop callback. */
+/* env_step finds where one environment string ends and, when its prefix
+ * is allow-listed, notes it as a candidate; a bpf_loop callback. The scan
+ * of every string is kept this small so that an unrolled scan of
+ * ENV_MAX_VARS of them stays within what an old verifier follows; the
+ * costlier look at each candidate comes after, in env_take. */
 static long env_step(__u32 index, struct env_scan *scan)
 {
 	struct exec_scratch *s = scan->s;
-	__u32 pos = scan->pos;
+	__u64 alive = ~0ULL;
+	__u32 pos;
 	long n;
 
-	if (!s || pos >= scan->len)
+	if (!s)
 		return 1;
-	n = bpf_strnlen(&s->env[pos & ENV_MASK], scan->len - pos);
+	pos = s->env_pos;
+	if (pos >= s->env_len)
+		return 1;
+	n = env_strlen(s, pos, s->env_len);
 	if (n < 0)
 		return 1;
-	if (n > 0 && env_candidate(s, pos) && env_allowed(s, pos)) {
-		if (s->off - scan->start > ENV_SECTION_MAX - ENV_VALUE_MAX) {
-			scan->cut = true;
+	if (n > 0 && env_candidate(env_word(s, pos, 0, &alive))) {
+		__u32 k = s->ncand;
+
+		if (k >= ENV_MAX_CANDIDATES) {
+			env_cut(s);
 			return 1;
 		}
-		/* Never past what was read of this environment, even where the
-		 * string was cut at env_max. */
-		__u32 max = ENV_VALUE_MAX;
-
-		if (n < ENV_VALUE_MAX)
-			max = n + 1;
-		else
-			scan->cut = true;
-		/* The verifier must see the bound on the register passed on. */
-		barrier_var(max);
-		put_str(s, &s->env[pos & ENV_MASK], max & (ENV_VALUE_MAX * 2 - 1));
+		s->cand[k].pos = pos;
+		s->cand[k].len = n;
+		s->ncand = k + 1;
 	}
-	scan->pos = pos + n + 1;
+	s->env_pos = pos + n + 1;
 	return 0;
 }
 
-/* put_env appends the allow-listed NAME=value strings of the new
- * program's environment. Only those leave the kernel. */
-static __always_inline __u16 put_env(struct exec_scratch *s, struct exec_event *ev, struct mm_struct *mm)
+/* env_take appends candidate index when its full name is allow-listed; a
+ * bpf_loop callback. */
+static long env_take(__u32 index, struct env_scan *scan)
+{
+	struct exec_scratch *s = scan->s;
+	struct env_key key;
+	__u32 pos, n, max;
+
+	if (!s || index >= s->ncand)
+		return 1;
+	pos = s->cand[index & (ENV_MAX_CANDIDATES - 1)].pos;
+	n = s->cand[index & (ENV_MAX_CANDIDATES - 1)].len;
+	env_key(s, pos, &key);
+	if (!bpf_map_lookup_elem(&env_names, &key))
+		return 0;
+	if (s->off - s->env_start > ENV_SECTION_MAX - ENV_VALUE_MAX) {
+		env_cut(s);
+		return 1;
+	}
+	/* Never past what was read of this environment, even where the string
+	 * was cut at env_max. */
+	max = ENV_VALUE_MAX;
+	if (n < ENV_VALUE_MAX)
+		max = n + 1;
+	else
+		env_cut(s);
+	/* The verifier must see the bound on the register passed on. */
+	barrier_var(max);
+	put_str(s, &s->env[pos & ENV_MASK], max & (ENV_VALUE_MAX * 2 - 1));
+	return 0;
+}
+
+/* env_read reads the new program's environment block for the scan and
+ * says whether there is anything to scan. Only the allow-listed NAME=value
+ * strings found in it leave the kernel. */
+static __always_inline bool env_read(struct exec_scratch *s, struct exec_event *ev, struct mm_struct *mm)
 {
 	unsigned long env_start = mm->env_start;
 	__u64 len = mm->env_end - env_start;
-	struct env_scan scan = {.s = s, .start = s->off};
 
+	s->env_start = s->off;
+	s->env_pos = 0;
+	s->env_len = 0;
+	s->env_taken = 0;
+	s->ncand = 0;
+	s->env_stage = ENV_SCAN;
 	if (len > env_max) {
 		len = env_max;
-		scan.cut = true;
+		env_cut(s);
 	}
 	if (len > ENV_BUF)
 		len = ENV_BUF;
 	if (len == 0)
-		return 0;
+		return false;
 	if (bpf_probe_read_user(s->env, len, (void *)env_start)) {
 		ev->flags |= EXEC_ENV_UNREAD;
-		return 0;
+		return false;
 	}
-	scan.len = len;
-	bpf_loop(ENV_MAX_VARS, env_step, &scan, 0);
-	return section_size(ev, scan.start, s->off, scan.cut, EXEC_ENV_TRUNCATED);
+	s->env_len = len;
+	return true;
+}
+
+/* env_end closes the environment's section. */
+static __always_inline void env_end(struct exec_scratch *s, struct exec_event *ev)
+{
+	/* More strings than the scan could look at: the rest went unread. */
+	if (s->env_pos < s->env_len)
+		env_cut(s);
+	ev->env_size = section_size(ev, s->env_start, s->off, false, 0);
 }
 
 /* file_facts records what the executed file is. */
@@ -448,13 +611,38 @@ static __always_inline void file_facts(struct exec_event *ev, struct file *file)
 			ev->flags |= EXEC_FILE_MEMFD;
 	}
 	if (magic == OVERLAYFS_SUPER_MAGIC) {
-		struct ovl_inode *oi = bpf_rdonly_cast((void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode),
-						       bpf_core_type_id_kernel(struct ovl_inode));
-
 		ev->flags |= EXEC_FILE_OVERLAY;
-		if (oi->__upperdentry)
+		/* The overlay module's types are known only if it was loaded
+		 * when vigil was; without them, which layer is unknown. */
+		if (!bpf_core_type_exists(struct ovl_inode)) {
+			ev->flags |= EXEC_FILE_OVERLAY_LAYER_UNKNOWN;
+			return;
+		}
+		void *o = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
+		struct ovl_inode *oi = use_rdonly_cast ? bpf_rdonly_cast(o, bpf_core_type_id_kernel(struct ovl_inode)) : o;
+
+		if (KREAD(oi, __upperdentry))
 			ev->flags |= EXEC_FILE_OVERLAY_UPPER;
 	}
+}
+
+/* kernel_cap_t was two 32-bit words before Linux 6.3. */
+struct kernel_cap_struct___old {
+	__u32 cap[2];
+} __attribute__((preserve_access_index));
+
+struct cred___old {
+	struct kernel_cap_struct___old cap_effective;
+} __attribute__((preserve_access_index));
+
+/* cap_effective returns the effective capabilities as one 64-bit set. */
+static __always_inline __u64 cap_effective(const struct cred *cred)
+{
+	if (bpf_core_field_exists(cred->cap_effective.val))
+		return cred->cap_effective.val;
+	const struct cred___old *old = (const void *)cred;
+
+	return old->cap_effective.cap[0] | (__u64)old->cap_effective.cap[1] << 32;
 }
 
 /* task_context records the task's credentials and where it runs. */
@@ -468,7 +656,7 @@ static __always_inline void task_context(struct exec_event *ev, struct task_stru
 	ev->gid = cred->gid.val;
 	ev->euid = cred->euid.val;
 	ev->egid = cred->egid.val;
-	ev->cap_effective = cred->cap_effective.val;
+	ev->cap_effective = cap_effective(cred);
 	ev->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(task->loginuid))
 		ev->loginuid = task->loginuid.val;
@@ -485,27 +673,27 @@ static __always_inline void task_context(struct exec_event *ev, struct task_stru
 		bpf_probe_read_kernel_str(ev->tty, sizeof(ev->tty), tty->name);
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+/* exec_begin takes this CPU's scratch buffer and fills the record up to
+ * the environment, which it reads for the scan; NULL when the exec is not
+ * reported. loop picks bpf_loop or bounded loops for the walks. */
+static __always_inline struct exec_scratch *exec_begin(struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm,
+						       const bool loop)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct exec_scratch *s;
 	struct exec_event *ev;
-	struct mm_struct *mm;
 	const char *filename, *interp;
-	unsigned long arg_start;
-	__u32 start, n;
-	__u64 len;
+	__u32 n;
 
 	if (!is_tracked(task->tgid))
-		return 0;
+		return NULL;
 	s = bpf_map_lookup_elem(&exec_heap, &cpu);
 	if (!s)
-		return 0;
+		return NULL;
 	/* A task preempted while holding this CPU's buffer: do not clobber it. */
 	if (s->busy) {
 		count_drop(DROP_SCRATCH_BUSY);
-		return 0;
+		return NULL;
 	}
 	s->busy = 1;
 	s->off = 0;
@@ -533,12 +721,24 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		n = put_str(s, interp, STRING_MAX);
 		ev->interp_size = section_size(ev, 0, n, n == STRING_MAX, EXEC_FILENAME_TRUNCATED);
 	}
-	ev->exe_size = put_path(s, ev, &bprm->file->f_path, EXEC_EXE_TRUNCATED);
-	ev->cwd_size = put_path(s, ev, &task->fs->pwd, EXEC_CWD_TRUNCATED);
-	ev->cgroup_size = put_cgroup(s, ev, task);
-	mm = task->mm;
-	ev->env_size = put_env(s, ev, mm);
+	ev->exe_size = put_path(s, ev, &bprm->file->f_path, EXEC_EXE_TRUNCATED, loop);
+	ev->cwd_size = put_path(s, ev, &task->fs->pwd, EXEC_CWD_TRUNCATED, loop);
+	ev->cgroup_size = put_cgroup(s, ev, task, loop);
+	if (!env_read(s, ev, task->mm))
+		s->env_stage = ENV_DONE;
+	return s;
+}
 
+/* exec_finish appends argv, sends the record and frees the buffer. */
+static __always_inline void exec_finish(struct exec_scratch *s, struct task_struct *task)
+{
+	struct exec_event *ev = &s->ev;
+	struct mm_struct *mm = task->mm;
+	unsigned long arg_start;
+	__u32 start;
+	__u64 len;
+
+	env_end(s, ev);
 	/* argv is one block of NUL-separated strings in the new image's memory. */
 	arg_start = mm->arg_start;
 	len = mm->arg_end - arg_start;
@@ -556,6 +756,88 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	/* The header and the sections are contiguous in the scratch buffer. */
 	output(ev, sizeof(*ev) + ((start + len) & (DATA_BUF * 2 - 1)));
 	s->busy = 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct exec_scratch *s = exec_begin(task, old_pid, bprm, true);
+	struct env_scan scan = {.s = s};
+
+	if (!s)
+		return 0;
+	if (s->env_stage != ENV_DONE) {
+		bpf_loop(ENV_MAX_VARS, env_step, &scan, 0);
+		bpf_loop(ENV_MAX_CANDIDATES, env_take, &scan, 0);
+	}
+	exec_finish(s, task);
+	return 0;
+}
+
+/* Where bpf_loop is missing, the environment is scanned a chunk at a time
+ * by handle_exec_env, which tail-calls itself until the scan is done and
+ * then sends the record: a verifier that unrolls every loop could not
+ * follow a scan of ENV_MAX_VARS strings in one program. exec_tail holds
+ * handle_exec_env, put there by Go. */
+#define ENV_SCAN_CHUNK 16
+#define ENV_TAKE_CHUNK 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} exec_tail SEC(".maps");
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_bounded, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct exec_scratch *s = exec_begin(task, old_pid, bprm, false);
+
+	if (!s)
+		return 0;
+	if (s->env_stage != ENV_DONE) {
+		bpf_tail_call(ctx, &exec_tail, 0);
+		/* Only reached when the tail call failed: the record goes out
+		 * without its environment, and says so. */
+		s->ev.flags |= EXEC_ENV_UNREAD;
+	}
+	exec_finish(s, task);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec_env, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct exec_scratch *s = bpf_map_lookup_elem(&exec_heap, &cpu);
+	struct env_scan scan = {.s = s};
+
+	/* Only ever tail-called by handle_exec_bounded, which holds s. */
+	if (!s || !s->busy)
+		return 0;
+	if (s->env_stage == ENV_SCAN) {
+		for (__u32 i = 0; i < ENV_SCAN_CHUNK; i++) {
+			if (env_step(i, &scan)) {
+				s->env_stage = ENV_TAKE;
+				break;
+			}
+		}
+	} else if (s->env_stage == ENV_TAKE) {
+		for (__u32 i = 0; i < ENV_TAKE_CHUNK; i++) {
+			if (env_take(s->env_taken, &scan)) {
+				s->env_stage = ENV_DONE;
+				break;
+			}
+			s->env_taken++;
+		}
+	}
+	if (s->env_stage != ENV_DONE) {
+		bpf_tail_call(ctx, &exec_tail, 0);
+		/* Out of tail calls (33 per exec): what is left goes unread. */
+		env_cut(s);
+	}
+	exec_finish(s, task);
 	return 0;
 }
 
@@ -584,8 +866,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
+/* on_exit reports the end of a process when its last thread leaves. */
+static __always_inline int on_exit(struct task_struct *task, bool group_dead)
 {
 	struct exit_event ev = {};
 	__u32 tgid = task->tgid;
@@ -601,4 +883,20 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 	if (follow_tracked)
 		bpf_map_delete_elem(&tracked_tgids, &tgid);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
+{
+	return on_exit(task, group_dead);
+}
+
+/* Before Linux 6.16 the tracepoint has no group_dead. The exiting thread
+ * has already taken itself off the group's live count when it fires, so a
+ * count of zero means it is the last. Two threads leaving at once can both
+ * see zero; user space takes the second exit of a process as a no-op. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit_live, struct task_struct *task)
+{
+	return on_exit(task, task->signal->live.counter == 0);
 }

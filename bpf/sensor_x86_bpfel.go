@@ -22,6 +22,11 @@ const (
 	SensorDropReasonDROP_REASONS      SensorDropReason = 3
 )
 
+type SensorEnvKey struct {
+	_ structs.HostLayout
+	W [8]uint64
+}
+
 type SensorEventHeader struct {
 	_      structs.HostLayout
 	Kind   uint8
@@ -76,19 +81,20 @@ type SensorExecEvent struct {
 type SensorExecFlag uint32
 
 const (
-	SensorExecFlagEXEC_ARGS_TRUNCATED     SensorExecFlag = 1
-	SensorExecFlagEXEC_FILENAME_TRUNCATED SensorExecFlag = 2
-	SensorExecFlagEXEC_EXE_TRUNCATED      SensorExecFlag = 4
-	SensorExecFlagEXEC_CWD_TRUNCATED      SensorExecFlag = 8
-	SensorExecFlagEXEC_CGROUP_TRUNCATED   SensorExecFlag = 16
-	SensorExecFlagEXEC_ENV_TRUNCATED      SensorExecFlag = 32
-	SensorExecFlagEXEC_SETID              SensorExecFlag = 64
-	SensorExecFlagEXEC_SECUREEXEC         SensorExecFlag = 128
-	SensorExecFlagEXEC_FILE_MEMFD         SensorExecFlag = 256
-	SensorExecFlagEXEC_FILE_OVERLAY       SensorExecFlag = 512
-	SensorExecFlagEXEC_FILE_OVERLAY_UPPER SensorExecFlag = 1024
-	SensorExecFlagEXEC_INTERP             SensorExecFlag = 2048
-	SensorExecFlagEXEC_ENV_UNREAD         SensorExecFlag = 4096
+	SensorExecFlagEXEC_ARGS_TRUNCATED             SensorExecFlag = 1
+	SensorExecFlagEXEC_FILENAME_TRUNCATED         SensorExecFlag = 2
+	SensorExecFlagEXEC_EXE_TRUNCATED              SensorExecFlag = 4
+	SensorExecFlagEXEC_CWD_TRUNCATED              SensorExecFlag = 8
+	SensorExecFlagEXEC_CGROUP_TRUNCATED           SensorExecFlag = 16
+	SensorExecFlagEXEC_ENV_TRUNCATED              SensorExecFlag = 32
+	SensorExecFlagEXEC_SETID                      SensorExecFlag = 64
+	SensorExecFlagEXEC_SECUREEXEC                 SensorExecFlag = 128
+	SensorExecFlagEXEC_FILE_MEMFD                 SensorExecFlag = 256
+	SensorExecFlagEXEC_FILE_OVERLAY               SensorExecFlag = 512
+	SensorExecFlagEXEC_FILE_OVERLAY_UPPER         SensorExecFlag = 1024
+	SensorExecFlagEXEC_INTERP                     SensorExecFlag = 2048
+	SensorExecFlagEXEC_ENV_UNREAD                 SensorExecFlag = 4096
+	SensorExecFlagEXEC_FILE_OVERLAY_LAYER_UNKNOWN SensorExecFlag = 8192
 )
 
 type SensorExecScratch struct {
@@ -97,7 +103,18 @@ type SensorExecScratch struct {
 	Off  uint32
 	Ev   SensorExecEvent
 	Data [131072]int8
-	Env  [32776]int8
+	Env  [32832]int8
+	Cand [64]struct {
+		_   structs.HostLayout
+		Pos uint32
+		Len uint32
+	}
+	Ncand    uint32
+	EnvPos   uint32
+	EnvLen   uint32
+	EnvStart uint32
+	EnvTaken uint32
+	EnvStage uint32
 }
 
 type SensorExitEvent struct {
@@ -116,27 +133,33 @@ type SensorForkEvent struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	SensorMapDropCounters     = "drop_counters"
-	SensorMapEnvNames         = "env_names"
-	SensorMapEvents           = "events"
-	SensorMapExecHeap         = "exec_heap"
-	SensorMapTrackedTgids     = "tracked_tgids"
-	SensorProgHandleExec      = "handle_exec"
-	SensorProgHandleExit      = "handle_exit"
-	SensorProgHandleFork      = "handle_fork"
-	SensorVarArgsMax          = "args_max"
-	SensorVarEnvMax           = "env_max"
-	SensorVarEnvPrefixes      = "env_prefixes"
-	SensorVarFollowTracked    = "follow_tracked"
-	SensorVarLastWakeupNs     = "last_wakeup_ns"
-	SensorVarUnusedDropReason = "unused_drop_reason"
-	SensorVarUnusedEventKind  = "unused_event_kind"
-	SensorVarUnusedExecEvent  = "unused_exec_event"
-	SensorVarUnusedExecFlag   = "unused_exec_flag"
-	SensorVarUnusedExitEvent  = "unused_exit_event"
-	SensorVarUnusedForkEvent  = "unused_fork_event"
-	SensorVarWakeupBytes      = "wakeup_bytes"
-	SensorVarWakeupNs         = "wakeup_ns"
+	SensorMapDropCounters       = "drop_counters"
+	SensorMapEnvNames           = "env_names"
+	SensorMapEvents             = "events"
+	SensorMapExecHeap           = "exec_heap"
+	SensorMapExecTail           = "exec_tail"
+	SensorMapTrackedTgids       = "tracked_tgids"
+	SensorProgHandleExec        = "handle_exec"
+	SensorProgHandleExecBounded = "handle_exec_bounded"
+	SensorProgHandleExecEnv     = "handle_exec_env"
+	SensorProgHandleExit        = "handle_exit"
+	SensorProgHandleExitLive    = "handle_exit_live"
+	SensorProgHandleFork        = "handle_fork"
+	SensorVarArgsMax            = "args_max"
+	SensorVarEnvMax             = "env_max"
+	SensorVarEnvPrefixes        = "env_prefixes"
+	SensorVarFollowTracked      = "follow_tracked"
+	SensorVarLastWakeupNs       = "last_wakeup_ns"
+	SensorVarUnusedDropReason   = "unused_drop_reason"
+	SensorVarUnusedEventKind    = "unused_event_kind"
+	SensorVarUnusedExecEvent    = "unused_exec_event"
+	SensorVarUnusedExecFlag     = "unused_exec_flag"
+	SensorVarUnusedExitEvent    = "unused_exit_event"
+	SensorVarUnusedForkEvent    = "unused_fork_event"
+	SensorVarUseRdonlyCast      = "use_rdonly_cast"
+	SensorVarUseStrnlen         = "use_strnlen"
+	SensorVarWakeupBytes        = "wakeup_bytes"
+	SensorVarWakeupNs           = "wakeup_ns"
 )
 
 // LoadSensor returns the embedded CollectionSpec for Sensor.
@@ -181,9 +204,12 @@ type SensorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type SensorProgramSpecs struct {
-	HandleExec *ebpf.ProgramSpec `ebpf:"handle_exec"`
-	HandleExit *ebpf.ProgramSpec `ebpf:"handle_exit"`
-	HandleFork *ebpf.ProgramSpec `ebpf:"handle_fork"`
+	HandleExec        *ebpf.ProgramSpec `ebpf:"handle_exec"`
+	HandleExecBounded *ebpf.ProgramSpec `ebpf:"handle_exec_bounded"`
+	HandleExecEnv     *ebpf.ProgramSpec `ebpf:"handle_exec_env"`
+	HandleExit        *ebpf.ProgramSpec `ebpf:"handle_exit"`
+	HandleExitLive    *ebpf.ProgramSpec `ebpf:"handle_exit_live"`
+	HandleFork        *ebpf.ProgramSpec `ebpf:"handle_fork"`
 }
 
 // SensorMapSpecs contains maps before they are loaded into the kernel.
@@ -194,6 +220,7 @@ type SensorMapSpecs struct {
 	EnvNames     *ebpf.MapSpec `ebpf:"env_names"`
 	Events       *ebpf.MapSpec `ebpf:"events"`
 	ExecHeap     *ebpf.MapSpec `ebpf:"exec_heap"`
+	ExecTail     *ebpf.MapSpec `ebpf:"exec_tail"`
 	TrackedTgids *ebpf.MapSpec `ebpf:"tracked_tgids"`
 }
 
@@ -212,6 +239,8 @@ type SensorVariableSpecs struct {
 	UnusedExecFlag   *ebpf.VariableSpec `ebpf:"unused_exec_flag"`
 	UnusedExitEvent  *ebpf.VariableSpec `ebpf:"unused_exit_event"`
 	UnusedForkEvent  *ebpf.VariableSpec `ebpf:"unused_fork_event"`
+	UseRdonlyCast    *ebpf.VariableSpec `ebpf:"use_rdonly_cast"`
+	UseStrnlen       *ebpf.VariableSpec `ebpf:"use_strnlen"`
 	WakeupBytes      *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 	WakeupNs         *ebpf.VariableSpec `ebpf:"wakeup_ns"`
 }
@@ -240,6 +269,7 @@ type SensorMaps struct {
 	EnvNames     *ebpf.Map `ebpf:"env_names"`
 	Events       *ebpf.Map `ebpf:"events"`
 	ExecHeap     *ebpf.Map `ebpf:"exec_heap"`
+	ExecTail     *ebpf.Map `ebpf:"exec_tail"`
 	TrackedTgids *ebpf.Map `ebpf:"tracked_tgids"`
 }
 
@@ -249,6 +279,7 @@ func (m *SensorMaps) Close() error {
 		m.EnvNames,
 		m.Events,
 		m.ExecHeap,
+		m.ExecTail,
 		m.TrackedTgids,
 	)
 }
@@ -268,6 +299,8 @@ type SensorVariables struct {
 	UnusedExecFlag   *ebpf.Variable `ebpf:"unused_exec_flag"`
 	UnusedExitEvent  *ebpf.Variable `ebpf:"unused_exit_event"`
 	UnusedForkEvent  *ebpf.Variable `ebpf:"unused_fork_event"`
+	UseRdonlyCast    *ebpf.Variable `ebpf:"use_rdonly_cast"`
+	UseStrnlen       *ebpf.Variable `ebpf:"use_strnlen"`
 	WakeupBytes      *ebpf.Variable `ebpf:"wakeup_bytes"`
 	WakeupNs         *ebpf.Variable `ebpf:"wakeup_ns"`
 }
@@ -276,15 +309,21 @@ type SensorVariables struct {
 //
 // It can be passed to LoadSensorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type SensorPrograms struct {
-	HandleExec *ebpf.Program `ebpf:"handle_exec"`
-	HandleExit *ebpf.Program `ebpf:"handle_exit"`
-	HandleFork *ebpf.Program `ebpf:"handle_fork"`
+	HandleExec        *ebpf.Program `ebpf:"handle_exec"`
+	HandleExecBounded *ebpf.Program `ebpf:"handle_exec_bounded"`
+	HandleExecEnv     *ebpf.Program `ebpf:"handle_exec_env"`
+	HandleExit        *ebpf.Program `ebpf:"handle_exit"`
+	HandleExitLive    *ebpf.Program `ebpf:"handle_exit_live"`
+	HandleFork        *ebpf.Program `ebpf:"handle_fork"`
 }
 
 func (p *SensorPrograms) Close() error {
 	return _SensorClose(
 		p.HandleExec,
+		p.HandleExecBounded,
+		p.HandleExecEnv,
 		p.HandleExit,
+		p.HandleExitLive,
 		p.HandleFork,
 	)
 }

@@ -150,6 +150,11 @@ type File struct {
 	// it is in the upper, writable layer: written after the image was built.
 	Overlay      bool `json:"overlay,omitempty"`
 	OverlayUpper bool `json:"overlay_upper,omitempty"`
+	// OverlayLayerUnknown says the kernel could not tell which layer: the
+	// overlay module was not loaded when vigil started, so its types were
+	// unknown to the programs. OverlayUpper is then false without meaning
+	// it.
+	OverlayLayerUnknown bool `json:"overlay_layer_unknown,omitempty"`
 	// UserWritable says the executing (real) user may write the file, by
 	// its permission bits.
 	UserWritable bool `json:"user_writable,omitempty"`

@@ -116,17 +116,18 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 
 	memfd := flag(bpf.SensorExecFlagEXEC_FILE_MEMFD)
 	ev.File = event.File{
-		Inode:        rec.FileIno,
-		Dev:          rec.FileDev,
-		Nlink:        rec.FileNlink,
-		Mode:         rec.FileMode,
-		UID:          rec.FileUid,
-		GID:          rec.FileGid,
-		Deleted:      rec.FileNlink == 0 && !memfd,
-		Memfd:        memfd,
-		Overlay:      flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY),
-		OverlayUpper: flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY_UPPER),
-		UserWritable: writableBy(rec.FileMode, rec.FileUid, rec.FileGid, rec.Uid, rec.Gid),
+		Inode:               rec.FileIno,
+		Dev:                 rec.FileDev,
+		Nlink:               rec.FileNlink,
+		Mode:                rec.FileMode,
+		UID:                 rec.FileUid,
+		GID:                 rec.FileGid,
+		Deleted:             rec.FileNlink == 0 && !memfd,
+		Memfd:               memfd,
+		Overlay:             flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY),
+		OverlayUpper:        flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY_UPPER),
+		OverlayLayerUnknown: flag(bpf.SensorExecFlagEXEC_FILE_OVERLAY_LAYER_UNKNOWN),
+		UserWritable:        writableBy(rec.FileMode, rec.FileUid, rec.FileGid, rec.Uid, rec.Gid),
 	}
 
 	ev.Env = d.allowedEnv(env)

@@ -3,6 +3,8 @@ package sensor
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,7 +176,8 @@ func TestContainerID(t *testing.T) {
 func TestEnvFilterMatchesTheKernelsLayout(t *testing.T) {
 	f, err := newEnvFilter(DefaultEnv())
 	require.NoError(t, err)
-	require.Len(t, f.hashes, len(DefaultEnv()))
+	require.Len(t, f.keys, len(DefaultEnv()))
+	require.Equal(t, "CI=", strings.TrimRight(string(f.keys[slices.Index(DefaultEnv(), "CI")][:]), "\x00"))
 	require.Equal(t, uint64('C')|uint64('I')<<8|uint64('=')<<16, envPrefix("CI"))
 	require.Equal(t, envPrefix("TRACEPARENT"), envPrefix("TRACEPAR"), "8 bytes at most")
 	for _, name := range DefaultEnv() {
@@ -186,6 +189,8 @@ func TestEnvFilterMatchesTheKernelsLayout(t *testing.T) {
 	}
 	_, err = newEnvFilter([]string{"A=B"})
 	require.ErrorContains(t, err, `"A=B"`)
+	_, err = newEnvFilter([]string{strings.Repeat("N", envKeySize)})
+	require.ErrorContains(t, err, "want 1 to 63 bytes")
 }
 
 // BenchmarkDecodeExec decodes a typical exec record: a compiler started by

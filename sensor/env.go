@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strings"
 )
 
@@ -39,28 +38,32 @@ const (
 	envPrefixProbes = 4
 )
 
+// envKeySize is the kernel's ENV_KEY_SIZE: the bytes of "NAME=" the
+// kernel compares, zero-padded.
+const envKeySize = 64
+
 // envFilter is the allow-list in the two forms the kernel checks: a table
 // of 8-byte name prefixes that makes a variable a candidate cheaply, and
-// the FNV-1a hashes of the full names that admit it.
+// the full names, as the keys of the map that admits them.
 type envFilter struct {
 	prefixes [envPrefixSlots]uint64
-	hashes   []uint64
+	keys     [][envKeySize]byte
 	names    map[string]bool
 }
 
 func newEnvFilter(names []string) (envFilter, error) {
 	f := envFilter{names: make(map[string]bool, len(names))}
 	for _, name := range names {
-		if name == "" || strings.ContainsAny(name, "=\x00") || len(name) > 63 {
-			return f, fmt.Errorf("environment variable name %q: want 1 to 63 bytes without '=' or NUL", name)
+		if name == "" || strings.ContainsAny(name, "=\x00") || len(name) > envKeySize-1 {
+			return f, fmt.Errorf("environment variable name %q: want 1 to %d bytes without '=' or NUL", name, envKeySize-1)
 		}
 		if f.names[name] {
 			continue
 		}
 		f.names[name] = true
-		h := fnv.New64a()
-		h.Write([]byte(name))
-		f.hashes = append(f.hashes, h.Sum64())
+		var key [envKeySize]byte
+		copy(key[:], name+"=")
+		f.keys = append(f.keys, key)
 		if err := f.addPrefix(envPrefix(name)); err != nil {
 			return f, fmt.Errorf("environment variable %s: %w", name, err)
 		}

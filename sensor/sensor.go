@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,10 @@ type Config struct {
 	// EnvMax bounds the bytes of each new program's environment scanned
 	// for them (default DefaultEnvMax, at most MaxEnvMax).
 	EnvMax int
+	// Features, when set, are used instead of those ProbeFeatures finds:
+	// the tests turn features off to run the fallbacks on a kernel that
+	// has them all.
+	Features *Features
 }
 
 func (c *Config) setDefaults() error {
@@ -137,9 +142,11 @@ func (s Stats) Lost() uint64 {
 
 // Sensor is the loaded and attached set of programs.
 type Sensor struct {
-	cfg   Config
-	objs  bpf.SensorObjects
-	links []link.Link
+	cfg      Config
+	features Features
+	maps     bpf.SensorMaps
+	progs    []*ebpf.Program
+	links    []link.Link
 	// ring is unmapped by Close, under ringMu, which Run holds while it
 	// reads the ring.
 	ringMu sync.Mutex
@@ -168,6 +175,14 @@ func New(cfg Config) (*Sensor, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("remove memlock limit: %w", err)
 	}
+	features := cfg.Features
+	if features == nil {
+		probed, err := ProbeFeatures()
+		if err != nil {
+			return nil, err
+		}
+		features = &probed
+	}
 
 	spec, err := bpf.LoadSensor()
 	if err != nil {
@@ -190,13 +205,15 @@ func New(cfg Config) (*Sensor, error) {
 		bpf.SensorVarWakeupBytes:   uint64(cfg.WakeupBytes),
 		bpf.SensorVarWakeupNs:      uint64(cfg.WakeupInterval),
 		bpf.SensorVarEnvPrefixes:   env.prefixes,
+		bpf.SensorVarUseRdonlyCast: boolByte(features.RdonlyCast),
+		bpf.SensorVarUseStrnlen:    boolByte(features.Strnlen),
 	} {
 		if err := spec.Variables[name].Set(value); err != nil {
 			return nil, fmt.Errorf("set %s: %w", name, err)
 		}
 	}
 
-	s := &Sensor{cfg: cfg, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
+	s := &Sensor{cfg: cfg, features: *features, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
 	if err := s.start(spec, env); err != nil {
 		s.Close()
 		return nil, err
@@ -207,36 +224,78 @@ func New(cfg Config) (*Sensor, error) {
 // start loads the programs, fills their maps, attaches them and maps the
 // ring buffer; what it has done when it fails, Close undoes.
 func (s *Sensor) start(spec *ebpf.CollectionSpec, env envFilter) (err error) {
-	if err := spec.LoadAndAssign(&s.objs, nil); err != nil {
-		return explainLoadError(err)
+	if err := s.load(spec); err != nil {
+		return err
 	}
-	for _, h := range env.hashes {
-		if err := s.objs.EnvNames.Put(h, uint8(1)); err != nil {
+	for _, key := range env.keys {
+		if err := s.maps.EnvNames.Put(key, uint8(1)); err != nil {
 			return fmt.Errorf("load environment allow-list: %w", err)
 		}
 	}
 	if s.cfg.Follow != 0 {
 		// Seeded before anything is attached, so that not even the first
 		// fork of the followed process can slip past the filter.
-		if err := s.objs.TrackedTgids.Put(s.cfg.Follow, uint8(1)); err != nil {
+		if err := s.maps.TrackedTgids.Put(s.cfg.Follow, uint8(1)); err != nil {
 			return fmt.Errorf("seed followed process %d: %w", s.cfg.Follow, err)
 		}
 	}
-	for _, prog := range []*ebpf.Program{s.objs.HandleFork, s.objs.HandleExit, s.objs.HandleExec} {
+	for _, prog := range s.progs {
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
 			return fmt.Errorf("attach %s: %w", prog, err)
 		}
 		s.links = append(s.links, l)
 	}
-	if s.ring, err = newRing(s.objs.Events.FD(), s.cfg.RingBufferSize); err != nil {
+	if s.ring, err = newRing(s.maps.Events.FD(), s.cfg.RingBufferSize); err != nil {
 		return err
 	}
-	if s.wake, err = pollable(s.objs.Events.FD()); err != nil {
+	if s.wake, err = pollable(s.maps.Events.FD()); err != nil {
 		return err
 	}
 	s.decoder.bootOffset, err = bootOffset()
 	return err
+}
+
+// load loads the maps and the variant of each program that the features
+// select, in the order they are to be attached: fork and exit before exec,
+// so that no process execs unseen by the table's bookkeeping. The other
+// variants are never loaded: an older kernel refuses even to load a
+// program that names a helper it lacks. The bounded exec variant's
+// environment scan is a program of its own, tail-called, not attached.
+func (s *Sensor) load(spec *ebpf.CollectionSpec) error {
+	exec, exit := s.features.programs()
+	attached := []string{bpf.SensorProgHandleFork, exit, exec}
+	wanted := attached
+	if exec == bpf.SensorProgHandleExecBounded {
+		wanted = append(slices.Clone(attached), bpf.SensorProgHandleExecEnv)
+	}
+	for name := range spec.Programs {
+		if !slices.Contains(wanted, name) {
+			delete(spec.Programs, name)
+		}
+	}
+	coll, err := ebpf.NewCollection(spec)
+	if err != nil {
+		return explainLoadError(err)
+	}
+	defer coll.Close()
+	if err := coll.Assign(&s.maps); err != nil {
+		return fmt.Errorf("take maps: %w", err)
+	}
+	if tail := coll.Programs[bpf.SensorProgHandleExecEnv]; tail != nil {
+		if err := s.maps.ExecTail.Put(uint32(0), tail); err != nil {
+			return fmt.Errorf("install the environment scan's tail call: %w", err)
+		}
+	}
+	for _, name := range attached {
+		s.progs = append(s.progs, coll.DetachProgram(name))
+	}
+	return nil
+}
+
+// Features returns the kernel features the loaded programs use.
+func (s *Sensor) Features() Features {
+	return s.features
 }
 
 // Run reads events and hands each to handle, in the order the kernel wrote
@@ -348,7 +407,7 @@ func (s *Sensor) Stats() (Stats, error) {
 		bpf.SensorDropReasonDROP_SCRATCH_BUSY: &st.ScratchBusyDrops,
 	} {
 		var perCPU []uint64
-		if err := s.objs.DropCounters.Lookup(uint32(reason), &perCPU); err != nil {
+		if err := s.maps.DropCounters.Lookup(uint32(reason), &perCPU); err != nil {
 			return st, fmt.Errorf("read drop counter %d: %w", reason, err)
 		}
 		for _, v := range perCPU {
@@ -374,7 +433,10 @@ func (s *Sensor) Close() error {
 	for _, l := range s.links {
 		errs = append(errs, l.Close())
 	}
-	errs = append(errs, s.objs.Close())
+	for _, p := range s.progs {
+		errs = append(errs, p.Close())
+	}
+	errs = append(errs, s.maps.Close())
 	return errors.Join(errs...)
 }
 

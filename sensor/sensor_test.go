@@ -25,12 +25,18 @@ func startSensor(t *testing.T, cfg Config) *collector {
 	if cfg.Follow == 0 {
 		cfg.Follow = uint32(os.Getpid())
 	}
+	if cfg.Features == nil {
+		cfg.Features = testFeatures(t)
+	}
 	if cfg.WakeupInterval == 0 {
 		// The tests wait for events: a short batch keeps them quick.
 		cfg.WakeupInterval = 50 * time.Millisecond
 	}
 	s, err := New(cfg)
 	require.NoError(t, err)
+	if cfg.Features != nil {
+		require.Equal(t, *cfg.Features, s.Features())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &collector{sensor: s, done: make(chan error, 1)}
 	go func() { c.done <- s.Run(ctx, c.add) }()

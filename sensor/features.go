@@ -1,0 +1,142 @@
+package sensor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cilium/ebpf/btf"
+
+	"github.com/vigil-otel/vigil/bpf"
+)
+
+// Features are the parts of the kernel's BPF support that the programs
+// use when the kernel has them. Each one missing selects a variant that
+// gathers the same facts another way, at some cost; none is required.
+// They are read from the kernel's own type information (BTF), never
+// inferred from its version.
+type Features struct {
+	// Loop: the bpf_loop helper (Linux 5.17). Paths, the cgroup and the
+	// environment are walked in its callback; without it, in bounded
+	// loops that the verifier unrolls, in a program variant of their own.
+	Loop bool
+	// RdonlyCast: the bpf_rdonly_cast kfunc (6.2). A struct mount, an
+	// overlay inode and a v1 cgroup are read by direct loads; without it,
+	// by probe reads.
+	RdonlyCast bool
+	// Strnlen: the bpf_strnlen kfunc (6.17). Environment strings are
+	// measured in place; without it, by a bounded copy.
+	Strnlen bool
+	// ExitGroupDead: sched_process_exit says whether the exiting thread is
+	// the last of its process (6.16); without it, the thread group's live
+	// count says so.
+	ExitGroupDead bool
+}
+
+// Feature describes one of Features for people.
+type Feature struct {
+	Name      string // the helper, kfunc or tracepoint argument
+	Since     string // the first Linux release that has it
+	Available bool
+	// Variant is what the sensor does on this kernel.
+	Variant string
+}
+
+// List describes each feature, in a fixed order.
+func (f Features) List() []Feature {
+	pick := func(ok bool, with, without string) string {
+		if ok {
+			return with
+		}
+		return without
+	}
+	return []Feature{
+		{"bpf_loop helper", "5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops (handle_exec_bounded)")},
+		{"bpf_rdonly_cast kfunc", "6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts and overlay inodes directly", "reads mounts and overlay inodes with probe reads")},
+		{"bpf_strnlen kfunc", "6.17", f.Strnlen, pick(f.Strnlen, "measures environment strings in place", "measures environment strings by copying them")},
+		{"sched_process_exit group_dead", "6.16", f.ExitGroupDead, pick(f.ExitGroupDead, "takes a process's end from the tracepoint", "takes a process's end from its live thread count (handle_exit_live)")},
+	}
+}
+
+// ProbeFeatures reads what the running kernel offers from its BTF.
+func ProbeFeatures() (Features, error) {
+	spec, err := btf.LoadKernelSpec()
+	if err != nil {
+		return Features{}, fmt.Errorf("read kernel BTF: %w", err)
+	}
+	return featuresOf(spec)
+}
+
+// featuresOf reads the features from a kernel's BTF: a helper is known to
+// the kernel when enum bpf_func_id names it, a kfunc when the kernel has a
+// function of its name (which is how the loader resolves it), and a
+// tracepoint's arguments are those of its btf_trace_ typedef.
+func featuresOf(spec *btf.Spec) (Features, error) {
+	var f Features
+	var ids *btf.Enum
+	if err := spec.TypeByName("bpf_func_id", &ids); err != nil {
+		return f, fmt.Errorf("kernel BTF has no enum bpf_func_id: %w", err)
+	}
+	for _, v := range ids.Values {
+		if v.Name == "BPF_FUNC_loop" {
+			f.Loop = true
+		}
+	}
+	var err error
+	if f.RdonlyCast, err = hasFunc(spec, "bpf_rdonly_cast"); err != nil {
+		return f, err
+	}
+	if f.Strnlen, err = hasFunc(spec, "bpf_strnlen"); err != nil {
+		return f, err
+	}
+	args, err := tracepointArgs(spec, "sched_process_exit")
+	if err != nil {
+		return f, err
+	}
+	// The first parameter is the tracepoint's context, then its arguments:
+	// (task) before 6.16, (task, group_dead) from then on.
+	f.ExitGroupDead = args >= 3
+	return f, nil
+}
+
+func hasFunc(spec *btf.Spec, name string) (bool, error) {
+	var fn *btf.Func
+	err := spec.TypeByName(name, &fn)
+	if errors.Is(err, btf.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up %s in kernel BTF: %w", name, err)
+	}
+	return true, nil
+}
+
+// tracepointArgs returns the number of parameters of a tracepoint's probe
+// function, its context included.
+func tracepointArgs(spec *btf.Spec, tracepoint string) (int, error) {
+	var td *btf.Typedef
+	name := "btf_trace_" + tracepoint
+	if err := spec.TypeByName(name, &td); err != nil {
+		return 0, fmt.Errorf("kernel BTF has no %s: %w", name, err)
+	}
+	ptr, ok := td.Type.(*btf.Pointer)
+	if !ok {
+		return 0, fmt.Errorf("%s is a %s, not a pointer to a function", name, td.Type)
+	}
+	proto, ok := ptr.Target.(*btf.FuncProto)
+	if !ok {
+		return 0, fmt.Errorf("%s points to a %s, not a function", name, ptr.Target)
+	}
+	return len(proto.Params), nil
+}
+
+// programs names the program variant of each hook that f selects.
+func (f Features) programs() (exec, exit string) {
+	exec, exit = bpf.SensorProgHandleExec, bpf.SensorProgHandleExit
+	if !f.Loop {
+		exec = bpf.SensorProgHandleExecBounded
+	}
+	if !f.ExitGroupDead {
+		exit = bpf.SensorProgHandleExitLive
+	}
+	return exec, exit
+}
