@@ -3,6 +3,7 @@ package sensor
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cilium/ebpf/btf"
 
@@ -30,12 +31,38 @@ type Features struct {
 	// the last of its process (6.16); without it, the thread group's live
 	// count says so.
 	ExitGroupDead bool
+	// OverlayLayer: the overlay filesystem's inode type is known, in the
+	// kernel's BTF or in the overlay module's, loaded before the sensor.
+	// Without it, an exec from an overlay cannot tell its layer.
+	OverlayLayer bool
+	// LoginUID: the kernel keeps an audit login uid (CONFIG_AUDITSYSCALL).
+	LoginUID bool
+}
+
+// Fact is one fact of an exec that a kernel may be unable to give, by the
+// name recipes use for it.
+type Fact struct {
+	Name string
+	// Why the kernel cannot give it, and what to do about it.
+	Why string
+}
+
+// Unavailable lists the facts these features cannot give.
+func (f Features) Unavailable() []Fact {
+	var facts []Fact
+	if !f.OverlayLayer {
+		facts = append(facts, Fact{"overlay_upper", "the overlay module was not loaded when vigil started, so which layer of a container a program comes from is unknown; load it first (modprobe overlay), as a container runtime does"})
+	}
+	if !f.LoginUID {
+		facts = append(facts, Fact{"loginuid", "the kernel keeps no audit login uid (CONFIG_AUDITSYSCALL is off); every exec reads as not logged in"})
+	}
+	return facts
 }
 
 // Feature describes one of Features for people.
 type Feature struct {
 	Name      string // the helper, kfunc or tracepoint argument
-	Since     string // the first Linux release that has it
+	Needs     string // what a kernel needs to have it: a release, a module, an option
 	Available bool
 	// Variant is what the sensor does on this kernel.
 	Variant string
@@ -50,10 +77,12 @@ func (f Features) List() []Feature {
 		return without
 	}
 	return []Feature{
-		{"bpf_loop helper", "5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops (handle_exec_bounded)")},
-		{"bpf_rdonly_cast kfunc", "6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts and overlay inodes directly", "reads mounts and overlay inodes with probe reads")},
-		{"bpf_strnlen kfunc", "6.17", f.Strnlen, pick(f.Strnlen, "measures environment strings in place", "measures environment strings by copying them")},
-		{"sched_process_exit group_dead", "6.16", f.ExitGroupDead, pick(f.ExitGroupDead, "takes a process's end from the tracepoint", "takes a process's end from its live thread count (handle_exit_live)")},
+		{"bpf_loop helper", "Linux 5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops (handle_exec_bounded)")},
+		{"bpf_rdonly_cast kfunc", "Linux 6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts and overlay inodes directly", "reads mounts and overlay inodes with probe reads")},
+		{"bpf_strnlen kfunc", "Linux 6.17", f.Strnlen, pick(f.Strnlen, "measures environment strings in place", "measures environment strings by copying them")},
+		{"sched_process_exit group_dead", "Linux 6.16", f.ExitGroupDead, pick(f.ExitGroupDead, "takes a process's end from the tracepoint", "takes a process's end from its live thread count (handle_exit_live)")},
+		{"overlay inode type (BTF)", "overlay module loaded before vigil", f.OverlayLayer, pick(f.OverlayLayer, "tells an overlay's upper layer from its lower ones", "flags execs from an overlay as of unknown layer")},
+		{"audit login uid", "CONFIG_AUDITSYSCALL", f.LoginUID, pick(f.LoginUID, "reads the login uid", "reports no login uid")},
 	}
 }
 
@@ -63,7 +92,19 @@ func ProbeFeatures() (Features, error) {
 	if err != nil {
 		return Features{}, fmt.Errorf("read kernel BTF: %w", err)
 	}
-	return featuresOf(spec)
+	f, err := featuresOf(spec)
+	if err != nil || f.OverlayLayer {
+		return f, err
+	}
+	// A modular overlayfs has its types in its own BTF, there only while
+	// the module is loaded, which is when the loader can use them too.
+	if mod, err := btf.LoadKernelModuleSpec("overlay"); err == nil {
+		f.OverlayLayer, err = hasType(mod, "ovl_inode")
+		if err != nil {
+			return f, err
+		}
+	}
+	return f, nil
 }
 
 // featuresOf reads the features from a kernel's BTF: a helper is known to
@@ -95,7 +136,26 @@ func featuresOf(spec *btf.Spec) (Features, error) {
 	// The first parameter is the tracepoint's context, then its arguments:
 	// (task) before 6.16, (task, group_dead) from then on.
 	f.ExitGroupDead = args >= 3
+	if f.OverlayLayer, err = hasType(spec, "ovl_inode"); err != nil {
+		return f, err
+	}
+	var task *btf.Struct
+	if err := spec.TypeByName("task_struct", &task); err != nil {
+		return f, fmt.Errorf("kernel BTF has no struct task_struct: %w", err)
+	}
+	f.LoginUID = slices.ContainsFunc(task.Members, func(m btf.Member) bool { return m.Name == "loginuid" })
 	return f, nil
+}
+
+func hasType(spec *btf.Spec, name string) (bool, error) {
+	_, err := spec.AnyTypeByName(name)
+	if errors.Is(err, btf.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up %s in BTF: %w", name, err)
+	}
+	return true, nil
 }
 
 func hasFunc(spec *btf.Spec, name string) (bool, error) {

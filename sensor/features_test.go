@@ -22,9 +22,17 @@ func kernelBTF(t *testing.T, helpers []string, kfuncs []string, exitArgs int) *b
 	for range exitArgs {
 		proto.Params = append(proto.Params, btf.FuncParam{Type: void})
 	}
-	types := []btf.Type{ids, &btf.Typedef{Name: "btf_trace_sched_process_exit", Type: &btf.Pointer{Target: proto}}}
+	u32 := &btf.Int{Name: "unsigned int", Size: 4}
+	task := &btf.Struct{Name: "task_struct", Size: 4, Members: []btf.Member{{Name: "pid", Type: u32}}}
+	types := []btf.Type{ids, task, &btf.Typedef{Name: "btf_trace_sched_process_exit", Type: &btf.Pointer{Target: proto}}}
 	for _, k := range kfuncs {
 		types = append(types, &btf.Func{Name: k, Type: &btf.FuncProto{Return: (*btf.Void)(nil)}, Linkage: btf.GlobalFunc})
+	}
+	// The newest kernel of the table has audit and overlayfs built in.
+	if exitArgs == 3 {
+		task.Members = append(task.Members, btf.Member{Name: "loginuid", Type: u32, Offset: 32})
+		task.Size = 8
+		types = append(types, &btf.Struct{Name: "ovl_inode", Size: 4, Members: []btf.Member{{Name: "flags", Type: u32}}})
 	}
 	b, err := btf.NewBuilder(types, nil)
 	require.NoError(t, err)
@@ -44,12 +52,17 @@ func TestFeaturesAreReadFromTheKernelsBTF(t *testing.T) {
 		{"5.10", kernelBTF(t, nil, nil, 2), Features{}, "handle_exec_bounded", "handle_exit_live"},
 		{"6.1", kernelBTF(t, []string{"BPF_FUNC_loop"}, nil, 2), Features{Loop: true}, "handle_exec", "handle_exit_live"},
 		{"6.12", kernelBTF(t, []string{"BPF_FUNC_loop"}, []string{"bpf_rdonly_cast"}, 2), Features{Loop: true, RdonlyCast: true}, "handle_exec", "handle_exit_live"},
-		{"6.18", kernelBTF(t, []string{"BPF_FUNC_loop"}, []string{"bpf_rdonly_cast", "bpf_strnlen"}, 3), Features{Loop: true, RdonlyCast: true, Strnlen: true, ExitGroupDead: true}, "handle_exec", "handle_exit"},
+		{"6.18", kernelBTF(t, []string{"BPF_FUNC_loop"}, []string{"bpf_rdonly_cast", "bpf_strnlen"}, 3), Features{Loop: true, RdonlyCast: true, Strnlen: true, ExitGroupDead: true, OverlayLayer: true, LoginUID: true}, "handle_exec", "handle_exit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := featuresOf(tc.spec)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, f)
+			if f.LoginUID {
+				require.Empty(t, f.Unavailable())
+			} else {
+				require.Len(t, f.Unavailable(), 2, "overlay_upper and loginuid")
+			}
 			exec, exit := f.programs()
 			require.Equal(t, tc.exec, exec)
 			require.Equal(t, tc.exitFn, exit)
@@ -79,7 +92,10 @@ func testFeatures(t *testing.T) *Features {
 	if !ok {
 		return nil
 	}
-	var f Features
+	// What the kernel cannot change about the facts stays as probed.
+	f, err := ProbeFeatures()
+	require.NoError(t, err)
+	f.Loop, f.RdonlyCast, f.Strnlen, f.ExitGroupDead = false, false, false, false
 	for _, name := range strings.Split(v, ",") {
 		switch name {
 		case "none", "":

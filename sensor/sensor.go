@@ -146,7 +146,10 @@ type Sensor struct {
 	features Features
 	maps     bpf.SensorMaps
 	progs    []*ebpf.Program
-	links    []link.Link
+	// tail is the bounded exec variant's environment scan, when loaded:
+	// tail-called, never attached.
+	tail  *ebpf.Program
+	links []link.Link
 	// ring is unmapped by Close, under ringMu, which Run holds while it
 	// reads the ring.
 	ringMu sync.Mutex
@@ -282,8 +285,8 @@ func (s *Sensor) load(spec *ebpf.CollectionSpec) error {
 	if err := coll.Assign(&s.maps); err != nil {
 		return fmt.Errorf("take maps: %w", err)
 	}
-	if tail := coll.Programs[bpf.SensorProgHandleExecEnv]; tail != nil {
-		if err := s.maps.ExecTail.Put(uint32(0), tail); err != nil {
+	if s.tail = coll.DetachProgram(bpf.SensorProgHandleExecEnv); s.tail != nil {
+		if err := s.maps.ExecTail.Put(uint32(0), s.tail); err != nil {
 			return fmt.Errorf("install the environment scan's tail call: %w", err)
 		}
 	}
@@ -436,6 +439,9 @@ func (s *Sensor) Close() error {
 	for _, p := range s.progs {
 		errs = append(errs, p.Close())
 	}
+	if s.tail != nil {
+		errs = append(errs, s.tail.Close())
+	}
 	errs = append(errs, s.maps.Close())
 	return errors.Join(errs...)
 }
@@ -460,18 +466,6 @@ func pollable(fd int) (*os.File, error) {
 		return nil, fmt.Errorf("ring buffer cannot be polled by the Go runtime: %w", err)
 	}
 	return f, nil
-}
-
-// checkMachine tells, in words a user can act on, why this machine cannot
-// load the sensor.
-func checkMachine(euid int, btf string) error {
-	if euid != 0 {
-		return errors.New("must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON")
-	}
-	if _, err := os.Stat(btf); err != nil {
-		return fmt.Errorf("kernel BTF not found at %s: vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", btf)
-	}
-	return nil
 }
 
 // verifierLogLines is how much of the verifier's log a load error shows:

@@ -82,7 +82,7 @@ func (c *collector) wait(t *testing.T, match func(*event.Event) bool) event.Even
 
 // probeBinary copies a system binary into a fresh directory that any user
 // can enter, under a name no other program on the machine uses.
-func probeBinary(t *testing.T, src, name string) string {
+func probeBinary(t testing.TB, src, name string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "vigil-sensor-")
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/sensor"
 )
 
 func newRecipesCommand(stdout io.Writer) *cobra.Command {
@@ -31,10 +32,21 @@ func newRecipesCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// What this kernel cannot give; nothing is known without BTF.
+			var unavailable []sensor.Fact
+			if f, err := sensor.ProbeFeatures(); err == nil {
+				unavailable = f.Unavailable()
+			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tIMPORTANCE\tTACTIC\tTECHNIQUE\tENABLED")
+			fmt.Fprintln(tw, "NAME\tIMPORTANCE\tTACTIC\tTECHNIQUE\tENABLED\tDEGRADED HERE")
 			for _, r := range recipes {
-				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s %s\t%v\n", r.Name, r.Importance, r.Tactic.ID, r.Tactic.Name, r.Technique.ID, r.Technique.Name, yesNo(r.Enabled))
+				degraded := "-"
+				for _, fact := range unavailable {
+					if r.Uses(fact.Name) {
+						degraded = "no " + fact.Name
+					}
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s %s\t%v\t%s\n", r.Name, r.Importance, r.Tactic.ID, r.Tactic.Name, r.Technique.ID, r.Technique.Name, yesNo(r.Enabled), degraded)
 			}
 			return tw.Flush()
 		},

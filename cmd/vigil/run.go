@@ -210,6 +210,11 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		slog.Error("recipe error", "error", err)
 	}
 
+	features, err := checkKernel(recipes)
+	if err != nil {
+		return fail(err)
+	}
+
 	expCfg, closeOutput, err := opts.exporterConfig(stdout, stderr)
 	if err != nil {
 		return fail(err)
@@ -217,7 +222,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	defer closeOutput()
 
 	cfg := pipeline.Config{
-		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval},
+		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features},
 		Recipes:  recipes,
 		Exporter: expCfg,
 	}
