@@ -12,9 +12,11 @@
 //   (5.17); handle_exec_bounded does it with bounded loops, which older
 //   verifiers accept. Exactly one of the two is loaded: an older kernel
 //   refuses a program that so much as names bpf_loop's callback.
-// - use_rdonly_cast (bpf_rdonly_cast, 6.2) lets the walks read struct mount,
-//   ovl_inode and a v1 cgroup by direct loads; without it they use probe
-//   reads, which cost more but work anywhere.
+// - use_rdonly_cast (bpf_rdonly_cast, 6.2) lets the path walks read struct
+//   mount by direct loads; without it they use probe reads, which cost more
+//   but work anywhere.
+// - handle_exec_bounded hands the environment's scan to handle_exec_env by
+//   tail calls, a chunk per call.
 // - use_strnlen (bpf_strnlen, 6.17) measures environment strings in place;
 //   without it a bounded string copy measures them.
 // - handle_exit takes group_dead from the tracepoint (6.16); handle_exit_live
@@ -618,10 +620,11 @@ static __always_inline void file_facts(struct exec_event *ev, struct file *file)
 			ev->flags |= EXEC_FILE_OVERLAY_LAYER_UNKNOWN;
 			return;
 		}
-		void *o = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
-		struct ovl_inode *oi = use_rdonly_cast ? bpf_rdonly_cast(o, bpf_core_type_id_kernel(struct ovl_inode)) : o;
+		/* A probe read, not bpf_rdonly_cast: the type is usually the
+		 * module's, and the cast takes only types of vmlinux. */
+		struct ovl_inode *oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
 
-		if (KREAD(oi, __upperdentry))
+		if (BPF_CORE_READ(oi, __upperdentry))
 			ev->flags |= EXEC_FILE_OVERLAY_UPPER;
 	}
 }

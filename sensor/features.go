@@ -18,11 +18,11 @@ import (
 type Features struct {
 	// Loop: the bpf_loop helper (Linux 5.17). Paths, the cgroup and the
 	// environment are walked in its callback; without it, in bounded
-	// loops that the verifier unrolls, in a program variant of their own.
+	// loops, in a program variant of their own that scans the environment
+	// in tail calls, a chunk at a time.
 	Loop bool
-	// RdonlyCast: the bpf_rdonly_cast kfunc (6.2). A struct mount, an
-	// overlay inode and a v1 cgroup are read by direct loads; without it,
-	// by probe reads.
+	// RdonlyCast: the bpf_rdonly_cast kfunc (6.2). The path walks read
+	// struct mount by direct loads; without it, by probe reads.
 	RdonlyCast bool
 	// Strnlen: the bpf_strnlen kfunc (6.17). Environment strings are
 	// measured in place; without it, by a bounded copy.
@@ -78,7 +78,7 @@ func (f Features) List() []Feature {
 	}
 	return []Feature{
 		{"bpf_loop helper", "Linux 5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops (handle_exec_bounded)")},
-		{"bpf_rdonly_cast kfunc", "Linux 6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts and overlay inodes directly", "reads mounts and overlay inodes with probe reads")},
+		{"bpf_rdonly_cast kfunc", "Linux 6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts directly", "reads mounts with probe reads")},
 		{"bpf_strnlen kfunc", "Linux 6.17", f.Strnlen, pick(f.Strnlen, "measures environment strings in place", "measures environment strings by copying them")},
 		{"sched_process_exit group_dead", "Linux 6.16", f.ExitGroupDead, pick(f.ExitGroupDead, "takes a process's end from the tracepoint", "takes a process's end from its live thread count (handle_exit_live)")},
 		{"overlay inode type (BTF)", "overlay module loaded before vigil", f.OverlayLayer, pick(f.OverlayLayer, "tells an overlay's upper layer from its lower ones", "flags execs from an overlay as of unknown layer")},
