@@ -3,6 +3,8 @@ package sensor
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/cilium/ebpf/btf"
@@ -35,6 +37,9 @@ type Features struct {
 	// kernel's BTF or in the overlay module's, loaded before the sensor.
 	// Without it, an exec from an overlay cannot tell its layer.
 	OverlayLayer bool
+	// ModuleBTF: the kernel publishes the BTF of its modules (Linux 5.11,
+	// CONFIG_DEBUG_INFO_BTF_MODULES), where a modular overlayfs's types are.
+	ModuleBTF bool
 	// LoginUID: the kernel keeps an audit login uid (CONFIG_AUDITSYSCALL).
 	LoginUID bool
 }
@@ -50,8 +55,12 @@ type Fact struct {
 // Unavailable lists the facts these features cannot give.
 func (f Features) Unavailable() []Fact {
 	var facts []Fact
-	if !f.OverlayLayer {
-		facts = append(facts, Fact{"overlay_upper", "the overlay module was not loaded when vigil started, so which layer of a container a program comes from is unknown; load it first (modprobe overlay), as a container runtime does"})
+	switch {
+	case f.OverlayLayer:
+	case !f.ModuleBTF:
+		facts = append(facts, Fact{"overlay_upper", "this kernel publishes no BTF for its modules (CONFIG_DEBUG_INFO_BTF_MODULES, Linux 5.11), so which layer of an overlay a program comes from is unknown"})
+	default:
+		facts = append(facts, Fact{"overlay_upper", "the overlay module was not loaded when vigil started, so which layer of an overlay a program comes from is unknown; load it first (modprobe overlay), as a container runtime does"})
 	}
 	if !f.LoginUID {
 		facts = append(facts, Fact{"loginuid", "the kernel keeps no audit login uid (CONFIG_AUDITSYSCALL is off); every exec reads as not logged in"})
@@ -93,8 +102,18 @@ func ProbeFeatures() (Features, error) {
 		return Features{}, fmt.Errorf("read kernel BTF: %w", err)
 	}
 	f, err := featuresOf(spec)
-	if err != nil || f.OverlayLayer {
+	if err != nil {
 		return f, err
+	}
+	// The kernel's BTF is one file of /sys/kernel/btf; each module's is
+	// another, there while the module is loaded.
+	entries, err := os.ReadDir(filepath.Dir(btfPath))
+	if err != nil {
+		return f, fmt.Errorf("list kernel BTF: %w", err)
+	}
+	f.ModuleBTF = len(entries) > 1
+	if f.OverlayLayer {
+		return f, nil
 	}
 	// A modular overlayfs has its types in its own BTF, there only while
 	// the module is loaded, which is when the loader can use them too.
