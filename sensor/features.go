@@ -118,7 +118,7 @@ func ProbeFeatures() (Features, error) {
 	// A modular overlayfs has its types in its own BTF, there only while
 	// the module is loaded, which is when the loader can use them too.
 	if mod, err := btf.LoadKernelModuleSpec("overlay"); err == nil {
-		f.OverlayLayer, err = hasType(mod, "ovl_inode")
+		f.OverlayLayer, err = has[*btf.Struct](mod, "ovl_inode")
 		if err != nil {
 			return f, err
 		}
@@ -142,10 +142,10 @@ func featuresOf(spec *btf.Spec) (Features, error) {
 		}
 	}
 	var err error
-	if f.RdonlyCast, err = hasFunc(spec, "bpf_rdonly_cast"); err != nil {
+	if f.RdonlyCast, err = has[*btf.Func](spec, "bpf_rdonly_cast"); err != nil {
 		return f, err
 	}
-	if f.Strnlen, err = hasFunc(spec, "bpf_strnlen"); err != nil {
+	if f.Strnlen, err = has[*btf.Func](spec, "bpf_strnlen"); err != nil {
 		return f, err
 	}
 	args, err := tracepointArgs(spec, "sched_process_exit")
@@ -155,7 +155,7 @@ func featuresOf(spec *btf.Spec) (Features, error) {
 	// The first parameter is the tracepoint's context, then its arguments:
 	// (task) before 6.16, (task, group_dead) from then on.
 	f.ExitGroupDead = args >= 3
-	if f.OverlayLayer, err = hasType(spec, "ovl_inode"); err != nil {
+	if f.OverlayLayer, err = has[*btf.Struct](spec, "ovl_inode"); err != nil {
 		return f, err
 	}
 	var task *btf.Struct
@@ -166,25 +166,16 @@ func featuresOf(spec *btf.Spec) (Features, error) {
 	return f, nil
 }
 
-func hasType(spec *btf.Spec, name string) (bool, error) {
-	_, err := spec.AnyTypeByName(name)
+// has says whether spec holds a type of T named name: a kfunc is a
+// *btf.Func, a kernel structure a *btf.Struct.
+func has[T btf.Type](spec *btf.Spec, name string) (bool, error) {
+	var typ T
+	err := spec.TypeByName(name, &typ)
 	if errors.Is(err, btf.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("look up %s in BTF: %w", name, err)
-	}
-	return true, nil
-}
-
-func hasFunc(spec *btf.Spec, name string) (bool, error) {
-	var fn *btf.Func
-	err := spec.TypeByName(name, &fn)
-	if errors.Is(err, btf.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("look up %s in kernel BTF: %w", name, err)
 	}
 	return true, nil
 }
