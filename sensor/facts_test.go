@@ -79,12 +79,8 @@ func TestExecResolvesPaths(t *testing.T) {
 
 func TestExecOfMemfdIsFileless(t *testing.T) {
 	c := startSensor(t, Config{})
-	cmd := exec.Command("/usr/bin/python3", "-c", `
-import os
-fd = os.memfd_create("vigil-fileless", 0)
-os.write(fd, open("/bin/true", "rb").read())
-os.execv(f"/proc/self/fd/{fd}", ["fileless"])
-`)
+	// The test binary copies /bin/true into a memfd and execs that.
+	cmd := helperCommand(t, "exec-memfd", "/bin/true", "fileless")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	ev := c.wait(t, func(ev *event.Event) bool {
@@ -99,12 +95,8 @@ os.execv(f"/proc/self/fd/{fd}", ["fileless"])
 func TestExecOfDeletedBinaryIsFlagged(t *testing.T) {
 	c := startSensor(t, Config{})
 	probe := probeBinary(t, "/bin/true", "vigil-deleted")
-	cmd := exec.Command("/usr/bin/python3", "-c", fmt.Sprintf(`
-import os
-fd = os.open(%q, os.O_RDONLY)
-os.unlink(%q)
-os.execv(f"/proc/self/fd/{fd}", ["deleted"])
-`, probe, probe))
+	// The test binary opens the probe, unlinks it and execs the open file.
+	cmd := helperCommand(t, "exec-deleted", probe, "deleted")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	ev := c.wait(t, func(ev *event.Event) bool {
@@ -243,6 +235,12 @@ func TestOverlayUpperLayerIsFlagged(t *testing.T) {
 	ev := c.wait(t, execOfPID(cmd.Process.Pid))
 	require.True(t, ev.File.Overlay)
 	require.False(t, ev.File.OverlayUpper)
+	if !c.sensor.Features().OverlayLayer {
+		// A kernel without overlayfs's types says it cannot tell.
+		require.True(t, ev.File.OverlayLayerUnknown)
+		return
+	}
+	require.False(t, ev.File.OverlayLayerUnknown)
 	require.Equal(t, filepath.Join(merged, "from-image"), ev.ExePath)
 
 	cmd = exec.Command(filepath.Join(merged, "dropped"))
