@@ -109,8 +109,11 @@ skip='TestExecStormIsCountedExactly'
 #   under TCG it would add a minute or two per kernel.
 skip="$skip|TestFactsOnEveryVariant"
 if [ "$(uname -m)" != x86_64 ]; then
-	# - It execs the x86-64 loader by its path, /lib64/ld-linux-x86-64.so.2.
-	skip="$skip|TestExecThroughLoaderIsRecognised"
+	# - Under arm64 emulation, runc's container start crashed Debian's 6.12
+	#   kernel about once in ten runs (a NULL pointer in list_lru_add, from
+	#   runc's readlinkat), with no sensor involved in the call trace; the
+	#   container facts are checked on every amd64 kernel.
+	skip="$skip|TestContainerProcessCarriesItsContainerID"
 fi
 # vigil.run=REGEX on the kernel's command line (run.sh --run) narrows the
 # tests to those REGEX matches, for a developer chasing one failure.

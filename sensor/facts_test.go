@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,12 +150,16 @@ func TestSetuidExecShowsCredentialChange(t *testing.T) {
 func TestExecThroughLoaderIsRecognised(t *testing.T) {
 	c := startSensor(t, Config{})
 	probe := probeBinary(t, "/bin/true", "vigil-loaded")
-	cmd := exec.Command("/lib64/ld-linux-x86-64.so.2", probe, "x")
+	loader := map[string]string{"amd64": "/lib64/ld-linux-x86-64.so.2", "arm64": "/lib/ld-linux-aarch64.so.1"}[runtime.GOARCH]
+	if loader == "" {
+		t.Skipf("no loader path known for %s", runtime.GOARCH)
+	}
+	cmd := exec.Command(loader, probe, "x")
 	require.NoError(t, cmd.Run())
 	ev := c.wait(t, execOfPID(cmd.Process.Pid))
 	require.True(t, ev.Loader)
 	require.Equal(t, probe, ev.LoaderTarget)
-	require.Equal(t, mustEvalSymlinks(t, "/lib64/ld-linux-x86-64.so.2"), ev.ExePath)
+	require.Equal(t, mustEvalSymlinks(t, loader), ev.ExePath)
 }
 
 func TestEnvironmentAllowListIsRead(t *testing.T) {
