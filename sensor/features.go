@@ -86,11 +86,11 @@ func (f Features) List() []Feature {
 		return without
 	}
 	return []Feature{
-		{"bpf_loop helper", "Linux 5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops (handle_exec_bounded)")},
+		{"bpf_loop helper", "Linux 5.17", f.Loop, pick(f.Loop, "walks paths and the environment in bpf_loop", "walks them in bounded loops and tail calls (handle_exec_bounded)")},
 		{"bpf_rdonly_cast kfunc", "Linux 6.2", f.RdonlyCast, pick(f.RdonlyCast, "reads mounts directly", "reads mounts with probe reads")},
 		{"bpf_strnlen kfunc", "Linux 6.17", f.Strnlen, pick(f.Strnlen, "measures environment strings in place", "measures environment strings by copying them")},
 		{"sched_process_exit group_dead", "Linux 6.16", f.ExitGroupDead, pick(f.ExitGroupDead, "takes a process's end from the tracepoint", "takes a process's end from its live thread count (handle_exit_live)")},
-		{"overlay inode type (BTF)", "overlay module loaded before vigil", f.OverlayLayer, pick(f.OverlayLayer, "tells an overlay's upper layer from its lower ones", "flags execs from an overlay as of unknown layer")},
+		{"overlay inode type (BTF)", "overlayfs BTF, loaded before vigil", f.OverlayLayer, pick(f.OverlayLayer, "tells an overlay's upper layer from its lower ones", "flags execs from an overlay as of unknown layer")},
 		{"audit login uid", "CONFIG_AUDITSYSCALL", f.LoginUID, pick(f.LoginUID, "reads the login uid", "reports no login uid")},
 	}
 }
