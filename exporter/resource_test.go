@@ -23,7 +23,7 @@ func (failing) Detect(context.Context) (*resource.Resource, error) {
 func TestResourceSurvivesADetectorThatFindsNothing(t *testing.T) {
 	res := newResource(context.Background(), Config{
 		ServiceVersion: "1.2.3",
-		Detectors:      []resource.Detector{failing{}, resource.StringDetector("", "cicd.pipeline.name", func() (string, error) { return "build", nil })},
+		Detectors:      []resource.Detector{failing{}, resource.StringDetector("", semconv.CICDPipelineNameKey, func() (string, error) { return "build", nil })},
 		ServiceName:    "vigil-ci",
 	})
 	require.NotNil(t, res)
@@ -33,6 +33,6 @@ func TestResourceSurvivesADetectorThatFindsNothing(t *testing.T) {
 	}
 	require.Equal(t, "vigil-ci", got[semconv.ServiceNameKey])
 	require.Equal(t, "1.2.3", got[semconv.ServiceVersionKey])
-	require.Equal(t, "build", got["cicd.pipeline.name"], "what the other detectors found stays")
+	require.Equal(t, "build", got[semconv.CICDPipelineNameKey], "what the other detectors found stays")
 	require.NotEmpty(t, got[semconv.HostNameKey])
 }
