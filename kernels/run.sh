@@ -152,6 +152,7 @@ done <<<"$kernels"
 # ended (ok: it powered off after the checks) and its seconds.
 checks=(doctor sensor-tests e2e)
 failed=0
+passes=0 fails=0 skips=0
 details=""
 printf '\n%-28s %-6s' kernel arch
 printf ' %-13s' "${checks[@]}"
@@ -166,11 +167,16 @@ while read -r s a release dir; do
 		result=$(awk '{ print $3 }' <<<"$line")
 		printf ' %-13s' "${result:--}"
 		case $result in
-		PASS) ;;
-		SKIP) details+="$release $c SKIP: $(cut -d' ' -f5- <<<"$line")"$'\n' ;;
-		'') failed=1 ;; # not reached: the VM's end says why
+		PASS) passes=$((passes + 1)) ;;
+		SKIP)
+			skips=$((skips + 1))
+			details+="$release $c SKIP: $(cut -d' ' -f5- <<<"$line")"$'\n'
+			;;
+		'') # not reached: the VM's end says why
+			failed=1 fails=$((fails + 1))
+			;;
 		*)
-			failed=1
+			failed=1 fails=$((fails + 1))
 			details+="$release $c $result ($(awk '{ print $4 }' <<<"$line")): $(cut -d' ' -f5- <<<"$line")"$'\n'
 			;;
 		esac
@@ -209,4 +215,6 @@ if [ -n "$details" ]; then
 	echo
 fi
 echo "total $((SECONDS - start)) s; console logs in $out"
+# The plain count CI reads: one check of one kernel is one test.
+echo "kernel checks: $passes passed, $fails failed, $skips skipped"
 exit $failed
