@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -303,19 +304,25 @@ func sameContext(a, b trace.SpanContext) bool {
 
 // Stop handles every event the kernel has already written, flushes the
 // detections to their destinations, and releases the sensor. ctx bounds
-// the flush.
+// the flush. What the exporter could not deliver is counted in the
+// Summary and logged, never returned: the error is vigil's own failure.
 func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	p.stop()
 	runErr := <-p.done
 	p.endSpans(time.Now())
-	flushErr := p.exporter.Shutdown(ctx)
+	// A backend that is down, slow or without a pipeline for one signal
+	// is no failure of vigil's, nor of a command it watches: what it did
+	// not take is counted in the summary, and said here.
+	if err := p.exporter.Shutdown(ctx); err != nil {
+		slog.Warn("telemetry not delivered at the end; the summary counts what was lost", "error", err)
+	}
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()
 	sum := p.summary(stats)
 	if p.recordErr != nil {
 		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
 	}
-	if err := errors.Join(runErr, flushErr, statsErr, closeErr, p.recordErr); err != nil {
+	if err := errors.Join(runErr, statsErr, closeErr, p.recordErr); err != nil {
 		return sum, fmt.Errorf("stop pipeline: %w", err)
 	}
 	return sum, nil
