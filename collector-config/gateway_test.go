@@ -73,9 +73,7 @@ func TestGatewayRoutesVigilsOutput(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, vigil, "run", "--otlp-endpoint", "http://"+listen, "--",
 		"sh", "-c", zip+" -q "+filepath.Join(work, "x.zip")+" /etc/hostname && "+nmap+" -sV -p- 192.0.2.0/24")
-	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "TRACESTATE=") || strings.HasPrefix(kv, "OTEL_")
-	}), "TRACEPARENT=00-"+traceID+"-"+jobSpan+"-01")
+	cmd.Env = append(withoutOTelEnv(), "TRACEPARENT=00-"+traceID+"-"+jobSpan+"-01")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	require.NoError(t, cmd.Run(), "vigil run:\n%s", stderr.String())
@@ -279,6 +277,14 @@ func readMetricNames(t *testing.T, path string) []string {
 }
 
 // buildVigil builds the real vigil binary into a temporary folder.
+// withoutOTelEnv is the test's environment without a trace context or
+// OTEL_* variables, which would change what vigil sends and where.
+func withoutOTelEnv() []string {
+	return slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "TRACESTATE=") || strings.HasPrefix(kv, "OTEL_")
+	})
+}
+
 func buildVigil(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "vigil")
