@@ -39,6 +39,11 @@ import (
 // mistaken for the command's own status.
 const exitVigilFailed = 125
 
+// exitFailOn is the status of vigil run when --fail-on decided it: a
+// detection at or above the importance it names happened, and the watched
+// command, if any, succeeded (its own failure status wins).
+const exitFailOn = 3
+
 // flushTimeout bounds how long vigil waits at exit for detections to reach
 // their destinations.
 const flushTimeout = 15 * time.Second
@@ -50,6 +55,9 @@ type runOptions struct {
 	argsMax        int
 	ringBufferSize int
 	wakeupInterval time.Duration
+	// failOn, when set, is the lowest importance of a detection that makes
+	// the run fail (--fail-on).
+	failOn string
 	// extraEnv names environment variables the sensor reads besides the
 	// default ones (configuration file only).
 	extraEnv []string
@@ -154,7 +162,12 @@ receives SIGINT or SIGTERM, then flushes its detections and exits 0.
 
 With a command after --, vigil run starts it, watches only it and its
 descendants, flushes, and exits with the command's exit status (125 when
-vigil itself fails).
+vigil itself fails). A Collector that is down or refuses a signal never
+changes that status: what was not delivered is counted in the summary.
+
+--fail-on IMPORTANCE makes the run exit 3 when a detection of that
+importance or higher happened and the command succeeded, and says which
+detections decided it.
 
 Detections go to OTLP/gRPC when OTEL_EXPORTER_OTLP_ENDPOINT (or a
 per-signal OTEL_EXPORTER_OTLP_*_ENDPOINT) is set, the configuration file
@@ -186,6 +199,7 @@ see docs/configuration.md.`,
 	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
+	f.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
 	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
 	return cmd
 }
@@ -204,6 +218,13 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	// CPU (bench/README.md). GOMAXPROCS in the environment still decides.
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
+	}
+	var failOn recipe.Importance
+	if opts.failOn != "" {
+		var err error
+		if failOn, err = recipe.ParseImportance(opts.failOn); err != nil {
+			return fail(fmt.Errorf("--fail-on: %w", err))
+		}
 	}
 	recipes, errs := recipe.LoadCatalog(opts.recipeDirs)
 	for _, err := range errs {
@@ -275,7 +296,31 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
+	if status == nil && failOn != 0 {
+		// Counted by importance as each detection was made, so a recipe
+		// reloaded since with another importance does not change it.
+		var n uint64
+		for imp := failOn; imp <= recipe.Critical; imp++ {
+			n += sum.ByImportance[imp]
+		}
+		if n > 0 {
+			fmt.Fprintf(stderr, "vigil: --fail-on %s: %d detection(s) at %s or above: %s\n", failOn, n, failOn, countList(decidedBy(sum, recipes, failOn)))
+			return &exitError{code: exitFailOn}
+		}
+	}
 	return status
+}
+
+// decidedBy returns the counts of the detections of sum whose recipe, as
+// recipes describes it, is of importance least or higher.
+func decidedBy(sum pipeline.Summary, recipes []*recipe.Recipe, least recipe.Importance) map[string]uint64 {
+	decided := map[string]uint64{}
+	for _, r := range recipes {
+		if n := sum.ByRecipe[r.Name]; n > 0 && r.Importance >= least {
+			decided[r.Name] = n
+		}
+	}
+	return decided
 }
 
 // reloadRecipes reloads the catalog into p on SIGHUP (when onHUP) and
