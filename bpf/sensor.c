@@ -126,6 +126,7 @@ struct exec_scratch {
 	__u32 env_pos;   /* start of the next string in env */
 	__u32 env_len;   /* bytes of the environment read */
 	__u32 env_start; /* where the environment's section starts in data */
+	__u32 env_seen;  /* strings looked at */
 	__u32 env_taken; /* candidates looked at */
 	__u32 env_stage; /* enum env_stage, for the tail-called variant */
 };
@@ -501,8 +502,11 @@ static long env_step(__u32 index, struct env_scan *scan)
 	if (!s)
 		return 1;
 	pos = s->env_pos;
-	if (pos >= s->env_len)
+	/* At most ENV_MAX_VARS strings in either variant; env_end flags the
+	 * rest as unread. */
+	if (pos >= s->env_len || s->env_seen >= ENV_MAX_VARS)
 		return 1;
+	s->env_seen++;
 	n = env_strlen(s, pos, s->env_len);
 	if (n < 0)
 		return 1;
@@ -564,6 +568,7 @@ static __always_inline bool env_read(struct exec_scratch *s, struct exec_event *
 	s->env_start = s->off;
 	s->env_pos = 0;
 	s->env_len = 0;
+	s->env_seen = 0;
 	s->env_taken = 0;
 	s->ncand = 0;
 	s->env_stage = ENV_SCAN;
@@ -782,7 +787,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
  * then sends the record: a verifier that unrolls every loop could not
  * follow a scan of ENV_MAX_VARS strings in one program. exec_tail holds
  * handle_exec_env, put there by Go. */
-#define ENV_SCAN_CHUNK 16
+#define ENV_SCAN_CHUNK 32
 #define ENV_TAKE_CHUNK 16
 
 struct {

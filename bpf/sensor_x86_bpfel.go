@@ -113,8 +113,10 @@ type SensorExecScratch struct {
 	EnvPos   uint32
 	EnvLen   uint32
 	EnvStart uint32
+	EnvSeen  uint32
 	EnvTaken uint32
 	EnvStage uint32
+	_        [4]byte
 }
 
 type SensorExitEvent struct {

@@ -320,3 +320,31 @@ func TestExecStormIsCountedExactly(t *testing.T) {
 	require.Equal(t, uint64(execs), seen+st.RingBufferDrops+st.ScratchBusyDrops, "every exec arrived or was counted as lost")
 	t.Logf("%d execs: %d events, %d ring-buffer drops, %d busy-scratch drops", execs, seen, st.RingBufferDrops, st.ScratchBusyDrops)
 }
+
+// TestEveryStringOfALongEnvironmentIsScanned: the scan looks at up to 512
+// strings (in tail calls, a chunk at a time, on kernels without bpf_loop),
+// so a variable after hundreds of others is found; past that the record
+// says the environment was not read whole.
+func TestEveryStringOfALongEnvironmentIsScanned(t *testing.T) {
+	c := startSensor(t, Config{})
+	probe := probeBinary(t, "/bin/true", "vigil-long-env")
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	run := func(fillers int) event.Event {
+		env := []string{"CI=true"}
+		for i := range fillers {
+			env = append(env, fmt.Sprintf("F%d=x", i))
+		}
+		cmd := exec.Command(probe)
+		cmd.Env = append(env, "TRACEPARENT="+traceparent)
+		require.NoError(t, cmd.Run())
+		return c.wait(t, execOfPID(cmd.Process.Pid))
+	}
+
+	ev := run(480)
+	require.Equal(t, map[string]string{"CI": "true", "TRACEPARENT": traceparent}, ev.Env)
+	require.False(t, ev.EnvTruncated)
+
+	ev = run(600)
+	require.Equal(t, "true", ev.Env["CI"])
+	require.True(t, ev.EnvTruncated, "strings past the 512th are not looked at, and the record says so")
+}
