@@ -43,7 +43,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define ENV_BUF 32768 /* the largest environment block scanned; env_max is the bound in force */
 #define ENV_MASK (ENV_BUF - 1)
 #define ENV_MAX_VARS 512 /* environment strings looked at per exec */
-#define ENV_MAX_CANDIDATES 64 /* strings whose prefix is allow-listed, per exec */
+#define ENV_MAX_CANDIDATES 256 /* strings whose prefix is allow-listed, per exec: a Buildkite job has ~100 BUILDKITE_* */
 #define ENV_PREFIX_SLOTS 256
 #define ENV_PREFIX_PROBES 4 /* slots looked at per prefix, from its own */
 
@@ -149,7 +149,7 @@ struct {
 /* A kernel string-length function (Linux 6.17 and later) that is safe on
  * any kernel address. Weak: where the kernel lacks it, the loader turns its
  * calls into ones the verifier never reaches, as use_strnlen is off. */
-extern size_t bpf_strnlen(const char *s__ign, size_t count) __ksym __weak;
+extern int bpf_strnlen(const char *s__ign, size_t count) __ksym __weak;
 /* Reinterprets a kernel address as the given kernel type, for reading
  * (Linux 6.2 and later). */
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id) __ksym __weak;
@@ -427,9 +427,13 @@ static __always_inline __u64 stop_bytes(__u64 w)
 static __always_inline __u64 env_word(struct exec_scratch *s, __u32 pos, int i, __u64 *alive)
 {
 	/* One 8-byte load, at any alignment: the verifier allows it on the
-	 * architectures vigil runs on, and clang would otherwise build the
-	 * word from eight byte loads. */
-	__u64 w = *(__u64 *)__builtin_assume_aligned(&s->env[(pos & ENV_MASK) + 8 * i], 8);
+	 * architectures vigil runs on. Written in assembly because clang
+	 * builds an unaligned word from eight byte loads, and telling it the
+	 * address is aligned would be a lie it may act on. */
+	const char *at = &s->env[(pos & ENV_MASK) + 8 * i];
+	__u64 w;
+
+	asm volatile("%0 = *(u64 *)(%1 + 0)" : "=r"(w) : "r"(at));
 	__u64 stop = stop_bytes(w);
 	__u64 first = stop & -stop; /* the high bit of the first stop byte, or 0 */
 	/* The bytes up to and including that one; all of them when there is
@@ -788,7 +792,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
  * follow a scan of ENV_MAX_VARS strings in one program. exec_tail holds
  * handle_exec_env, put there by Go. */
 #define ENV_SCAN_CHUNK 32
-#define ENV_TAKE_CHUNK 16
+#define ENV_TAKE_CHUNK 32
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -842,7 +846,9 @@ int BPF_PROG(handle_exec_env, struct task_struct *task, pid_t old_pid, struct li
 	}
 	if (s->env_stage != ENV_DONE) {
 		bpf_tail_call(ctx, &exec_tail, 0);
-		/* Out of tail calls (33 per exec): what is left goes unread. */
+		/* Out of tail calls (32 per exec on the kernels that run this
+		 * variant; a scan takes at most 1 + 16 + 8): what is left goes
+		 * unread, and the record says so. */
 		env_cut(s);
 	}
 	exec_finish(s, task);

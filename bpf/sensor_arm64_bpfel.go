@@ -104,7 +104,7 @@ type SensorExecScratch struct {
 	Ev   SensorExecEvent
 	Data [131072]int8
 	Env  [32832]int8
-	Cand [64]struct {
+	Cand [256]struct {
 		_   structs.HostLayout
 		Pos uint32
 		Len uint32

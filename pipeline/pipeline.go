@@ -314,7 +314,7 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	// is no failure of vigil's, nor of a command it watches: what it did
 	// not take is counted in the summary, and said here.
 	if err := p.exporter.Shutdown(ctx); err != nil {
-		slog.Warn("telemetry not delivered at the end; the summary counts what was lost", "error", err)
+		slog.Warn("telemetry not delivered at the end; the summary counts the detections and spans lost", "error", err)
 	}
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()

@@ -347,4 +347,17 @@ func TestEveryStringOfALongEnvironmentIsScanned(t *testing.T) {
 	ev = run(600)
 	require.Equal(t, "true", ev.Env["CI"])
 	require.True(t, ev.EnvTruncated, "strings past the 512th are not looked at, and the record says so")
+
+	// A Buildkite job: a hundred variables share the prefix of the
+	// allow-listed BUILDKITE_* names, each a candidate to look up.
+	env := []string{"BUILDKITE=true"}
+	for i := range 120 {
+		env = append(env, fmt.Sprintf("BUILDKITE_X%03d=value", i))
+	}
+	cmd := exec.Command(probe)
+	cmd.Env = append(env, "BUILDKITE_BUILD_ID=0190-abcd", "BUILDKITE_COMMIT=4e1d2c3", "CI=true")
+	require.NoError(t, cmd.Run())
+	ev = c.wait(t, execOfPID(cmd.Process.Pid))
+	require.Equal(t, map[string]string{"BUILDKITE": "true", "BUILDKITE_BUILD_ID": "0190-abcd", "BUILDKITE_COMMIT": "4e1d2c3", "CI": "true"}, ev.Env)
+	require.False(t, ev.EnvTruncated)
 }
