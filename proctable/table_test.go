@@ -1,6 +1,7 @@
 package proctable
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -114,6 +115,13 @@ func TestHugeCommandLineIsBounded(t *testing.T) {
 	cmd := exec.Command("/bin/sh", args...)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// Start returns once the exec has closed the descriptors, which is
+	// before the kernel has set up the new program's arguments.
+	cmdline := fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(cmdline)
+		return err == nil && len(b) > 0
+	}, 10*time.Second, 5*time.Millisecond)
 
 	tab, err := New("/proc", 0)
 	require.NoError(t, err)
