@@ -103,7 +103,7 @@ func AppendAttributes(dst []attribute.KeyValue, env map[string]string) []attribu
 }
 
 // maxAttributes is the most attributes one system yields.
-const maxAttributes = 14
+const maxAttributes = 15
 
 func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.KeyValue {
 	sys := detect(env)
@@ -198,6 +198,10 @@ func (a *appender) github() {
 		}
 	}
 	a.add(semconv.CICDPipelineTaskNameKey, job)
+	// The step: a step's id, __run_N for an unnamed script, or the
+	// action's name. It is what ties a process to the line of the workflow
+	// that started it.
+	a.add(semconv.CIStepKey, a.read("GITHUB_ACTION"))
 	if run != "" && job != "" {
 		a.add(semconv.CICDPipelineTaskRunIDKey, run+"-"+job)
 	}

@@ -26,7 +26,7 @@ const (
 func githubPush() map[string]string {
 	return map[string]string{
 		"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "CI", "GITHUB_RUN_ID": "9876543210",
-		"GITHUB_RUN_NUMBER": "311", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "test",
+		"GITHUB_RUN_NUMBER": "311", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "test", "GITHUB_ACTION": "__run_2",
 		"GITHUB_REPOSITORY": "vigil-otel/vigil", "GITHUB_REPOSITORY_OWNER": "vigil-otel",
 		"GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": "https://api.github.com",
 		"GITHUB_SHA": sha1, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch",
@@ -112,6 +112,7 @@ func TestAttributes(t *testing.T) {
 			semconv.CICDPipelineRunIDKey:      "9876543210-1",
 			semconv.CICDPipelineRunURLFullKey: "https://github.com/vigil-otel/vigil/actions/runs/9876543210",
 			semconv.CICDPipelineTaskNameKey:   "test",
+			semconv.CIStepKey:                 "__run_2",
 			semconv.CICDPipelineTaskRunIDKey:  "9876543210-1-test",
 			semconv.CICDWorkerNameKey:         "GitHub Actions 12",
 			semconv.VCSRepositoryURLFullKey:   "https://github.com/vigil-otel/vigil",
@@ -127,6 +128,7 @@ func TestAttributes(t *testing.T) {
 			semconv.CICDPipelineRunIDKey:      "9876543210-2",
 			semconv.CICDPipelineRunURLFullKey: "https://github.com/vigil-otel/vigil/actions/runs/9876543210",
 			semconv.CICDPipelineTaskNameKey:   "lint",
+			semconv.CIStepKey:                 "__run_2",
 			semconv.CICDPipelineTaskRunIDKey:  "9876543210-2-lint",
 			semconv.CICDWorkerNameKey:         "self-hosted-7",
 			semconv.VCSRepositoryURLFullKey:   "https://github.com/vigil-otel/vigil",

@@ -13,7 +13,9 @@ type Detection struct {
 	Recipe *recipe.Recipe
 	// Exec is the event that matched.
 	Exec *event.Event
-	// Process is the process after the exec; its ancestry is in the
-	// process table.
+	// Process is the process after the exec.
 	Process *proctable.Process
+	// Ancestors are the process's ancestors that the process table knows,
+	// its parent first.
+	Ancestors []*proctable.Process
 }

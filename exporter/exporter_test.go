@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,11 @@ func sampleDetection(args ...string) *detection.Detection {
 		},
 		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000, EUID: 1000},
 		Process: &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/zip", Args: args},
+		Ancestors: []*proctable.Process{
+			{PID: 4200, PPID: 4100, Exe: "/usr/bin/bash", Args: []string{"bash", "-c", "zip x.zip \x1b[2J"}},
+			{PID: 4100, PPID: 4000, Exe: "/usr/bin/make"},
+			{PID: 4000, PPID: 1, Exe: "/usr/bin/deploy", Args: []string{"deploy", "--password=hunter2"}},
+		},
 	}
 }
 
@@ -82,6 +88,10 @@ func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 		string(semconv.ProcessUserIDKey):           int64(1000),
 		string(semconv.ProcessRealUserIDKey):       int64(1000),
 		string(semconv.ProcessInteractiveKey):      false,
+		string(semconv.VigilRecipeImportanceKey):   "critical",
+		// Redacted, quoted where an argument holds spaces or escapes, and
+		// the executable's path for a process without arguments.
+		string(semconv.VigilProcessAncestorsKey): []any{`4200 bash -c "zip x.zip \x1b[2J"`, "4100 /usr/bin/make", "4000 deploy --password=[REDACTED]"},
 	}, r.Attributes().AsRaw())
 }
 
@@ -107,7 +117,7 @@ func TestJSONLinesAreFlat(t *testing.T) {
 	require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
 	require.Equal(t, float64(4200), obj[string(semconv.ProcessParentPIDKey)])
 	require.Equal(t, []any{"zip", "a b"}, obj[string(semconv.ProcessCommandArgsKey)])
-	require.Len(t, obj, 25, "7 record fields and 18 attributes")
+	require.Len(t, obj, 27, "7 record fields and 20 attributes")
 }
 
 func TestConsoleLineEscapesHostileArguments(t *testing.T) {
@@ -129,6 +139,8 @@ func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	huge := strings.Repeat("é", maxString) // two bytes each
 	d := sampleDetection("zip", "--password=hunter2", "-P", "https://bob:s3cr3t@example.com/x", huge, "a\x80b")
 	d.Exec.Cwd = "/home/bob/ghp_" + strings.Repeat("A", 36)
+	d.Ancestors[0].Args = append(slices.Repeat([]string{huge}, 1000), "--password=hunter2")
+	d.Ancestors = slices.Repeat(d.Ancestors, 10)
 	require.NoError(t, exp.Emit(context.Background(), d))
 	require.NoError(t, exp.Shutdown(context.Background()))
 
@@ -144,4 +156,9 @@ func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	require.LessOrEqual(t, len(args[4].(string)), maxString)
 	require.True(t, strings.HasSuffix(args[4].(string), "…"))
 	require.Equal(t, "a\uFFFDb", args[5], "valid UTF-8")
+	chain := obj[string(semconv.VigilProcessAncestorsKey)].([]any)
+	require.Len(t, chain, maxAncestors)
+	require.LessOrEqual(t, len(chain[0].(string)), maxAncestorLine)
+	require.True(t, strings.HasPrefix(chain[0].(string), "4200 "+huge[:100]))
+	require.True(t, strings.HasSuffix(chain[0].(string), "…"))
 }

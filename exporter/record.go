@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
@@ -44,6 +45,10 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 		semconv.ThreatTechniqueNameKey.String(d.Recipe.Technique.Name),
 	)
 	rec.AddAttributes(e.processAttributes(d.Process, d.Exec)...)
+	rec.AddAttributes(semconv.VigilRecipeImportanceKey.String(d.Recipe.Importance.String()))
+	if len(d.Ancestors) > 0 {
+		rec.AddAttributes(semconv.VigilProcessAncestorsKey.StringSlice(e.ancestors(d.Ancestors)))
+	}
 	if d.Recipe.Reference != "" {
 		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
 	}
@@ -51,8 +56,46 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 }
 
 // maxProcessAttributes is how many attributes processAttributes gives at
-// most: 10 of the process and 16 of its CI job.
-const maxProcessAttributes = 26
+// most: 10 of the process and 17 of its CI job.
+const maxProcessAttributes = 27
+
+// Bounds of vigil.process.ancestors: how many ancestors, and the bytes of
+// each one's line. A chain is for a person to read; the parent's own
+// detection, if any, has its whole command line.
+const (
+	maxAncestors    = 16
+	maxAncestorLine = 256
+)
+
+// ancestors describes a process's ancestors, parent first: "PID COMMAND
+// LINE" each, arguments redacted, quoted as the console quotes them, and
+// cut at maxAncestorLine bytes.
+func (e *Exporter) ancestors(procs []*proctable.Process) []string {
+	procs = procs[:min(len(procs), maxAncestors)]
+	out := make([]string, len(procs))
+	var b strings.Builder
+	for i, p := range procs {
+		b.Reset()
+		b.WriteString(strconv.FormatUint(uint64(p.PID), 10))
+		args := p.Args
+		if len(args) == 0 {
+			args = []string{p.Exe}
+		}
+		// Only the arguments that can show are redacted; each one's
+		// option, which may decide its redaction, comes before it.
+		n, size := 0, 0
+		for n < len(args) && size <= maxAncestorLine {
+			size += len(args[n]) + 1
+			n++
+		}
+		for _, a := range e.safeArgs(p.Exe, args[:n]) {
+			b.WriteByte(' ')
+			b.WriteString(quote(a))
+		}
+		out[i] = redact.Clean(b.String(), maxAncestorLine)
+	}
+	return out
+}
 
 // processAttributes describes a process at one of its execs, for its
 // detections and for its span alike. Every string the process controls is

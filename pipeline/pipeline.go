@@ -224,10 +224,11 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if len(p.matches) == 0 {
 		return
 	}
+	ancestors := p.table.Ancestry(proc, maxAncestry)
 	if mode := p.exporter.SpanMode(); mode != exporter.SpansNone {
 		// The spans of the process and of its ancestors carry the count.
 		proc.Detections += len(p.matches)
-		for _, a := range p.table.Ancestry(proc, maxSpanAncestry) {
+		for _, a := range ancestors {
 			a.Detections += len(p.matches)
 		}
 		if mode == exporter.SpansDetections {
@@ -235,7 +236,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 		}
 	}
 	for _, r := range p.matches {
-		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc}
+		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: ancestors}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {
 			p.emitErrors.Add(1)
 			continue
@@ -249,8 +250,8 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 }
 
-// maxSpanAncestry bounds how far up a detection is counted.
-const maxSpanAncestry = 64
+// maxAncestry bounds how far up a detection is counted, and described.
+const maxAncestry = 64
 
 // startSpan gives an exec that runs in a trace its span. Its parent is the
 // span of the program the process ran before (which ends here), else its
@@ -283,7 +284,7 @@ func (p *Pipeline) spanParent(proc *proctable.Process) trace.SpanContext {
 // line as it would have.
 func (p *Pipeline) spanLineage(proc *proctable.Process) {
 	var line []*proctable.Process
-	for x := proc; x.Span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxSpanAncestry; {
+	for x := proc; x.Span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxAncestry; {
 		line = append(line, x)
 		pp := p.table.Lookup(x.PPID)
 		if pp == nil || pp == x || !sameContext(pp.Trace, x.Trace) {

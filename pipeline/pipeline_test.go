@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,13 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	attrs := r.Attributes().AsRaw()
 	require.IsType(t, false, attrs[string(semconv.ProcessInteractiveKey)], "whether the test has a terminal")
 	delete(attrs, string(semconv.ProcessInteractiveKey))
+	// The chain starts at the test itself, which ran zip; what is above it
+	// depends on how the tests were started.
+	chain, ok := attrs[string(semconv.VigilProcessAncestorsKey)].([]any)
+	require.True(t, ok, "vigil.process.ancestors is a list")
+	require.NotEmpty(t, chain)
+	require.Regexp(t, "^"+strconv.Itoa(os.Getpid())+" .*pipeline.test", chain[0])
+	delete(attrs, string(semconv.VigilProcessAncestorsKey))
 	require.Equal(t, map[string]any{
 		string(semconv.SecurityRuleNameKey):        "exec_example",
 		string(semconv.SecurityRuleDescriptionKey): "Tool execution example",
@@ -120,6 +128,7 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 		string(semconv.ProcessUserIDKey):           int64(0),
 		string(semconv.ProcessRealUserIDKey):       int64(0),
 		string(semconv.ProcessWorkingDirectoryKey): cwd,
+		string(semconv.VigilRecipeImportanceKey):   "low",
 	}, attrs)
 	require.Equal(t, "vigil", r.Resource.Resource().Attributes().AsRaw()[string(semconv.ServiceNameKey)])
 }

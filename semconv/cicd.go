@@ -31,6 +31,9 @@ const (
 	// says it is one. OpenTelemetry has no key for it (cicd.system.component
 	// names a part of the CI system, such as its agent).
 	CISystemKey = attribute.Key("vigil.ci.system")
+	// CIStepKey holds the step of the job, where the job has steps below
+	// it: GitHub Actions' GITHUB_ACTION.
+	CIStepKey = attribute.Key("vigil.ci.step")
 )
 
 // Keys of the commit a CI job builds.

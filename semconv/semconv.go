@@ -58,6 +58,10 @@ const RunSpanPrefix = "vigil run "
 // detections of the process and of its descendants.
 const VigilProcessDetectionsKey = attribute.Key("vigil.process.detections")
 
+// VigilProcessAncestorsKey holds, on a detection, the process's ancestors,
+// its parent first: "PID COMMAND LINE" each, redacted and bounded.
+const VigilProcessAncestorsKey = attribute.Key("vigil.process.ancestors")
+
 // MITRE ATT&CK has no OpenTelemetry keys yet; vigil uses the names of the
 // Elastic Common Schema's threat fields.
 const (
