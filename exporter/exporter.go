@@ -53,6 +53,9 @@ type Config struct {
 	OTLPSettings OTLPSettings
 	// JSONL, when set, receives one JSON object per detection.
 	JSONL io.Writer
+	// Report, when set, receives the same JSON lines as JSONL, on its own:
+	// a run's report (package report) is built from them.
+	Report io.Writer
 	// Console, when set, receives one readable line per detection.
 	Console io.Writer
 	// ServiceVersion is vigil's version, for the resource.
@@ -272,8 +275,10 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		}
 	}
 	// Local writers see each record as it is emitted, in order.
-	if cfg.JSONL != nil {
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newJSONL(cfg.JSONL))))
+	for _, w := range []io.Writer{cfg.JSONL, cfg.Report} {
+		if w != nil {
+			opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newJSONL(w))))
+		}
 	}
 	if cfg.Console != nil {
 		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newConsole(cfg.Console))))

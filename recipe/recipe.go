@@ -32,6 +32,24 @@ func ParseImportance(s string) (Importance, error) {
 	return 0, fmt.Errorf("unknown importance %q, want low, medium, high or critical", s)
 }
 
+// MarshalText spells the importance as recipes do, for JSON and YAML.
+func (i Importance) MarshalText() ([]byte, error) {
+	if i < Low || i > Critical {
+		return nil, fmt.Errorf("importance %d out of range", i)
+	}
+	return []byte(i.String()), nil
+}
+
+// UnmarshalText reads an importance spelled as recipes spell it.
+func (i *Importance) UnmarshalText(b []byte) error {
+	v, err := ParseImportance(string(b))
+	if err != nil {
+		return err
+	}
+	*i = v
+	return nil
+}
+
 // String returns the importance as recipes spell it.
 func (i Importance) String() string {
 	switch i {

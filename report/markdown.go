@@ -1,0 +1,302 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"html"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigil-otel/vigil/recipe"
+)
+
+// MarkdownLimit is the most bytes the Markdown report takes: GitHub shows
+// at most 1 MiB of a step's summary, and refuses the whole of a bigger
+// one.
+const MarkdownLimit = 1 << 20
+
+// Bounds of the Markdown report, within MarkdownLimit: table rows and
+// collapsible details beyond them are left to the JSON report, and said.
+const (
+	maxTableRows = 1000
+	maxDetails   = 100
+	// footerRoom is kept for the lines that close the report.
+	footerRoom = 4 << 10
+	// maxCell bounds the text of one table cell.
+	maxCell = 160
+)
+
+// WriteMarkdown writes the report as Markdown for a job summary (GitHub's
+// $GITHUB_STEP_SUMMARY, a merge request note, an artifact): a headline, a
+// table of the detections by importance then time, the detections by step,
+// and the details of the first ones, within MarkdownLimit. Every string a
+// process controls is escaped: a command line cannot add markup.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b bytes.Buffer
+	r.markdownHeadline(&b)
+	if r.Total == 0 {
+		_, err := w.Write(b.Bytes())
+		return err
+	}
+	all := r.sorted()
+	budget := MarkdownLimit - footerRoom
+
+	b.WriteString("\n| Importance | Time | Recipe | What ran | Parent | Step |\n|---|---|---|---|---|---|\n")
+	rows := 0
+	for i := range all {
+		if rows == maxTableRows {
+			break
+		}
+		row := markdownRow(&all[i])
+		if b.Len()+len(row) > budget/2 {
+			break
+		}
+		b.WriteString(row)
+		rows++
+	}
+	if left := r.Total - uint64(rows); left > 0 {
+		fmt.Fprintf(&b, "\n%d more detection(s) are not in this table: the JSON report (`--report json`) lists %d in all.\n", left, len(r.Detections))
+	}
+
+	if steps := r.steps(); len(steps) > 1 || len(steps) == 1 && steps[0].step != "" {
+		b.WriteString("\n**By step**\n\n| Step | Detections | Highest |\n|---|---|---|\n")
+		for _, s := range steps {
+			fmt.Fprintf(&b, "| %s | %d | %s |\n", cell(cmp.Or(s.step, "(outside a step)")), s.count, s.highest)
+		}
+	}
+
+	b.WriteString("\n")
+	details := 0
+	for i := range all {
+		if details == maxDetails {
+			break
+		}
+		d := markdownDetails(&all[i])
+		if b.Len()+len(d) > budget {
+			break
+		}
+		b.WriteString(d)
+		details++
+	}
+	if details < len(all) {
+		fmt.Fprintf(&b, "\nDetails of %d detection(s) are shown above; the JSON report has them all.\n", details)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// markdownHeadline writes the title and the run's figures; a clean run
+// says so in that one line.
+func (r *Report) markdownHeadline(b *bytes.Buffer) {
+	what := "the machine"
+	if len(r.Command) > 0 {
+		what = "<code>" + cell(strings.Join(r.Command, " ")) + "</code>"
+	}
+	if r.Total == 0 {
+		fmt.Fprintf(b, "### vigil: no detections in %s\n", what)
+	} else {
+		fmt.Fprintf(b, "### vigil: %d detection(s) in %s (%s)\n", r.Total, what, r.importanceList())
+	}
+	if fig := r.figures(); fig != "" {
+		fmt.Fprintf(b, "\n%s\n", fig)
+	}
+	if p := r.Policy; p != nil && p.Violated {
+		var names []string
+		for _, c := range p.DecidedBy {
+			names = append(names, fmt.Sprintf("%s %d", c.Recipe, c.Count))
+		}
+		fmt.Fprintf(b, "\n**--fail-on %s**: decided by %s.\n", p.FailOn, cell(strings.Join(names, ", ")))
+	}
+}
+
+// figures is one line of the run's numbers: execs, losses, exit status,
+// duration, trace.
+func (r *Report) figures() string {
+	var parts []string
+	if r.Execs != nil {
+		parts = append(parts, fmt.Sprintf("execs seen %d", *r.Execs))
+	}
+	if r.Lost != nil {
+		lost := fmt.Sprintf("lost %d", r.Lost.Total)
+		if r.Lost.Total > 0 {
+			lost = "**" + lost + "** (" + stageList(r.Lost.ByStage) + ")"
+		}
+		parts = append(parts, lost)
+	}
+	if r.ExitCode != nil {
+		parts = append(parts, fmt.Sprintf("exit status %d", *r.ExitCode))
+	}
+	if !r.Start.IsZero() && !r.End.IsZero() {
+		parts = append(parts, "took "+r.End.Sub(r.Start).Round(time.Millisecond).String())
+	}
+	if r.Policy != nil && !r.Policy.Violated {
+		parts = append(parts, fmt.Sprintf("nothing at or above %s", r.Policy.FailOn))
+	}
+	if r.TraceID != "" {
+		parts = append(parts, "trace <code>"+cell(r.TraceID)+"</code>")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// importanceList is "1 high, 2 low": the counts, most important first.
+func (r *Report) importanceList() string {
+	counts := r.ByImportance()
+	var parts []string
+	for imp := recipe.Critical; imp >= recipe.Low; imp-- {
+		if n := counts[imp]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, imp))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// markdownRow is one detection's table row.
+func markdownRow(d *Detection) string {
+	parent := ""
+	if len(d.Ancestors) > 0 {
+		parent = "<code>" + cell(withoutPID(d.Ancestors[0])) + "</code>"
+	}
+	return fmt.Sprintf("| %s | %s | %s | <code>%s</code> | %s | %s |\n",
+		d.Importance, d.Time.UTC().Format("15:04:05"), recipeLink(d), cell(commandLine(d)), parent, cell(d.Where()))
+}
+
+// markdownDetails is one detection's collapsible details: what the recipe
+// says, ATT&CK, the process and its chain, the trace.
+func markdownDetails(d *Detection) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<details><summary>%s %s: %s (pid %d)</summary>\n\n", d.Importance, cell(d.Recipe), cell(d.Executable), d.PID)
+	if d.Description != "" {
+		fmt.Fprintf(&b, "%s. ", cell(d.Description))
+	}
+	if d.Reference != "" {
+		fmt.Fprintf(&b, "[What it means and what to do](%s).", urlOf(d.Reference))
+	}
+	b.WriteString("\n\n")
+	if d.Tactic != "" || d.Technique != "" {
+		fmt.Fprintf(&b, "- ATT&amp;CK: %s / %s\n", cell(d.Tactic), cell(d.Technique))
+	}
+	fmt.Fprintf(&b, "- At %s, user id %d", d.Time.UTC().Format(time.RFC3339Nano), d.UserID)
+	if d.Cwd != "" {
+		fmt.Fprintf(&b, ", in <code>%s</code>", cell(d.Cwd))
+	}
+	if d.ContainerID != "" {
+		fmt.Fprintf(&b, ", container <code>%s</code>", cell(d.ContainerID))
+	}
+	b.WriteString("\n")
+	if where := d.Where(); where != "" {
+		fmt.Fprintf(&b, "- Step: %s\n", cell(where))
+	}
+	if d.TraceID != "" {
+		fmt.Fprintf(&b, "- Trace <code>%s</code>, span <code>%s</code>\n", cell(d.TraceID), cell(d.SpanID))
+	}
+	// <pre> is an HTML block: Markdown inside it is not read, and
+	// escaping keeps a command line from closing it.
+	b.WriteString("\n<pre>\n")
+	fmt.Fprintf(&b, "%d %s\n", d.PID, preLine(commandLine(d)))
+	for _, a := range d.Ancestors {
+		b.WriteString(preLine(a))
+		b.WriteByte('\n')
+	}
+	b.WriteString("</pre>\n\n</details>\n")
+	return b.String()
+}
+
+// preLine escapes s for one line of a <pre> block: HTML escaped, and a
+// line break written \n, so that a command line cannot forge a line of
+// the chain.
+func preLine(s string) string { return oneLine(html.EscapeString(s)) }
+
+// oneLine writes the line breaks of s as \n and \r: redaction leaves them
+// in, and a report's lines are its structure.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\n\r") {
+		return s
+	}
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
+}
+
+// recipeLink is the recipe's name, linked to its page when it has one.
+func recipeLink(d *Detection) string {
+	if d.Reference == "" {
+		return cell(d.Recipe)
+	}
+	return "[" + cell(d.Recipe) + "](" + urlOf(d.Reference) + ")"
+}
+
+// commandLine is what ran, on one line: the arguments, or the executable
+// alone.
+func commandLine(d *Detection) string {
+	if len(d.Args) == 0 {
+		return oneLine(d.Executable)
+	}
+	return oneLine(strings.Join(d.Args, " "))
+}
+
+// withoutPID drops the leading "PID " of an ancestor's line.
+func withoutPID(line string) string {
+	if _, rest, ok := strings.Cut(line, " "); ok {
+		return rest
+	}
+	return line
+}
+
+// cell escapes s for a table cell or inline text and bounds it: HTML
+// escaped, and the characters that mean something to Markdown written as
+// character references, so that a hostile string is shown and never read
+// as markup.
+func cell(s string) string {
+	if len(s) > maxCell {
+		cut := maxCell
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	var b strings.Builder
+	for _, c := range s {
+		switch c {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\n', '\r':
+			b.WriteByte(' ')
+		case '|', '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~', '"', '\'', '{', '}', '$', ':', '@':
+			fmt.Fprintf(&b, "&#%d;", c)
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// isRuneStart says b begins a UTF-8 sequence.
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// urlOf returns u for a link when it is an http(s) address, with the
+// characters that would end the link escaped; "#" otherwise.
+func urlOf(u string) string {
+	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+		return "#"
+	}
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\"", "%22", "|", "%7C").Replace(u)
+}
+
+// stageList is "ring_buffer 3, export 2": the stages that lost something.
+func stageList(byStage map[string]uint64) string {
+	var parts []string
+	for _, stage := range slices.Sorted(maps.Keys(byStage)) {
+		if n := byStage[stage]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", stage, n))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
