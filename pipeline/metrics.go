@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/sensor"
 )
 
 // observe registers vigil's own metrics. They are read from the stages'
@@ -49,12 +50,9 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		exp := p.exporter.Stats()
 		o.ObserveInt64(events, int64(st.Events))
 		o.ObserveInt64(execs, int64(p.execs.Load()))
-		o.ObserveInt64(lost, int64(st.RingBufferDrops), stage("ring_buffer"))
-		o.ObserveInt64(lost, int64(st.TrackDrops), stage("filter"))
-		o.ObserveInt64(lost, int64(st.ScratchBusyDrops), stage("scratch"))
-		o.ObserveInt64(lost, int64(st.DecodeErrors), stage("decode"))
-		o.ObserveInt64(lost, int64(p.emitErrors.Load()+exp.Failed), stage("export"))
-		o.ObserveInt64(lost, int64(exp.SpansFailed), stage("span_export"))
+		for name, n := range losses(st, p.emitErrors.Load()+exp.Failed, exp.SpansFailed) {
+			o.ObserveInt64(lost, int64(n), stage(name))
+		}
 		o.ObserveInt64(pending, int64(p.sensor.Pending()))
 		o.ObserveInt64(processes, p.tableSize.Load())
 		o.ObserveInt64(evictions, p.tableEvictions.Load())
@@ -73,4 +71,18 @@ func (p *Pipeline) countDetection(r *recipe.Recipe) {
 		semconv.SecurityRuleNameKey.String(r.Name),
 		semconv.VigilRecipeImportanceKey.String(r.Importance.String()),
 	)))
+}
+
+// losses says what was lost where: by the values of vigil.loss.stage, the
+// sensor's losses, the detections not exported and the spans not
+// exported. The metric and the summary both read it.
+func losses(st sensor.Stats, export, spanExport uint64) map[string]uint64 {
+	return map[string]uint64{
+		"ring_buffer": st.RingBufferDrops,
+		"filter":      st.TrackDrops,
+		"scratch":     st.ScratchBusyDrops,
+		"decode":      st.DecodeErrors,
+		"export":      export,
+		"span_export": spanExport,
+	}
 }

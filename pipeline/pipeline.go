@@ -73,6 +73,11 @@ type Summary struct {
 	Suppressed map[string]uint64
 }
 
+// Losses returns what was lost, by stage (the values of vigil.loss.stage).
+func (s Summary) Losses() map[string]uint64 {
+	return losses(s.Sensor, s.EmitErrors+s.ExportFailed, s.SpanExportFailed)
+}
+
 // Pipeline is a running sensor with its downstream stages.
 type Pipeline struct {
 	sensor   *sensor.Sensor

@@ -71,7 +71,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	// The zero LevelVar stands for info.
 	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "the `LEVEL` of vigil's own logs: debug, info, warn or error")
-	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr), newDoctorCommand(stdout))
+	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr), newDoctorCommand(stdout),
+		newReportCommand(stdout, stderr), newStopCommand(stderr))
 	return root
 }
 

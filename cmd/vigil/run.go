@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/config"
@@ -30,6 +31,7 @@ import (
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/redact"
+	"github.com/vigil-otel/vigil/report"
 	"github.com/vigil-otel/vigil/semconv"
 	"github.com/vigil-otel/vigil/sensor"
 )
@@ -50,6 +52,8 @@ const flushTimeout = 15 * time.Second
 
 type runOptions struct {
 	output
+	reports        reportOptions
+	daemon         daemonOptions
 	recipeDirs     []string
 	record         string
 	argsMax        int
@@ -189,12 +193,20 @@ see docs/configuration.md.`,
 				return err
 			}
 			opts.apply(cmd.Flags(), file)
+			if opts.daemon.detach {
+				if len(args) > 0 {
+					return &exitError{code: exitVigilFailed, err: errors.New("--detach watches the machine: it takes no command")}
+				}
+				return detach(os.Args[1:], opts.daemon, stderr)
+			}
 			return runWatch(cmd.Context(), opts, args, stdout, stderr)
 		},
 	}
 	configFlag(cmd, &configPath)
 	f := cmd.Flags()
 	opts.output.flags(f)
+	opts.reports.flags(f)
+	opts.daemon.flags(f)
 	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
 	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
@@ -226,6 +238,10 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 			return fail(fmt.Errorf("--fail-on: %w", err))
 		}
 	}
+	reports, err := opts.reports.resolve(len(command) > 0)
+	if err != nil {
+		return fail(err)
+	}
 	recipes, errs := recipe.LoadCatalog(opts.recipeDirs)
 	for _, err := range errs {
 		slog.Error("recipe error", "error", err)
@@ -241,6 +257,10 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		return fail(err)
 	}
 	defer closeOutput()
+	// The report is built as detections are made, from what every output
+	// receives.
+	rep := report.New(0)
+	expCfg.Report = rep.Lines()
 
 	cfg := pipeline.Config{
 		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features},
@@ -263,8 +283,15 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if len(command) > 0 {
 		cfg.Sensor.Follow = uint32(os.Getpid())
 	}
+	rep.Start = time.Now()
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
+		return fail(err)
+	}
+	removePIDFile, err := opts.daemon.announce()
+	defer removePIDFile()
+	if err != nil {
+		_, _ = p.Stop(context.WithoutCancel(ctx))
 		return fail(err)
 	}
 	// Watching starts before the command or the machine is watched, so
@@ -283,7 +310,16 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	var status error
 	if len(command) > 0 {
 		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
-		status = runTraced(ctx, p, command, stdout, stderr)
+		var trace oteltrace.TraceID
+		trace, status = runTraced(ctx, p, command, stdout, stderr)
+		if trace.IsValid() {
+			rep.TraceID = trace.String()
+		}
+		code := 0
+		if ee, ok := status.(*exitError); ok {
+			code = ee.code
+		}
+		rep.ExitCode = &code
 	} else {
 		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
 		waitForSignal(ctx)
@@ -292,35 +328,30 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
 	sum, err := p.Stop(flushCtx)
+	rep.End = time.Now()
 	printSummary(stderr, sum)
 	if err != nil {
 		return fail(err)
 	}
-	if status == nil && failOn != 0 {
-		// Counted by importance as each detection was made, so a recipe
-		// reloaded since with another importance does not change it.
-		var n uint64
-		for imp := failOn; imp <= recipe.Critical; imp++ {
-			n += sum.ByImportance[imp]
+	completeReport(rep, sum, command, expCfg.Redactor)
+	// Each detection carries the importance it was made with, so a recipe
+	// reloaded since with another importance does not change the verdict.
+	var policy *report.Policy
+	if failOn != 0 {
+		policy = rep.Apply(failOn)
+	}
+	if err := writeReports(rep, reports); err != nil {
+		// The command's own failure wins over vigil's.
+		if status == nil {
+			return fail(err)
 		}
-		if n > 0 {
-			fmt.Fprintf(stderr, "vigil: --fail-on %s: %d detection(s) at %s or above: %s\n", failOn, n, failOn, countList(decidedBy(sum, recipes, failOn)))
-			return &exitError{code: exitFailOn}
-		}
+		slog.Error("reports not written", "error", err)
+	}
+	if status == nil && policy != nil && policy.Violated {
+		fmt.Fprintf(stderr, "vigil: %s\n", failOnMessage(policy))
+		return &exitError{code: exitFailOn}
 	}
 	return status
-}
-
-// decidedBy returns the counts of the detections of sum whose recipe, as
-// recipes describes it, is of importance least or higher.
-func decidedBy(sum pipeline.Summary, recipes []*recipe.Recipe, least recipe.Importance) map[string]uint64 {
-	decided := map[string]uint64{}
-	for _, r := range recipes {
-		if n := sum.ByRecipe[r.Name]; n > 0 && r.Importance >= least {
-			decided[r.Name] = n
-		}
-	}
-	return decided
 }
 
 // reloadRecipes reloads the catalog into p on SIGHUP (when onHUP) and
@@ -368,7 +399,7 @@ func waitForSignal(ctx context.Context) {
 // trace context in vigil's environment (TRACEPARENT, TRACESTATE), or the
 // root of a new trace. The command gets that span's context in its
 // environment, so that its whole process tree lands in one trace.
-func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdout, stderr io.Writer) error {
+func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdout, stderr io.Writer) (oteltrace.TraceID, error) {
 	prop := propagation.TraceContext{}
 	ctx, span := p.StartRun(prop.Extract(ctx, &envcar.Carrier{}), command)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
@@ -386,7 +417,7 @@ func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdo
 		span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", code))
 	}
 	span.End()
-	return status
+	return span.SpanContext().TraceID(), status
 }
 
 // runCommand runs the watched command with env to its end and returns its

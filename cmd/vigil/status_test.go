@@ -25,9 +25,11 @@ func TestCollectorDownLeavesTheCommandsStatus(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
 
 	for _, status := range []int{0, 3} {
-		archive := filepath.Join(t.TempDir(), "x.zip")
+		dir := t.TempDir()
+		archive, jsonReport := filepath.Join(dir, "x.zip"), filepath.Join(dir, "report.json")
 		var stderr bytes.Buffer
-		cmd := exec.Command(vigil, "run", "--otlp-endpoint", endpoint, "--", "sh", "-c", "zip -q "+archive+" /etc/hostname; exit "+strconv.Itoa(status))
+		cmd := exec.Command(vigil, "run", "--otlp-endpoint", endpoint, "--report", "json:"+jsonReport,
+			"--", "sh", "-c", "zip -q "+archive+" /etc/hostname; exit "+strconv.Itoa(status))
 		cmd.Stderr = &stderr
 		err := cmd.Run()
 		require.Equal(t, status, exitStatus(t, err), "stderr: %s", stderr.String())
@@ -35,6 +37,11 @@ func TestCollectorDownLeavesTheCommandsStatus(t *testing.T) {
 		require.Contains(t, stderr.String(), "export failed 1,", "the undelivered detection is counted")
 		require.Contains(t, stderr.String(), "telemetry not delivered at the end")
 		require.NotContains(t, stderr.String(), "vigil: stop pipeline")
+		// The report has the detection, and says it was not delivered.
+		rep := readReportFile(t, jsonReport)
+		require.Equal(t, uint64(1), rep.Total)
+		require.Equal(t, uint64(1), rep.Lost.ByStage["export"])
+		require.Equal(t, status, *rep.ExitCode)
 	}
 }
 

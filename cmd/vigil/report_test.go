@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/report"
+)
+
+// readReportFile reads a JSON report, or JSON lines, that vigil wrote.
+func readReportFile(t *testing.T, path string) *report.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := report.Read(f)
+	require.NoError(t, err)
+	return rep
+}
+
+// junitFailures returns the failures of a JUnit XML file by test case.
+func junitFailures(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Text string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(b, &doc), "%s", b)
+	failures := map[string]string{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failures[c.Name] = c.Failure.Text
+			}
+		}
+	}
+	return failures
+}
+
+// TestRunWritesReports runs a command the way a GitHub Actions step does:
+// its Markdown summary is added to the step's summary file, and the JUnit
+// and JSON reports say what ran, in which step.
+func TestRunWritesReports(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	summary := filepath.Join(dir, "step_summary.md")
+	require.NoError(t, os.WriteFile(summary, []byte("## Tests\n\nall passed\n"), 0o644))
+	junit, jsonReport := filepath.Join(dir, "vigil.xml"), filepath.Join(dir, "vigil.json")
+
+	cmd := exec.Command(vigil, "run", "--report", "junit:"+junit, "--report", "json:"+jsonReport,
+		"--", "sh", "-c", "zip -q "+filepath.Join(dir, "x.zip")+" /etc/hostname")
+	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=true", "GITHUB_JOB=test", "GITHUB_ACTION=__run_2",
+		"GITHUB_STEP_SUMMARY="+summary)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+
+	md, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(md), "## Tests\n\nall passed\n### vigil: 1 detection(s) in <code>sh -c zip -q "), "appended to what the job wrote: %s", md)
+	require.Contains(t, string(md), "| low | ")
+	require.Contains(t, string(md), "test / &#95;&#95;run&#95;2", "the step that ran it")
+	require.Contains(t, string(md), "exit status 0")
+
+	failures := junitFailures(t, junit)
+	require.Len(t, failures, 1)
+	require.Contains(t, failures["exec_example"], "zip -q "+filepath.Join(dir, "x.zip"))
+	require.Contains(t, failures["exec_example"], "step: test / __run_2")
+
+	rep := readReportFile(t, jsonReport)
+	require.Equal(t, uint64(1), rep.Total)
+	require.Equal(t, "exec_example", rep.Detections[0].Recipe)
+	require.Equal(t, "__run_2", rep.Detections[0].Step)
+	require.Equal(t, 0, *rep.ExitCode)
+	require.NotNil(t, rep.Execs)
+	require.GreaterOrEqual(t, *rep.Execs, uint64(2), "sh and zip")
+	require.Zero(t, rep.Lost.Total)
+
+	// --summary - turns the step summary off; a clean run says so.
+	require.NoError(t, os.WriteFile(summary, nil, 0o644))
+	cmd = exec.Command(vigil, "run", "--summary", "-", "--report", "markdown:"+filepath.Join(dir, "clean.md"), "--", "true")
+	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY="+summary)
+	require.NoError(t, cmd.Run())
+	md, err = os.ReadFile(summary)
+	require.NoError(t, err)
+	require.Empty(t, md)
+	clean, err := os.ReadFile(filepath.Join(dir, "clean.md"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(clean), "### vigil: no detections in <code>true</code>\n"), "%s", clean)
+
+	out, err := exec.Command(vigil, "run", "--report", "pdf", "--", "true").CombinedOutput()
+	require.Equal(t, exitVigilFailed, exitStatus(t, err))
+	require.Contains(t, string(out), `--report pdf: unknown report format "pdf", want markdown, json, junit or text`)
+}
+
+// TestReportAfterTheFact makes reports from what a run left: its JSON
+// lines, and its recording, whose events go through the recipes again.
+func TestReportAfterTheFact(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	jsonl, rec := filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "events.jsonl")
+	out, err := exec.Command(vigil, "run", "--jsonl", jsonl, "--record", rec, "--",
+		"sh", "-c", "zip -q "+filepath.Join(dir, "x.zip")+" /etc/hostname; zip -q "+filepath.Join(dir, "y.zip")+" /etc/hostname").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	for _, file := range []string{jsonl, rec} {
+		junit := filepath.Join(dir, filepath.Base(file)+".xml")
+		out, err := exec.Command(vigil, "report", file, "--format", "junit", "-o", junit).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		failures := junitFailures(t, junit)
+		require.Len(t, failures, 1, file)
+		require.Contains(t, failures["exec_example"], "y.zip", file)
+
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(vigil, "report", file, "--fail-on", "low")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.Equal(t, exitFailOn, exitStatus(t, cmd.Run()), file)
+		require.True(t, strings.HasPrefix(stdout.String(), "vigil: 2 detection(s) in the machine (2 low)\n"), stdout.String())
+		require.Contains(t, stderr.String(), "vigil: --fail-on low: 2 detection(s) at low or above: exec_example 2\n")
+
+		require.NoError(t, exec.Command(vigil, "report", file, "--fail-on", "medium").Run(), "nothing at medium")
+	}
+
+	// The recording knows the execs; the JSON lines only the detections.
+	out, err = exec.Command(vigil, "report", rec, "--format", "json", "-o", filepath.Join(dir, "r.json")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	rep := readReportFile(t, filepath.Join(dir, "r.json"))
+	require.Equal(t, uint64(2), rep.Total)
+	require.GreaterOrEqual(t, *rep.Execs, uint64(3))
+
+	// A file that is neither says where.
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte("{\"event_name\":\"other\"}\nnot json\n"), 0o644))
+	out, err = exec.Command(vigil, "report", bad).CombinedOutput()
+	require.Equal(t, 1, exitStatus(t, err))
+	require.Contains(t, string(out), bad+": line 2: not JSON")
+}
+
+// TestDetachedDaemon runs vigil as a CI system's first and last steps do:
+// started in the background, it watches the whole machine from the moment
+// --detach returns, and vigil stop has it flush and write its reports.
+func TestDetachedDaemon(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	pidFile, jsonl, jsonReport := filepath.Join(dir, "vigil.pid"), filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "report.json")
+
+	out, err := exec.Command(vigil, "run", "--detach", "--pid-file", pidFile, "--jsonl", jsonl,
+		"--report", "json:"+jsonReport, "--fail-on", "high").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "vigil: watching the machine as pid ")
+	b, err := os.ReadFile(pidFile)
+	require.NoError(t, err, "the pid file is there when --detach returns")
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+
+	// A process of another step, not vigil's child: the machine is watched.
+	require.NoError(t, exec.Command("sh", "-c", "zip -q "+filepath.Join(dir, "x.zip")+" /etc/hostname").Run())
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(jsonl)
+		return bytes.Contains(b, []byte("x.zip"))
+	}, 10*time.Second, 50*time.Millisecond, "the detection is written as it is made")
+
+	out, err = exec.Command(vigil, "stop", "--pid-file", pidFile).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.NoFileExists(t, pidFile, "removed by vigil at its end")
+	rep := readReportFile(t, jsonReport)
+	require.GreaterOrEqual(t, rep.Total, uint64(1))
+	require.Equal(t, recipe.High, rep.Policy.FailOn)
+	require.False(t, rep.Policy.Violated)
+	require.Nil(t, rep.ExitCode, "the machine, not a command")
+	log, err := os.ReadFile(filepath.Join(dir, "vigil.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(log), "vigil: events ", "its summary, in its log")
+
+	// Stopping it again says it is not running.
+	require.NoError(t, os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644))
+	out, err = exec.Command(vigil, "stop", "--pid-file", pidFile).CombinedOutput()
+	require.Equal(t, 1, exitStatus(t, err))
+	require.Contains(t, string(out), "is not running")
+
+	// A pid file naming another process is not obeyed.
+	sleep := exec.Command("sleep", "30")
+	require.NoError(t, sleep.Start())
+	t.Cleanup(func() { _ = sleep.Process.Kill(); _ = sleep.Wait() })
+	require.NoError(t, os.WriteFile(pidFile, []byte(strconv.Itoa(sleep.Process.Pid)+"\n"), 0o644))
+	out, err = exec.Command(vigil, "stop", "--pid-file", pidFile).CombinedOutput()
+	require.Equal(t, 1, exitStatus(t, err))
+	require.Contains(t, string(out), "is not the vigil that wrote it")
+
+	// A vigil that cannot start says why, from its log.
+	out, err = exec.Command(vigil, "run", "--detach", "--pid-file", filepath.Join(dir, "bad.pid"), "--ring-buffer-size", "3").CombinedOutput()
+	require.NotEqual(t, 0, exitStatus(t, err))
+	require.Contains(t, string(out), "vigil did not start watching; "+filepath.Join(dir, "bad.log")+" says:")
+	require.Contains(t, string(out), "ring")
+
+	out, err = exec.Command(vigil, "run", "--detach").CombinedOutput()
+	require.Equal(t, 1, exitStatus(t, err))
+	require.Contains(t, string(out), "--detach needs --pid-file")
+}
