@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the release assets the GitHub Action downloads (action/lib.js):
+# vigil_linux_amd64.tar.gz, vigil_linux_arm64.tar.gz and checksums.txt
+# (sha256sum's format), into OUT (default dist/). The binaries are static
+# and reproducible: -trimpath, no cgo, the version from the Git tag that Go
+# stamps in. Attach the three files to the GitHub release of the tag.
+#
+#   release/build.sh [OUT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-dist}
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# A fixed time for the archives' entries, from the commit, so that two
+# builds of one commit give the same bytes.
+epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+for arch in amd64 arm64; do
+	mkdir -p "$work/$arch"
+	GOOS=linux GOARCH=$arch CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -buildid=' -o "$work/$arch/vigil" ./cmd/vigil
+	tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" \
+		-C "$work/$arch" -cf - vigil | gzip -n >"$out/vigil_linux_$arch.tar.gz"
+done
+(cd "$out" && sha256sum vigil_linux_amd64.tar.gz vigil_linux_arm64.tar.gz >checksums.txt)
+echo "release assets in $out:"
+cat "$out/checksums.txt"
