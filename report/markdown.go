@@ -94,14 +94,14 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 // markdownHeadline writes the title and the run's figures; a clean run
 // says so in that one line.
 func (r *Report) markdownHeadline(b *bytes.Buffer) {
-	what := "the machine"
+	what := "on the machine"
 	if len(r.Command) > 0 {
-		what = "<code>" + cell(strings.Join(r.Command, " ")) + "</code>"
+		what = "in <code>" + cell(strings.Join(r.Command, " ")) + "</code>"
 	}
 	if r.Total == 0 {
-		fmt.Fprintf(b, "### vigil: no detections in %s\n", what)
+		fmt.Fprintf(b, "### vigil: no detections %s\n", what)
 	} else {
-		fmt.Fprintf(b, "### vigil: %d detection(s) in %s (%s)\n", r.Total, what, r.importanceList())
+		fmt.Fprintf(b, "### vigil: %d detection(s) %s (%s)\n", r.Total, what, r.importanceList())
 	}
 	if fig := r.figures(); fig != "" {
 		fmt.Fprintf(b, "\n%s\n", fig)

@@ -284,7 +284,7 @@ func TestText(t *testing.T) {
 	rep.Execs, rep.Lost = &execs, &report.Losses{}
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteText(&b))
-	require.Equal(t, "vigil: 2 detection(s) in the machine (1 high, 1 low)\n"+
+	require.Equal(t, "vigil: 2 detection(s) on the machine (1 high, 1 low)\n"+
 		"execs seen 12 · lost 0\n"+
 		"high     09:00:00  interpreter_shell_spawn  pid 1000  sh -c id 0  [test / __run_2]\n"+
 		"low      09:00:00  exec_example  pid 1001  sh -c id 1  [test / __run_3]\n", b.String())

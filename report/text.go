@@ -28,14 +28,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	bw := bufio.NewWriter(w)
-	what := "the machine"
+	what := "on the machine"
 	if len(r.Command) > 0 {
-		what = oneLine(strings.Join(r.Command, " "))
+		what = "in " + oneLine(strings.Join(r.Command, " "))
 	}
 	if r.Total == 0 {
-		fmt.Fprintf(bw, "vigil: no detections in %s\n", what)
+		fmt.Fprintf(bw, "vigil: no detections %s\n", what)
 	} else {
-		fmt.Fprintf(bw, "vigil: %d detection(s) in %s (%s)\n", r.Total, what, r.importanceList())
+		fmt.Fprintf(bw, "vigil: %d detection(s) %s (%s)\n", r.Total, what, r.importanceList())
 	}
 	if fig := r.textFigures(); fig != "" {
 		fmt.Fprintf(bw, "%s\n", fig)

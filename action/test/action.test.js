@@ -150,6 +150,40 @@ test('a job with a detection: summary, outputs, and fail-on', () => {
   }
 });
 
+test('recipes of the repository, checked out after the pre step', () => {
+  const job = runner({ binary: vigil, recipes: 'security/recipes' });
+  const pre = step(job, 'pre.js');
+  assert.equal(pre.status, 0, pre.out);
+  // The checkout: the recipes arrive after vigil started.
+  const dir = path.join(job.dir, 'security', 'recipes');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'ours.yaml'), `recipes:
+  - name: our_deploy_tool
+    description: Our deploy tool ran outside the deploy job
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: high
+    match: {executable: {name: shipit}}
+`);
+  const main = step(job, 'main.js');
+  assert.equal(main.status, 0, main.out);
+  assert.match(main.out, /vigil reloads the recipes of security\/recipes/);
+  const shipit = path.join(job.dir, 'shipit');
+  fs.copyFileSync('/bin/true', shipit);
+  fs.chmodSync(shipit, 0o755);
+  // The reload is asynchronous: run the tool until vigil has seen it.
+  const report = parseFile(job.env.GITHUB_STATE).report;
+  const log = path.join(job.env.RUNNER_TEMP, 'vigil', 'vigil.log');
+  for (let i = 0; i < 50 && !fs.readFileSync(log, 'utf8').includes('recipes reloaded'); i++) {
+    childProcess.execFileSync('sleep', ['0.1']);
+  }
+  childProcess.execFileSync(shipit);
+  const post = step(job, 'post.js');
+  assert.equal(post.status, 0, post.out);
+  const rep = JSON.parse(fs.readFileSync(report, 'utf8'));
+  assert.ok(rep.detections.some((d) => d.recipe === 'our_deploy_tool' && d.executable === shipit), JSON.stringify(rep.recipes));
+});
+
 test('a Collector that is down: the job passes, the losses are reported', async () => {
   // A port that was free a moment ago: connections to it are refused.
   const port = await new Promise((resolve) => {

@@ -134,7 +134,7 @@ func TestReportAfterTheFact(t *testing.T) {
 		cmd := exec.Command(vigil, "report", file, "--fail-on", "low")
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		require.Equal(t, exitFailOn, exitStatus(t, cmd.Run()), file)
-		require.True(t, strings.HasPrefix(stdout.String(), "vigil: 2 detection(s) in the machine (2 low)\n"), stdout.String())
+		require.True(t, strings.HasPrefix(stdout.String(), "vigil: 2 detection(s) on the machine (2 low)\n"), stdout.String())
 		require.Contains(t, stderr.String(), "vigil: --fail-on low: 2 detection(s) at low or above: exec_example 2\n")
 
 		require.NoError(t, exec.Command(vigil, "report", file, "--fail-on", "medium").Run(), "nothing at medium")
