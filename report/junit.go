@@ -67,16 +67,16 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 	}
 	if len(r.Command) > 0 {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil.command", Value: strings.Join(r.Command, " ")})
+		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_command", Value: strings.Join(r.Command, " ")})
 	}
 	if r.TraceID != "" {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil.trace_id", Value: r.TraceID})
+		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_trace_id", Value: r.TraceID})
 	}
 	if r.Execs != nil {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil.execs", Value: fmt.Sprint(*r.Execs)})
+		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_execs", Value: fmt.Sprint(*r.Execs)})
 	}
 	if r.Lost != nil {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil.lost", Value: fmt.Sprint(r.Lost.Total)})
+		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_lost", Value: fmt.Sprint(r.Lost.Total)})
 	}
 
 	for _, c := range r.sortedRecipes() {

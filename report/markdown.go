@@ -146,7 +146,7 @@ func (r *Report) figures() string {
 
 // importanceList is "1 high, 2 low": the counts, most important first.
 func (r *Report) importanceList() string {
-	counts := r.ByImportance()
+	counts := r.byImportance()
 	var parts []string
 	for imp := recipe.Critical; imp >= recipe.Low; imp-- {
 		if n := counts[imp]; n > 0 {

@@ -128,11 +128,15 @@ func (d *Detection) Where() string {
 	return d.Step
 }
 
-// New returns an empty report that lists at most max detections
-// (DefaultMaxDetections when max <= 0).
+// New returns an empty report that lists at most max detections:
+// DefaultMaxDetections when max is 0, none when it is negative (the report
+// then only counts, which is all a verdict needs).
 func New(max int) *Report {
-	if max <= 0 {
+	switch {
+	case max == 0:
 		max = DefaultMaxDetections
+	case max < 0:
+		max = 0
 	}
 	return &Report{Format: FormatVersion, max: max}
 }
@@ -160,6 +164,12 @@ func (r *Report) Add(d Detection) {
 
 // ByImportance counts the detections of each importance.
 func (r *Report) ByImportance() map[recipe.Importance]uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byImportance()
+}
+
+func (r *Report) byImportance() map[recipe.Importance]uint64 {
 	counts := make(map[recipe.Importance]uint64)
 	for _, c := range r.Recipes {
 		counts[c.Importance] += c.Count
@@ -169,6 +179,8 @@ func (r *Report) ByImportance() map[recipe.Importance]uint64 {
 
 // Apply sets the verdict of --fail-on least.
 func (r *Report) Apply(least recipe.Importance) *Policy {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	p := &Policy{FailOn: least}
 	for _, c := range r.sortedRecipes() {
 		if c.Importance >= least {

@@ -154,6 +154,11 @@ func TestBoundedList(t *testing.T) {
 	require.Len(t, rep.Detections, 2)
 	require.Equal(t, uint64(3), rep.Omitted)
 	require.Equal(t, uint64(5), rep.Recipes[0].Count)
+
+	counting := report.New(-1)
+	counting.Add(report.Detection{Recipe: "r", Importance: recipe.High})
+	require.Empty(t, counting.Detections)
+	require.True(t, counting.Apply(recipe.High).Violated)
 }
 
 func TestMarkdown(t *testing.T) {

@@ -184,6 +184,21 @@ test('recipes of the repository, checked out after the pre step', () => {
   assert.ok(rep.detections.some((d) => d.recipe === 'our_deploy_tool' && d.executable === shipit), JSON.stringify(rep.recipes));
 });
 
+test('a job without detections passes and says so', () => {
+  const job = runner({ binary: vigil, 'fail-on': 'critical' });
+  assert.equal(step(job, 'pre.js').status, 0);
+  const post = step(job, 'post.js');
+  const report = JSON.parse(fs.readFileSync(parseFile(job.env.GITHUB_STATE).report, 'utf8'));
+  // Other tests may run on the machine meanwhile: the verdict follows the
+  // report, and a report without detections is one line.
+  assert.equal(post.status, atOrAbove(report, 'critical') > 0 ? 1 : 0, post.out);
+  const summary = fs.readFileSync(job.env.GITHUB_STEP_SUMMARY, 'utf8');
+  if (report.total === 0) {
+    assert.match(summary, /^### vigil: no detections on the machine\n\nexecs seen \d+ · lost 0 · took \S+ · nothing at or above critical\n$/);
+    assert.equal(parseFile(job.env.GITHUB_OUTPUT).detections, '0');
+  }
+});
+
 test('a Collector that is down: the job passes, the losses are reported', async () => {
   // A port that was free a moment ago: connections to it are refused.
   const port = await new Promise((resolve) => {

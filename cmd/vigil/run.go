@@ -258,8 +258,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	}
 	defer closeOutput()
 	// The report is built as detections are made, from what every output
-	// receives.
-	rep := report.New(0)
+	// receives; without a report to write, it only counts, for --fail-on.
+	listed := 0
+	if len(reports) == 0 {
+		listed = -1
+	}
+	rep := report.New(listed)
 	expCfg.Report = rep.Lines()
 
 	cfg := pipeline.Config{
