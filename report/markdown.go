@@ -94,25 +94,27 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 // markdownHeadline writes the title and the run's figures; a clean run
 // says so in that one line.
 func (r *Report) markdownHeadline(b *bytes.Buffer) {
-	what := "on the machine"
-	if len(r.Command) > 0 {
-		what = "in <code>" + cell(strings.Join(r.Command, " ")) + "</code>"
-	}
-	if r.Total == 0 {
-		fmt.Fprintf(b, "### vigil: no detections %s\n", what)
-	} else {
-		fmt.Fprintf(b, "### vigil: %d detection(s) %s (%s)\n", r.Total, what, r.importanceList())
-	}
+	fmt.Fprintf(b, "### %s\n", r.headline(func(command string) string { return "<code>" + cell(command) + "</code>" }))
 	if fig := r.figures(); fig != "" {
 		fmt.Fprintf(b, "\n%s\n", fig)
 	}
 	if p := r.Policy; p != nil && p.Violated {
-		var names []string
-		for _, c := range p.DecidedBy {
-			names = append(names, fmt.Sprintf("%s %d", c.Recipe, c.Count))
-		}
-		fmt.Fprintf(b, "\n**--fail-on %s**: decided by %s.\n", p.FailOn, cell(strings.Join(names, ", ")))
+		fmt.Fprintf(b, "\n**%s**\n", cell(p.String()))
 	}
+
+}
+
+// headline is the report's first line: how many detections, in which
+// command (written by quote for the format) or on the machine.
+func (r *Report) headline(quote func(string) string) string {
+	what := "on the machine"
+	if len(r.Command) > 0 {
+		what = "in " + quote(strings.Join(r.Command, " "))
+	}
+	if r.Total == 0 {
+		return "vigil: no detections " + what
+	}
+	return fmt.Sprintf("vigil: %d detection(s) %s (%s)", r.Total, what, r.importanceList())
 }
 
 // figures is one line of the run's numbers: execs, losses, exit status,

@@ -12,7 +12,9 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,6 +192,25 @@ func (r *Report) Apply(least recipe.Importance) *Policy {
 	p.Violated = len(p.DecidedBy) > 0
 	r.Policy = p
 	return p
+}
+
+// String says the verdict and what decided it: "--fail-on high: 3
+// detection(s) at high or above: a 1, b 2", the recipes by name.
+func (p *Policy) String() string {
+	var n uint64
+	counts := make(map[string]uint64)
+	for _, c := range p.DecidedBy {
+		n += c.Count
+		counts[c.Recipe] += c.Count
+	}
+	if n == 0 {
+		return fmt.Sprintf("--fail-on %s: nothing at %s or above", p.FailOn, p.FailOn)
+	}
+	names := slices.Sorted(maps.Keys(counts))
+	for i, name := range names {
+		names[i] = fmt.Sprintf("%s %d", name, counts[name])
+	}
+	return fmt.Sprintf("--fail-on %s: %d detection(s) at %s or above: %s", p.FailOn, n, p.FailOn, strings.Join(names, ", "))
 }
 
 // sortedRecipes returns the recipe counts most important first, then by

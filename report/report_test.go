@@ -169,7 +169,7 @@ func TestMarkdown(t *testing.T) {
 	require.NoError(t, rep.WriteMarkdown(&b))
 	md := b.String()
 	require.True(t, strings.HasPrefix(md, "### vigil: 3 detection(s) in <code>make test</code> (1 critical, 1 high, 1 low)\n"), md)
-	require.Contains(t, md, "**--fail-on critical**: decided by crypto&#95;miner&#95;execution 1.")
+	require.Contains(t, md, "\n**--fail-on critical&#58; 1 detection&#40;s&#41; at critical or above&#58; crypto&#95;miner&#95;execution 1**\n")
 
 	// The table: most important first, one row each, nothing a command
 	// line holds read as markup.

@@ -28,15 +28,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	bw := bufio.NewWriter(w)
-	what := "on the machine"
-	if len(r.Command) > 0 {
-		what = "in " + oneLine(strings.Join(r.Command, " "))
-	}
-	if r.Total == 0 {
-		fmt.Fprintf(bw, "vigil: no detections %s\n", what)
-	} else {
-		fmt.Fprintf(bw, "vigil: %d detection(s) %s (%s)\n", r.Total, what, r.importanceList())
-	}
+	fmt.Fprintf(bw, "%s\n", r.headline(oneLine))
 	if fig := r.textFigures(); fig != "" {
 		fmt.Fprintf(bw, "%s\n", fig)
 	}
@@ -51,12 +43,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(bw, "%d more detection(s) counted, not listed\n", r.Omitted)
 	}
 	if p := r.Policy; p != nil && p.Violated {
-		var names []string
-		for _, c := range p.DecidedBy {
-			names = append(names, fmt.Sprintf("%s %d", c.Recipe, c.Count))
-		}
-		fmt.Fprintf(bw, "--fail-on %s: decided by %s\n", p.FailOn, strings.Join(names, ", "))
+		fmt.Fprintf(bw, "%s\n", p)
 	}
+
 	return bw.Flush()
 }
 

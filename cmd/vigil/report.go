@@ -118,17 +118,6 @@ func completeReport(rep *report.Report, sum pipeline.Summary, command []string, 
 	}
 }
 
-// failOnMessage says which detections decided --fail-on.
-func failOnMessage(p *report.Policy) string {
-	var n uint64
-	names := make(map[string]uint64)
-	for _, c := range p.DecidedBy {
-		n += c.Count
-		names[c.Recipe] += c.Count
-	}
-	return fmt.Sprintf("--fail-on %s: %d detection(s) at %s or above: %s", p.FailOn, n, p.FailOn, countList(names))
-}
-
 func newReportCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		format, output, failOn, configPath string
@@ -185,7 +174,7 @@ the report, and says which.`,
 				return err
 			}
 			if policy != nil && policy.Violated {
-				fmt.Fprintf(stderr, "vigil: %s\n", failOnMessage(policy))
+				fmt.Fprintf(stderr, "vigil: %s\n", policy)
 				return &exitError{code: exitFailOn}
 			}
 			return nil

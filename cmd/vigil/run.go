@@ -352,7 +352,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		slog.Error("reports not written", "error", err)
 	}
 	if status == nil && policy != nil && policy.Violated {
-		fmt.Fprintf(stderr, "vigil: %s\n", failOnMessage(policy))
+		fmt.Fprintf(stderr, "vigil: %s\n", policy)
 		return &exitError{code: exitFailOn}
 	}
 	return status
