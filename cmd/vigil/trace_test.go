@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +42,8 @@ func TestRunTracesTheCommand(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
 			// The command prints the context it got, and fails.
-			cmd := exec.Command(vigil, "run", "--otlp-endpoint", rcv.Endpoint, "--",
+			jsonReport := filepath.Join(dir, "report.json")
+			cmd := exec.Command(vigil, "run", "--otlp-endpoint", rcv.Endpoint, "--report", "json:"+jsonReport, "--",
 				"sh", "-c", `echo "$TRACEPARENT"; `+zip+` -q `+dir+`/x.zip /etc/hostname; exit 3`)
 			cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
 				return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "OTEL_")
@@ -74,6 +76,12 @@ func TestRunTracesTheCommand(t *testing.T) {
 			require.Len(t, recs, 1)
 			require.Equal(t, run.TraceID(), recs[0].TraceID())
 			require.Equal(t, zipSpan.SpanID(), recs[0].SpanID())
+
+			// The report names the trace, and where in it each detection is.
+			rep := readReportFile(t, jsonReport)
+			require.Equal(t, run.TraceID().String(), rep.TraceID)
+			require.Equal(t, zipSpan.SpanID().String(), rep.Detections[0].SpanID)
+			require.Equal(t, 3, *rep.ExitCode)
 		})
 	}
 }
