@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
-	"unicode"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -54,49 +53,18 @@ func writeConsoleLine(w *bufio.Writer, r *sdklog.Record) {
 	num := func(k attribute.Key) int64 { return attrs[k].AsInt64() }
 
 	fmt.Fprintf(w, "%s %-5s %s  pid=%d ppid=%d uid=%d ",
-		r.Timestamp().Format("15:04:05.000"), r.SeverityText(), quote(str(semconv.SecurityRuleNameKey)),
+		r.Timestamp().Format("15:04:05.000"), r.SeverityText(), redact.Quote(str(semconv.SecurityRuleNameKey)),
 		num(semconv.ProcessPIDKey), num(semconv.ProcessParentPIDKey), num(semconv.ProcessUserIDKey))
-	w.WriteString(quote(str(semconv.ProcessExecutablePathKey)))
+	w.WriteString(redact.Quote(str(semconv.ProcessExecutablePathKey)))
 	if args := attrs[semconv.ProcessCommandArgsKey].AsStringSlice(); len(args) > 1 {
 		for _, a := range args[1:] {
 			w.WriteByte(' ')
-			w.WriteString(quote(a))
+			w.WriteString(redact.Quote(a))
 		}
 	}
 	fmt.Fprintf(w, "  [%s %s / %s %s]\n",
 		str(semconv.ThreatTacticIDKey), str(semconv.ThreatTacticNameKey),
 		str(semconv.ThreatTechniqueIDKey), str(semconv.ThreatTechniqueNameKey))
-}
-
-// quote returns s as it is when it is plain printable text, and in double
-// quotes otherwise, with quotes, newlines and tabs escaped and anything
-// else unprintable written \uHHHH. A backslash stays single: s has been
-// through redact.Clean, whose \x1b escapes would read \\x1b otherwise.
-func quote(s string) string {
-	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return !unicode.IsPrint(r) || unicode.IsSpace(r) || r == '"'
-	}) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == ' ' || unicode.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // Shutdown does nothing: the writer belongs to the caller.

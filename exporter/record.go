@@ -88,10 +88,8 @@ func (e *Exporter) ancestors(procs []*proctable.Process) []string {
 			size += len(args[n]) + 1
 			n++
 		}
-		for _, a := range e.safeArgs(p.Exe, args[:n]) {
-			b.WriteByte(' ')
-			b.WriteString(quote(a))
-		}
+		b.WriteByte(' ')
+		b.WriteString(redact.QuoteArgs(e.safeArgs(p.Exe, args[:n])))
 		out[i] = redact.Clean(b.String(), maxAncestorLine)
 	}
 	return out

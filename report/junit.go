@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/vigil-otel/vigil/redact"
 )
 
 // JUnit XML, as GitLab (artifacts:reports:junit), Jenkins' JUnit plugin
@@ -67,7 +69,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		}
 	}
 	if len(r.Command) > 0 {
-		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_command", Value: strings.Join(r.Command, " ")})
+		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_command", Value: redact.QuoteArgs(r.Command)})
 	}
 	if r.TraceID != "" {
 		suite.Properties = append(suite.Properties, junitProperty{Name: "vigil_trace_id", Value: r.TraceID})
@@ -135,7 +137,7 @@ func writeJUnitDetection(b *strings.Builder, d *Detection) {
 		fmt.Fprintf(b, "  trace %s span %s\n", d.TraceID, d.SpanID)
 	}
 	if d.Reference != "" {
-		fmt.Fprintf(b, "  see %s\n", d.Reference)
+		fmt.Fprintf(b, "  see %s\n", oneLine(d.Reference))
 	}
 	b.WriteByte('\n')
 }

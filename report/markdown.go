@@ -7,11 +7,13 @@ import (
 	"html"
 	"io"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/redact"
 )
 
 // MarkdownLimit is the most bytes the Markdown report takes: GitHub shows
@@ -23,6 +25,7 @@ const MarkdownLimit = 1 << 20
 // collapsible details beyond them are left to the JSON report, and said.
 const (
 	maxTableRows = 1000
+	maxStepRows  = 50
 	maxDetails   = 100
 	// footerRoom is kept for the lines that close the report.
 	footerRoom = 4 << 10
@@ -65,9 +68,20 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 
 	if steps := r.steps(); len(steps) > 1 || len(steps) == 1 && steps[0].step != "" {
+		// Steps are named by each process's own environment: a hostile
+		// one can invent a step per exec, so they are bounded too.
 		b.WriteString("\n**By step**\n\n| Step | Detections | Highest |\n|---|---|---|\n")
+		shown := 0
 		for _, s := range steps {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", cell(cmp.Or(s.step, "(outside a step)")), s.count, s.highest)
+			row := fmt.Sprintf("| %s | %d | %s |\n", cell(cmp.Or(s.step, "(outside a step)")), s.count, s.highest)
+			if shown == maxStepRows || b.Len()+len(row) > budget*3/4 {
+				break
+			}
+			b.WriteString(row)
+			shown++
+		}
+		if shown < len(steps) {
+			fmt.Fprintf(&b, "\n%d more step(s) had detections: the JSON report has them.\n", len(steps)-shown)
 		}
 	}
 
@@ -94,8 +108,8 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 // markdownHeadline writes the title and the run's figures; a clean run
 // says so in that one line.
 func (r *Report) markdownHeadline(b *bytes.Buffer) {
-	fmt.Fprintf(b, "### %s\n", r.headline(func(command string) string { return "<code>" + cell(command) + "</code>" }))
-	if fig := r.figures(); fig != "" {
+	fmt.Fprintf(b, "### %s\n", r.headline(markdownCode))
+	if fig := r.figures(markdownCode, markdownStrong); fig != "" {
 		fmt.Fprintf(b, "\n%s\n", fig)
 	}
 	if p := r.Policy; p != nil && p.Violated {
@@ -105,11 +119,11 @@ func (r *Report) markdownHeadline(b *bytes.Buffer) {
 }
 
 // headline is the report's first line: how many detections, in which
-// command (written by quote for the format) or on the machine.
-func (r *Report) headline(quote func(string) string) string {
+// command (marked up by code) or on the machine.
+func (r *Report) headline(code func(string) string) string {
 	what := "on the machine"
 	if len(r.Command) > 0 {
-		what = "in " + quote(strings.Join(r.Command, " "))
+		what = "in " + code(redact.QuoteArgs(r.Command))
 	}
 	if r.Total == 0 {
 		return "vigil: no detections " + what
@@ -117,9 +131,16 @@ func (r *Report) headline(quote func(string) string) string {
 	return fmt.Sprintf("vigil: %d detection(s) %s (%s)", r.Total, what, r.importanceList())
 }
 
+// markdownCode and markdownStrong mark text up for figures and headline.
+func markdownCode(s string) string   { return "<code>" + cell(s) + "</code>" }
+func markdownStrong(s string) string { return "**" + s + "**" }
+
+// plain leaves text as it is, for figures and headline in text.
+func plain(s string) string { return oneLine(s) }
+
 // figures is one line of the run's numbers: execs, losses, exit status,
-// duration, trace.
-func (r *Report) figures() string {
+// duration, trace; code and strong mark up the format's code and emphasis.
+func (r *Report) figures(code, strong func(string) string) string {
 	var parts []string
 	if r.Execs != nil {
 		parts = append(parts, fmt.Sprintf("execs seen %d", *r.Execs))
@@ -127,7 +148,7 @@ func (r *Report) figures() string {
 	if r.Lost != nil {
 		lost := fmt.Sprintf("lost %d", r.Lost.Total)
 		if r.Lost.Total > 0 {
-			lost = "**" + lost + "** (" + stageList(r.Lost.ByStage) + ")"
+			lost = strong(lost) + " (" + stageList(r.Lost.ByStage) + ")"
 		}
 		parts = append(parts, lost)
 	}
@@ -141,7 +162,7 @@ func (r *Report) figures() string {
 		parts = append(parts, fmt.Sprintf("nothing at or above %s", r.Policy.FailOn))
 	}
 	if r.TraceID != "" {
-		parts = append(parts, "trace <code>"+cell(r.TraceID)+"</code>")
+		parts = append(parts, "trace "+code(r.TraceID))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -205,7 +226,9 @@ func markdownDetails(d *Detection) string {
 		b.WriteString(preLine(a))
 		b.WriteByte('\n')
 	}
-	b.WriteString("</pre>\n\n</details>\n")
+	// The blank line ends the HTML block: whatever is appended next (a
+	// job summary gathers every step's) is Markdown again.
+	b.WriteString("</pre>\n\n</details>\n\n")
 	return b.String()
 }
 
@@ -231,13 +254,13 @@ func recipeLink(d *Detection) string {
 	return "[" + cell(d.Recipe) + "](" + urlOf(d.Reference) + ")"
 }
 
-// commandLine is what ran, on one line: the arguments, or the executable
-// alone.
+// commandLine is what ran, on one line: the arguments quoted where they
+// hold spaces or anything unprintable, or the executable alone.
 func commandLine(d *Detection) string {
 	if len(d.Args) == 0 {
-		return oneLine(d.Executable)
+		return redact.Quote(d.Executable)
 	}
-	return oneLine(strings.Join(d.Args, " "))
+	return redact.QuoteArgs(d.Args)
 }
 
 // withoutPID drops the leading "PID " of an ancestor's line.
@@ -249,9 +272,11 @@ func withoutPID(line string) string {
 }
 
 // cell escapes s for a table cell or inline text and bounds it: HTML
-// escaped, and the characters that mean something to Markdown written as
-// character references, so that a hostile string is shown and never read
-// as markup.
+// escaped, and each character that could start Markdown (emphasis, code,
+// links and images, tables, math, mentions) written as a character
+// reference, so that a hostile string is shown and never read as markup.
+// An underscore inside a word starts nothing and stays, which keeps
+// recipe names and paths readable.
 func cell(s string) string {
 	if len(s) > maxCell {
 		cut := maxCell
@@ -261,7 +286,7 @@ func cell(s string) string {
 		s = s[:cut] + "…"
 	}
 	var b strings.Builder
-	for _, c := range s {
+	for i, c := range s {
 		switch c {
 		case '&':
 			b.WriteString("&amp;")
@@ -271,7 +296,13 @@ func cell(s string) string {
 			b.WriteString("&gt;")
 		case '\n', '\r':
 			b.WriteByte(' ')
-		case '|', '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '~', '"', '\'', '{', '}', '$', ':', '@':
+		case '_':
+			if i > 0 && i+1 < len(s) && isWordByte(s[i-1]) && isWordByte(s[i+1]) {
+				b.WriteByte('_')
+			} else {
+				b.WriteString("&#95;")
+			}
+		case '|', '\\', '`', '*', '[', ']', '!', '~', '$', '@':
 			fmt.Fprintf(&b, "&#%d;", c)
 		default:
 			b.WriteRune(c)
@@ -280,16 +311,33 @@ func cell(s string) string {
 	return b.String()
 }
 
+// isWordByte says b is an ASCII letter or digit.
+func isWordByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+}
+
 // isRuneStart says b begins a UTF-8 sequence.
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-// urlOf returns u for a link when it is an http(s) address, with the
-// characters that would end the link escaped; "#" otherwise.
+// urlOf returns u for a link when it is an absolute http(s) address
+// with a host, "#" otherwise; what could end the link or the line is
+// percent-encoded. A recipe's reference comes from its file, which a pull
+// request may bring.
 func urlOf(u string) string {
-	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+	parsed, err := url.Parse(u)
+	if err != nil || parsed.Scheme != "http" && parsed.Scheme != "https" || parsed.Host == "" {
 		return "#"
 	}
-	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E", "\"", "%22", "|", "%7C").Replace(u)
+	var b strings.Builder
+	for i := 0; i < len(u); i++ {
+		switch c := u[i]; {
+		case c <= ' ' || c >= 0x7f || strings.IndexByte("()<>\"|`[]\\", c) >= 0:
+			fmt.Fprintf(&b, "%%%02X", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // stageList is "ring_buffer 3, export 2": the stages that lost something.

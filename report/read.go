@@ -88,7 +88,7 @@ func Read(r io.Reader) (*Report, error) {
 		if rep.Format != FormatVersion {
 			return nil, fmt.Errorf("JSON report of format %d; this vigil reads format %d", rep.Format, FormatVersion)
 		}
-		rep.max = max(len(rep.Detections), DefaultMaxDetections)
+		rep.limit = max(len(rep.Detections), DefaultMaxDetections)
 		return rep, nil
 	case first["kind"] != nil && first["event_name"] == nil:
 		return nil, ErrRecording
@@ -124,12 +124,16 @@ func firstValue(br *bufio.Reader) (map[string]json.RawMessage, error) {
 	var first map[string]json.RawMessage
 	decErr := json.NewDecoder(bytes.NewReader(peek)).Decode(&first)
 	if decErr == nil {
+		line, _, _ := bytes.Cut(peek, []byte("\n"))
+		if first["vigil_report"] == nil && !json.Valid(line) {
+			return nil, errors.New("not a vigil JSON report (no vigil_report field), nor JSON lines, nor a recording")
+		}
 		return first, nil
 	}
 	if key, _, _ := bytes.Cut(bytes.TrimSpace(bytes.TrimPrefix(peek, []byte("{"))), []byte(":")); string(bytes.TrimSpace(key)) == `"vigil_report"` {
 		return map[string]json.RawMessage{"vigil_report": json.RawMessage("1")}, nil
 	}
-	return nil, fmt.Errorf("line 1: not a vigil JSON report, JSON lines or recording: %w", decErr)
+	return nil, fmt.Errorf("not a vigil JSON report, JSON lines or recording: %w", decErr)
 }
 
 // addLine adds the detection one JSON line holds; other records (none
@@ -139,8 +143,14 @@ func (r *Report) addLine(line []byte) error {
 	if err := json.Unmarshal(line, &obj); err != nil {
 		return fmt.Errorf("not JSON: %w", err)
 	}
+	raw, ok := obj["event_name"]
+	if !ok {
+		return errors.New("not a detection of vigil's JSON lines: no event_name")
+	}
 	var name string
-	_ = json.Unmarshal(obj["event_name"], &name)
+	if err := json.Unmarshal(raw, &name); err != nil {
+		return fmt.Errorf("field event_name: %w", err)
+	}
 	if name != semconv.DetectionEventName {
 		return nil
 	}
@@ -183,15 +193,41 @@ func detectionOf(obj map[string]json.RawMessage) (Detection, error) {
 			return d, fmt.Errorf("field time: %w", err)
 		}
 	}
-	imp, err := recipe.ParseImportance(f.str(string(semconv.VigilRecipeImportanceKey)))
+	imp, err := importanceOf(&f)
 	if err != nil {
-		return d, fmt.Errorf("field %s: %w", semconv.VigilRecipeImportanceKey, err)
+		return d, err
 	}
 	d.Importance = imp
 	if d.Recipe == "" {
 		return d, fmt.Errorf("field %s: missing", semconv.SecurityRuleNameKey)
 	}
 	return d, f.err
+}
+
+// importanceOf reads a detection's importance: its attribute, or for
+// lines written before vigil had it, the severity it maps to.
+func importanceOf(f *fields) (recipe.Importance, error) {
+	if name := f.str(string(semconv.VigilRecipeImportanceKey)); name != "" {
+		imp, err := recipe.ParseImportance(name)
+		if err != nil {
+			return 0, fmt.Errorf("field %s: %w", semconv.VigilRecipeImportanceKey, err)
+		}
+		return imp, nil
+	}
+	var sev int64
+	f.get("severity_number", &sev)
+	// The exporter's mapping: INFO, WARN, ERROR, FATAL.
+	switch sev {
+	case 9:
+		return recipe.Low, nil
+	case 13:
+		return recipe.Medium, nil
+	case 17:
+		return recipe.High, nil
+	case 21:
+		return recipe.Critical, nil
+	}
+	return 0, fmt.Errorf("field %s: missing, and severity_number %d names none", semconv.VigilRecipeImportanceKey, sev)
 }
 
 // join writes an ATT&CK id and name as "ID Name".

@@ -59,8 +59,11 @@ type Report struct {
 	// Policy is the --fail-on verdict, when one was asked for.
 	Policy *Policy `json:"policy,omitempty"`
 
-	max int
-	mu  sync.Mutex
+	// limit bounds Detections; guarded, with what Add changes, by mu.
+	// The run's fields (Command, ExitCode, Start, ...) are the caller's to
+	// set before the report is written, not while detections come in.
+	limit int
+	mu    sync.Mutex
 }
 
 // Losses are the events and detections lost on the way, by stage (the
@@ -130,17 +133,17 @@ func (d *Detection) Where() string {
 	return d.Step
 }
 
-// New returns an empty report that lists at most max detections:
+// New returns an empty report that lists at most limit detections:
 // DefaultMaxDetections when max is 0, none when it is negative (the report
 // then only counts, which is all a verdict needs).
-func New(max int) *Report {
+func New(limit int) *Report {
 	switch {
-	case max == 0:
-		max = DefaultMaxDetections
-	case max < 0:
-		max = 0
+	case limit == 0:
+		limit = DefaultMaxDetections
+	case limit < 0:
+		limit = 0
 	}
-	return &Report{Format: FormatVersion, max: max}
+	return &Report{Format: FormatVersion, limit: limit}
 }
 
 // Add counts d, and lists it while there is room.
@@ -157,20 +160,14 @@ func (r *Report) Add(d Detection) {
 		i = len(r.Recipes) - 1
 	}
 	r.Recipes[i].Count++
-	if len(r.Detections) < r.max {
+	if len(r.Detections) < r.limit {
 		r.Detections = append(r.Detections, d)
 	} else {
 		r.Omitted++
 	}
 }
 
-// ByImportance counts the detections of each importance.
-func (r *Report) ByImportance() map[recipe.Importance]uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.byImportance()
-}
-
+// byImportance counts the detections of each importance.
 func (r *Report) byImportance() map[recipe.Importance]uint64 {
 	counts := make(map[recipe.Importance]uint64)
 	for _, c := range r.Recipes {

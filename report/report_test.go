@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,11 @@ func TestReportFromTheExportersLines(t *testing.T) {
 	}, d)
 	require.Equal(t, "test / __run_2", d.Where())
 	require.Equal(t, []string{"sh", "-c", "mysql --password=[REDACTED]"}, rep.Detections[3].Args, "as redacted as every output")
-	require.Equal(t, map[recipe.Importance]uint64{recipe.High: 2, recipe.Low: 1, recipe.Critical: 1}, rep.ByImportance())
+	counts := map[recipe.Importance]uint64{}
+	for _, c := range rep.Recipes {
+		counts[c.Importance] += c.Count
+	}
+	require.Equal(t, map[recipe.Importance]uint64{recipe.High: 2, recipe.Low: 1, recipe.Critical: 1}, counts)
 }
 
 func TestJSONRoundTrips(t *testing.T) {
@@ -138,6 +143,21 @@ func TestReadJSONLines(t *testing.T) {
 
 	_, err = report.Read(strings.NewReader(lines.String() + "{not json\n"))
 	require.ErrorContains(t, err, "line 6: not JSON")
+	// What is not vigil's is refused rather than read as a clean run.
+	for in, want := range map[string]string{
+		"{}\n": "line 1: not a detection of vigil's JSON lines: no event_name",
+		"{\"name\": \"pkg\",\n \"version\": \"1\"}\n": "not a vigil JSON report (no vigil_report field), nor JSON lines, nor a recording",
+		"garbage\n": "not a vigil JSON report, JSON lines or recording",
+	} {
+		_, err = report.Read(strings.NewReader(in))
+		require.ErrorContains(t, err, want, in)
+	}
+	// Lines from before the importance attribute: the severity tells it.
+	old := regexp.MustCompile(`,"vigil\.recipe\.importance":"[a-z]+"`).ReplaceAllString(lines.String(), "")
+	require.NotEqual(t, old, lines.String())
+	oldRep, err := report.Read(strings.NewReader(old))
+	require.NoError(t, err)
+	require.Equal(t, rep.Detections, oldRep.Detections)
 	_, err = report.Read(strings.NewReader(`{"kind":"exec","pid":1}` + "\n"))
 	require.ErrorIs(t, err, report.ErrRecording)
 	empty, err := report.Read(strings.NewReader(""))
@@ -169,7 +189,7 @@ func TestMarkdown(t *testing.T) {
 	require.NoError(t, rep.WriteMarkdown(&b))
 	md := b.String()
 	require.True(t, strings.HasPrefix(md, "### vigil: 3 detection(s) in <code>make test</code> (1 critical, 1 high, 1 low)\n"), md)
-	require.Contains(t, md, "\n**--fail-on critical&#58; 1 detection&#40;s&#41; at critical or above&#58; crypto&#95;miner&#95;execution 1**\n")
+	require.Contains(t, md, "\n**--fail-on critical: 1 detection(s) at critical or above: crypto_miner_execution 1**\n")
 
 	// The table: most important first, one row each, nothing a command
 	// line holds read as markup.
@@ -180,16 +200,17 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 	require.Len(t, rows, 3)
-	require.True(t, strings.HasPrefix(rows[0], "| critical | 09:00:00 | crypto&#95;miner&#95;execution | <code>sh -c x &#124; y &#96;z&#96; &lt;script&gt; &lt;/pre&gt;"), rows[0])
+	require.True(t, strings.HasPrefix(rows[0], `| critical | 09:00:00 | crypto_miner_execution | <code>sh -c "x &#124; y &#96;z&#96; &lt;script&gt; &lt;/pre&gt; &#91;a&#93;(b) &#42;b&#42; &#92;x1b&#91;2J&#92;n# h"</code>`), rows[0])
 	for _, row := range rows {
 		require.Equal(t, 7, strings.Count(row, "|"), "six cells: %s", row)
 	}
-	require.Contains(t, rows[1], "[interpreter&#95;shell&#95;spawn](https://github.com/vigil-otel/vigil/blob/main/docs/recipes/interpreter_shell_spawn.md)")
-	require.Contains(t, rows[1], "<code>python3 build.py</code> | test / &#95;&#95;run&#95;2 |")
+	require.Contains(t, rows[1], "[interpreter_shell_spawn](https://github.com/vigil-otel/vigil/blob/main/docs/recipes/interpreter_shell_spawn.md)")
+	require.Contains(t, rows[1], "<code>python3 build.py</code> | test / &#95;&#95;run_2 |", "an underscore that could start emphasis is escaped")
 	require.NotContains(t, md, "<script>")
 	require.Equal(t, 3, strings.Count(md, "</pre>"), "one chain each, none closed early")
 	require.Contains(t, md, "**By step**")
-	require.Contains(t, md, "<pre>\n1002 sh -c x | y `z` &lt;script&gt; &lt;/pre&gt; [a](b) *b* \\x1b[2J\\n# h\n900 python3 build.py\n800 /home/runner/Runner.Worker\n</pre>")
+	require.Contains(t, md, "<pre>\n1002 sh -c &#34;x | y `z` &lt;script&gt; &lt;/pre&gt; [a](b) *b* \\x1b[2J\\n# h&#34;\n900 python3 build.py\n800 /home/runner/Runner.Worker\n</pre>\n\n</details>\n\n",
+		"the blank line after </details> ends the HTML block for what follows")
 
 	clean := report.New(0)
 	clean.Command = []string{"make", "test"}
@@ -206,8 +227,9 @@ func TestMarkdownFitsGitHubsLimitFor10000Detections(t *testing.T) {
 	for i := range 10000 {
 		d := report.Detection{
 			Recipe: fmt.Sprintf("recipe_%d", i%40), Importance: recipe.Importance(1 + i%4), Time: start,
-			Description: long[:200], Reference: "https://example.com/" + long[:100],
-			Executable: "/bin/" + long, Args: []string{long, long}, Step: fmt.Sprintf("step %d", i%30), Job: long[:100],
+			Description: long[:200], Reference: "https://example.com/" + long[:100] + ")\n# injected",
+			// A step per exec: a process names its own.
+			Executable: "/bin/" + long, Args: []string{long, long}, Step: fmt.Sprintf("step %d", i), Job: long[:100],
 		}
 		for range 16 {
 			d.Ancestors = append(d.Ancestors, chain)
@@ -218,8 +240,12 @@ func TestMarkdownFitsGitHubsLimitFor10000Detections(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteMarkdown(&b))
 	require.LessOrEqual(t, b.Len(), report.MarkdownLimit)
-	require.Contains(t, b.String(), "more detection(s) are not in this table")
-	require.Contains(t, b.String(), "the JSON report has them all")
+	require.True(t, strings.Contains(b.String(), "more detection(s) are not in this table"))
+	md := b.String()
+	require.True(t, strings.Contains(md, "the JSON report has them all"))
+	require.True(t, strings.Contains(md, "more step(s) had detections"), "the steps are bounded too")
+	require.False(t, strings.Contains(md, "\n# injected"), "a reference cannot end its link, nor its line")
+	require.True(t, strings.Contains(md, "| [recipe_3](#) |"), "a reference that is no address links nowhere")
 	require.True(t, strings.HasSuffix(b.String(), "\n"))
 }
 
@@ -257,7 +283,7 @@ func TestJUnit(t *testing.T) {
 	require.Equal(t, "interpreter_shell_spawn", hi.Name)
 	require.Equal(t, "high", hi.Failure.Type)
 	require.Equal(t, "2 detection(s) of importance high: An interpreter started a shell", hi.Failure.Message)
-	for _, pid := range []string{"pid 1000: sh -c id 0", "pid 1003: sh -c id 3"} {
+	for _, pid := range []string{`pid 1000: sh -c "id 0"`, `pid 1003: sh -c "id 3"`} {
 		require.Contains(t, hi.Failure.Text, pid, "a paragraph per detection")
 	}
 	require.Contains(t, hi.Failure.Text, "under 900 python3 build.py")
@@ -291,6 +317,6 @@ func TestText(t *testing.T) {
 	require.NoError(t, rep.WriteText(&b))
 	require.Equal(t, "vigil: 2 detection(s) on the machine (1 high, 1 low)\n"+
 		"execs seen 12 · lost 0\n"+
-		"high     09:00:00  interpreter_shell_spawn  pid 1000  sh -c id 0  [test / __run_2]\n"+
-		"low      09:00:00  exec_example  pid 1001  sh -c id 1  [test / __run_3]\n", b.String())
+		"high     09:00:00  interpreter_shell_spawn  pid 1000  sh -c \"id 0\"  [test / __run_2]\n"+
+		"low      09:00:00  exec_example  pid 1001  sh -c \"id 1\"  [test / __run_3]\n", b.String())
 }

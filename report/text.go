@@ -2,25 +2,10 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 )
-
-// WriteJSON writes the report as indented JSON, which Read reads back.
-func (r *Report) WriteJSON(w io.Writer) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(r); err != nil {
-		return fmt.Errorf("write JSON report: %w", err)
-	}
-	return nil
-}
 
 // WriteText writes the report for a terminal: the headline, then one line
 // per detection, most important first.
@@ -28,8 +13,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s\n", r.headline(oneLine))
-	if fig := r.textFigures(); fig != "" {
+	fmt.Fprintf(bw, "%s\n", r.headline(plain))
+	if fig := r.figures(plain, plain); fig != "" {
 		fmt.Fprintf(bw, "%s\n", fig)
 	}
 	for _, d := range r.sorted() {
@@ -47,9 +32,4 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	return bw.Flush()
-}
-
-// textFigures is figures without Markdown.
-func (r *Report) textFigures() string {
-	return strings.NewReplacer("**", "", "<code>", "", "</code>", "").Replace(r.figures())
 }
