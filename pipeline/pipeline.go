@@ -91,6 +91,11 @@ type Pipeline struct {
 	reloads []reload
 	pending atomic.Bool
 
+	// follow is the process whose descendants the sensor follows (vigil
+	// itself, watching a command), 0 for the whole machine. A detection's
+	// chain stops below it: what ran vigil is not the command's.
+	follow uint32
+
 	// matches is reused for every exec; only the reader goroutine uses it.
 	matches []*recipe.Recipe
 	record  *json.Encoder
@@ -141,6 +146,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p := newPipeline(table, exp, cfg.Recipes)
 	p.sensor, p.stop, p.done = sens, stop, make(chan error, 1)
+	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
 		p.record = json.NewEncoder(cfg.Record)
 	}
@@ -240,8 +246,12 @@ func (p *Pipeline) handle(ev *event.Event) {
 			p.spanLineage(proc)
 		}
 	}
+	chain := ancestors
+	if i := slices.IndexFunc(ancestors, func(a *proctable.Process) bool { return a.PID == p.follow }); p.follow != 0 && i >= 0 {
+		chain = ancestors[:i]
+	}
 	for _, r := range p.matches {
-		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: ancestors}
+		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: chain}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {
 			p.emitErrors.Add(1)
 			continue

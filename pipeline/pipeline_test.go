@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,13 +101,9 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 	attrs := r.Attributes().AsRaw()
 	require.IsType(t, false, attrs[string(semconv.ProcessInteractiveKey)], "whether the test has a terminal")
 	delete(attrs, string(semconv.ProcessInteractiveKey))
-	// The chain starts at the test itself, which ran zip; what is above it
-	// depends on how the tests were started.
-	chain, ok := attrs[string(semconv.VigilProcessAncestorsKey)].([]any)
-	require.True(t, ok, "vigil.process.ancestors is a list")
-	require.NotEmpty(t, chain)
-	require.Regexp(t, "^"+strconv.Itoa(os.Getpid())+" .*pipeline.test", chain[0])
-	delete(attrs, string(semconv.VigilProcessAncestorsKey))
+	// The sensor follows the test itself, which ran zip: nothing above
+	// zip is the watched command's, so there is no chain to describe.
+	require.NotContains(t, attrs, string(semconv.VigilProcessAncestorsKey))
 	require.Equal(t, map[string]any{
 		string(semconv.SecurityRuleNameKey):        "exec_example",
 		string(semconv.SecurityRuleDescriptionKey): "Tool execution example",

@@ -141,7 +141,7 @@ test('a job with a detection: summary, outputs, and fail-on', () => {
 
     const summary = fs.readFileSync(job.env.GITHUB_STEP_SUMMARY, 'utf8');
     assert.ok(summary.startsWith('## Build\n\nok\n### vigil: '), summary.slice(0, 200));
-    assert.match(summary, /test \/ &#95;&#95;run&#95;2/);
+    assert.match(summary, /test \/ &#95;&#95;run_2/);
     const out = parseFile(job.env.GITHUB_OUTPUT);
     assert.equal(Number(out.detections), report.total);
     assert.ok(Number(out.low) >= 1);

@@ -45,7 +45,7 @@ type daemonOptions struct {
 func (o *daemonOptions) flags(f *pflag.FlagSet) {
 	f.BoolVar(&o.detach, "detach", false, "start in the background and return once the machine is watched; needs --pid-file (vigil stop ends it)")
 	f.StringVar(&o.pidFile, "pid-file", "", "write vigil's pid to `PATH` once it watches, and remove it at exit")
-	f.StringVar(&o.logFile, "log-file", "", "with --detach, where vigil's own logs go (default: the pid file's path with .log)")
+	f.StringVar(&o.logFile, "log-file", "", "with --detach, where vigil's own logs go (default: the pid file's path with its extension replaced by .log)")
 	f.IntVar(&o.readyFD, "ready-fd", 0, "")
 	_ = f.MarkHidden("ready-fd")
 }
@@ -66,8 +66,11 @@ func detach(args []string, o daemonOptions, stderr io.Writer) error {
 	if o.pidFile == "" {
 		return errors.New("--detach needs --pid-file: vigil stop finds vigil by it")
 	}
+	if pid := running(o.pidFile); pid != 0 {
+		return fmt.Errorf("vigil already runs as pid %d with the pid file %s: stop it first (vigil stop --pid-file %s)", pid, o.pidFile, o.pidFile)
+	}
 	logPath := o.logPath()
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("--detach: open the log: %w", err)
 	}
@@ -137,6 +140,9 @@ func tail(path string, n int) string {
 func (o *daemonOptions) announce() (func(), error) {
 	cleanup := func() {}
 	if o.pidFile != "" {
+		if pid := running(o.pidFile); pid != 0 {
+			return cleanup, fmt.Errorf("vigil already runs as pid %d with the pid file %s", pid, o.pidFile)
+		}
 		if err := writePIDFile(o.pidFile); err != nil {
 			return cleanup, err
 		}
@@ -164,8 +170,18 @@ func (o *daemonOptions) announce() (func(), error) {
 // writePIDFile writes this process's pid to path, whole or not at all: a
 // reader never sees half a number.
 func writePIDFile(path string) error {
+	// A fresh temporary file, never one a link points at.
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("pid file: %w", err)
+	}
+	_, err = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("pid file: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -200,10 +216,16 @@ file removed. It exits 1 when that vigil is not running (it ended on its
 own: its log says why) or did not end within --timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if pidFile == "" {
-				return errors.New("--pid-file is required")
+			d, err := openDaemon(pidFile)
+			if err != nil {
+				return err
 			}
-			return stopDaemon(pidFile, timeout, stderr)
+			defer d.close()
+			if err := d.signal(unix.SIGTERM); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "vigil: stopping pid %d\n", d.pid)
+			return d.wait(timeout)
 		},
 	}
 	cmd.Flags().StringVar(&pidFile, "pid-file", "", "the pid file of the vigil to stop (`PATH`)")
@@ -211,56 +233,115 @@ own: its log says why) or did not end within --timeout.`,
 	return cmd
 }
 
-// stopDaemon stops the vigil of pidFile. It holds a pidfd from before the
-// check that the process is that vigil, so that a pid reused meanwhile is
-// never signalled.
-func stopDaemon(pidFile string, timeout time.Duration, stderr io.Writer) error {
+func newReloadCommand(stderr io.Writer) *cobra.Command {
+	var pidFile string
+	cmd := &cobra.Command{
+		Use:   "reload --pid-file PATH",
+		Short: "Have a vigil started with --detach reload its recipe files (SIGHUP)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d, err := openDaemon(pidFile)
+			if err != nil {
+				return err
+			}
+			defer d.close()
+			if err := d.signal(unix.SIGHUP); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "vigil: pid %d reloads its recipes\n", d.pid)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pidFile, "pid-file", "", "the pid file of the vigil (`PATH`)")
+	return cmd
+}
+
+// daemon is a running vigil found by its pid file, held by a pidfd taken
+// before the check that the process is that vigil, so that a pid reused
+// meanwhile is never signalled.
+type daemon struct {
+	pid int
+	fd  int
+}
+
+// openDaemon finds the vigil that pidFile names, running and with that
+// pid file on its command line.
+func openDaemon(pidFile string) (*daemon, error) {
+	if pidFile == "" {
+		return nil, errors.New("--pid-file is required")
+	}
 	pid, err := readPIDFile(pidFile)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	notRunning := fmt.Errorf("vigil (pid %d) is not running: it ended before it was stopped; its log says why", pid)
+	notRunning := fmt.Errorf("vigil (pid %d, from %s) is not running: it ended on its own (its log says why), or the pid file is stale", pid, pidFile)
 	fd, err := unix.PidfdOpen(pid, 0)
 	if errors.Is(err, unix.ESRCH) {
-		return notRunning
+		return nil, notRunning
 	}
 	if err != nil {
-		return fmt.Errorf("pidfd of %d: %w", pid, err)
+		return nil, fmt.Errorf("pidfd of %d: %w", pid, err)
 	}
-	defer unix.Close(fd)
+	d := &daemon{pid: pid, fd: fd}
 	if ended(pid) {
 		// A zombie that nobody reaped: a detached vigil's parent is gone.
-		return notRunning
+		d.close()
+		return nil, notRunning
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	cwd, cwdErr := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-	abs, absErr := filepath.Abs(pidFile)
-	if err != nil || cwdErr != nil || absErr != nil || !isDaemonOf(cmdline, cwd, abs) {
-		return fmt.Errorf("pid %d of %s is not the vigil that wrote it: not signalled", pid, pidFile)
+	if !runsWith(pid, pidFile) {
+		d.close()
+		return nil, fmt.Errorf("pid %d of %s is not the vigil that wrote it: not signalled", pid, pidFile)
 	}
-	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil {
-		return fmt.Errorf("signal vigil (pid %d): %w", pid, err)
+	return d, nil
+}
+
+func (d *daemon) close() { _ = unix.Close(d.fd) }
+
+func (d *daemon) signal(sig unix.Signal) error {
+	if err := unix.PidfdSendSignal(d.fd, sig, nil, 0); err != nil {
+		return fmt.Errorf("signal vigil (pid %d): %w", d.pid, err)
 	}
-	fmt.Fprintf(stderr, "vigil: stopping pid %d\n", pid)
-	// A pidfd becomes readable when its process ends.
+	return nil
+}
+
+// wait waits until the vigil has ended: a pidfd becomes readable then.
+func (d *daemon) wait(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return fmt.Errorf("vigil (pid %d) did not end within %s", pid, timeout)
+			return fmt.Errorf("vigil (pid %d) did not end within %s", d.pid, timeout)
 		}
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		fds := []unix.PollFd{{Fd: int32(d.fd), Events: unix.POLLIN}}
 		n, err := unix.Poll(fds, int(min(left, time.Second).Milliseconds()))
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("wait for vigil (pid %d): %w", pid, err)
+			return fmt.Errorf("wait for vigil (pid %d): %w", d.pid, err)
 		}
 		if n > 0 {
 			return nil
 		}
 	}
+}
+
+// runsWith says the process pid is a vigil run whose pid file is pidFile.
+func runsWith(pid int, pidFile string) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	cwd, cwdErr := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	abs, absErr := filepath.Abs(pidFile)
+	return err == nil && cwdErr == nil && absErr == nil && isDaemonOf(cmdline, cwd, abs)
+}
+
+// running returns the pid of a vigil that already runs with pidFile, 0
+// when none does.
+func running(pidFile string) int {
+	pid, err := readPIDFile(pidFile)
+	if err != nil || ended(pid) || !runsWith(pid, pidFile) {
+		return 0
+	}
+	return pid
 }
 
 // ended says the process pid has ended and waits to be reaped.

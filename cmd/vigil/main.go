@@ -36,7 +36,7 @@ func main() {
 
 // run executes vigil with args and returns its exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRootCommand(stdout, stderr)
+	root := newRootCommand(args, stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -53,7 +53,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
+// newRootCommand builds vigil's commands for its arguments args, which
+// --detach gives again to the vigil it starts.
+func newRootCommand(args []string, stdout, stderr io.Writer) *cobra.Command {
 	// A LevelVar, so that the level a configuration file sets, read after
 	// the handler is made, still counts.
 	var logLevel slog.LevelVar
@@ -71,8 +73,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	// The zero LevelVar stands for info.
 	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "the `LEVEL` of vigil's own logs: debug, info, warn or error")
-	root.AddCommand(newRunCommand(stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr), newDoctorCommand(stdout),
-		newReportCommand(stdout, stderr), newStopCommand(stderr))
+	root.AddCommand(newRunCommand(args, stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr), newDoctorCommand(stdout),
+		newReportCommand(stdout, stderr), newStopCommand(stderr), newReloadCommand(stderr))
 	return root
 }
 

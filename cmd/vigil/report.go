@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -81,13 +83,18 @@ func writeReports(rep *report.Report, targets []reportTarget) error {
 }
 
 func writeReport(rep *report.Report, t reportTarget) (err error) {
-	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	// Never through a link: vigil runs as root, and a report's folder may
+	// be another user's.
+	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
 	if t.appendTo {
-		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
 	}
 	f, err := os.OpenFile(t.path, mode, 0o644)
 	if err != nil {
 		return fmt.Errorf("%s report: %w", t.format, err)
+	}
+	if err := giveToSudoUser(f); err != nil {
+		slog.Warn("report left owned by root", "path", t.path, "error", err)
 	}
 	defer func() {
 		if cerr := f.Close(); cerr != nil && err == nil {
@@ -98,6 +105,29 @@ func writeReport(rep *report.Report, t reportTarget) (err error) {
 		return fmt.Errorf("%s report %s: %w", t.format, t.path, err)
 	}
 	return nil
+}
+
+// giveToSudoUser hands a file vigil created as root to the user who ran
+// vigil with sudo (SUDO_UID, SUDO_GID), as a CI job does: the job's next
+// steps, and the next checkout's clean-up, can then remove it.
+func giveToSudoUser(f *os.File) error {
+	uid, gid := os.Getenv("SUDO_UID"), os.Getenv("SUDO_GID")
+	if uid == "" || gid == "" {
+		return nil
+	}
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); !ok || st.Uid != 0 {
+		return nil // not root's: someone else's file, left as it is
+	}
+	u, uerr := strconv.Atoi(uid)
+	g, gerr := strconv.Atoi(gid)
+	if uerr != nil || gerr != nil {
+		return fmt.Errorf("SUDO_UID %q, SUDO_GID %q: not ids", uid, gid)
+	}
+	return f.Chown(u, g)
 }
 
 // completeReport adds to rep what the pipeline counted, and what ran.
@@ -195,7 +225,8 @@ the report, and says which.`,
 func readReport(cmd *cobra.Command, path string, dirs []string, redactor *redact.Redactor) (*report.Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		// The error names the file already.
+		return nil, err
 	}
 	defer f.Close()
 	rep, err := report.Read(f)

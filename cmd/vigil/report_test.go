@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,17 +71,23 @@ func TestRunWritesReports(t *testing.T) {
 	cmd := exec.Command(vigil, "run", "--report", "junit:"+junit, "--report", "json:"+jsonReport,
 		"--", "sh", "-c", "zip -q "+filepath.Join(dir, "x.zip")+" /etc/hostname")
 	cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=true", "GITHUB_JOB=test", "GITHUB_ACTION=__run_2",
-		"GITHUB_STEP_SUMMARY="+summary)
+		"GITHUB_STEP_SUMMARY="+summary, "SUDO_UID=65534", "SUDO_GID=65533")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
 
 	md, err := os.ReadFile(summary)
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(string(md), "## Tests\n\nall passed\n### vigil: 1 detection(s) in <code>sh -c zip -q "), "appended to what the job wrote: %s", md)
+	require.True(t, strings.HasPrefix(string(md), "## Tests\n\nall passed\n### vigil: 1 detection(s) in <code>sh -c \"zip -q "), "appended to what the job wrote: %s", md)
 	require.Contains(t, string(md), "| low | ")
-	require.Contains(t, string(md), "test / &#95;&#95;run&#95;2", "the step that ran it")
+	require.Contains(t, string(md), "test / &#95;&#95;run_2", "the step that ran it")
 	require.Contains(t, string(md), "exit status 0")
+
+	// Run with sudo, the reports are the user's, not root's.
+	info, err := os.Stat(junit)
+	require.NoError(t, err)
+	require.Equal(t, uint32(65534), info.Sys().(*syscall.Stat_t).Uid)
+	require.Equal(t, uint32(65533), info.Sys().(*syscall.Stat_t).Gid)
 
 	failures := junitFailures(t, junit)
 	require.Len(t, failures, 1)
@@ -90,6 +98,9 @@ func TestRunWritesReports(t *testing.T) {
 	require.Equal(t, uint64(1), rep.Total)
 	require.Equal(t, "exec_example", rep.Detections[0].Recipe)
 	require.Equal(t, "__run_2", rep.Detections[0].Step)
+	// The chain stops below vigil: what started vigil is not the job's.
+	require.Len(t, rep.Detections[0].Ancestors, 1)
+	require.Regexp(t, `^\d+ sh -c "zip -q `, rep.Detections[0].Ancestors[0])
 	require.Equal(t, 0, *rep.ExitCode)
 	require.NotNil(t, rep.Execs)
 	require.GreaterOrEqual(t, *rep.Execs, uint64(2), "sh and zip")
@@ -171,7 +182,21 @@ func TestDetachedDaemon(t *testing.T) {
 	require.NoError(t, err, "the pid file is there when --detach returns")
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	t.Cleanup(func() {
+		if runsWith(pid, pidFile) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+
+	// One vigil per pid file.
+	out, err = exec.Command(vigil, "run", "--detach", "--pid-file", pidFile).CombinedOutput()
+	require.Equal(t, 1, exitStatus(t, err))
+	require.Contains(t, string(out), fmt.Sprintf("vigil already runs as pid %d with the pid file %s", pid, pidFile))
+
+	// A reload is asked of the vigil of the pid file, after the same checks.
+	out, err = exec.Command(vigil, "reload", "--pid-file", pidFile).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), fmt.Sprintf("vigil: pid %d reloads its recipes", pid))
 
 	// A process of another step, not vigil's child: the machine is watched.
 	require.NoError(t, exec.Command("sh", "-c", "zip -q "+filepath.Join(dir, "x.zip")+" /etc/hostname").Run())
@@ -186,7 +211,10 @@ func TestDetachedDaemon(t *testing.T) {
 	rep := readReportFile(t, jsonReport)
 	require.GreaterOrEqual(t, rep.Total, uint64(1))
 	require.Equal(t, recipe.High, rep.Policy.FailOn)
-	require.False(t, rep.Policy.Violated)
+	// The whole machine is watched, other tests' programs too: the verdict
+	// follows what the report holds.
+	high := slices.ContainsFunc(rep.Recipes, func(c report.RecipeCount) bool { return c.Importance >= recipe.High })
+	require.Equal(t, high, rep.Policy.Violated)
 	require.Nil(t, rep.ExitCode, "the machine, not a command")
 	log, err := os.ReadFile(filepath.Join(dir, "vigil.log"))
 	require.NoError(t, err)
@@ -196,7 +224,7 @@ func TestDetachedDaemon(t *testing.T) {
 	require.NoError(t, os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644))
 	out, err = exec.Command(vigil, "stop", "--pid-file", pidFile).CombinedOutput()
 	require.Equal(t, 1, exitStatus(t, err))
-	require.Contains(t, string(out), "is not running")
+	require.Contains(t, string(out), "is not running: it ended on its own")
 
 	// A pid file naming another process is not obeyed.
 	sleep := exec.Command("sleep", "30")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"maps"
 	"os"
@@ -153,7 +154,7 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 	return cfg, closeFn, nil
 }
 
-func newRunCommand(stdout, stderr io.Writer) *cobra.Command {
+func newRunCommand(vigilArgs []string, stdout, stderr io.Writer) *cobra.Command {
 	var (
 		opts       runOptions
 		configPath string
@@ -197,7 +198,7 @@ see docs/configuration.md.`,
 				if len(args) > 0 {
 					return &exitError{code: exitVigilFailed, err: errors.New("--detach watches the machine: it takes no command")}
 				}
-				return detach(os.Args[1:], opts.daemon, stderr)
+				return detach(vigilArgs, opts.daemon, stderr)
 			}
 			return runWatch(cmd.Context(), opts, args, stdout, stderr)
 		},
@@ -287,6 +288,22 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if len(command) > 0 {
 		cfg.Sensor.Follow = uint32(os.Getpid())
 	}
+	// Signals are caught from before vigil says it watches: a stop or a
+	// reload sent as soon as the pid file is there must not kill it
+	// unflushed. Watching the machine, SIGINT and SIGTERM end the run and
+	// SIGHUP reloads the recipes; watching a command, they all go to it.
+	stopSignals, hup := make(chan os.Signal, 1), make(chan os.Signal, 1)
+	forward := make(chan os.Signal, 4)
+	if len(command) > 0 {
+		signal.Notify(forward, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+		defer signal.Stop(forward)
+		hup = nil
+	} else {
+		signal.Notify(stopSignals, os.Interrupt, syscall.SIGTERM)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(stopSignals)
+		defer signal.Stop(hup)
+	}
 	rep.Start = time.Now()
 	p, err := pipeline.Start(ctx, cfg)
 	if err != nil {
@@ -308,14 +325,13 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	}
 	reloadCtx, stopReload := context.WithCancel(ctx)
 	defer stopReload()
-	// SIGHUP reloads in machine mode; a watched command gets it instead.
-	go reloadRecipes(reloadCtx, p, opts.recipeDirs, watcher, len(command) == 0)
+	go reloadRecipes(reloadCtx, p, opts.recipeDirs, watcher, hup)
 
 	var status error
 	if len(command) > 0 {
 		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
 		var trace oteltrace.TraceID
-		trace, status = runTraced(ctx, p, command, stdout, stderr)
+		trace, status = runTraced(ctx, p, command, forward, stdout, stderr)
 		if trace.IsValid() {
 			rep.TraceID = trace.String()
 		}
@@ -326,7 +342,10 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		rep.ExitCode = &code
 	} else {
 		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
-		waitForSignal(ctx)
+		select {
+		case <-stopSignals:
+		case <-ctx.Done():
+		}
 	}
 
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
@@ -358,15 +377,11 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	return status
 }
 
-// reloadRecipes reloads the catalog into p on SIGHUP (when onHUP) and
-// whenever watcher (if any) sees the recipe files change, until ctx is done. A broken
-// file is reported and left out; the rest of the catalog keeps working.
-func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, watcher *recipe.Watcher, onHUP bool) {
-	hup := make(chan os.Signal, 1)
-	if onHUP {
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-	}
+// reloadRecipes reloads the catalog into p on each signal of hup (nil
+// when SIGHUP is not vigil's) and whenever watcher (if any) sees the recipe
+// files change, until ctx is done. A broken file is reported and left out;
+// the rest of the catalog keeps working.
+func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, watcher *recipe.Watcher, hup <-chan os.Signal) {
 	changed := make(chan struct{}, 1)
 	if watcher != nil {
 		go watcher.Run(ctx, func() {
@@ -392,18 +407,11 @@ func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, wat
 	}
 }
 
-// waitForSignal blocks until SIGINT, SIGTERM or the end of ctx.
-func waitForSignal(ctx context.Context) {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-}
-
 // runTraced runs the watched command in a span of its own: a child of the
 // trace context in vigil's environment (TRACEPARENT, TRACESTATE), or the
 // root of a new trace. The command gets that span's context in its
 // environment, so that its whole process tree lands in one trace.
-func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdout, stderr io.Writer) (oteltrace.TraceID, error) {
+func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, signals <-chan os.Signal, stdout, stderr io.Writer) (oteltrace.TraceID, error) {
 	prop := propagation.TraceContext{}
 	ctx, span := p.StartRun(prop.Extract(ctx, &envcar.Carrier{}), command)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
@@ -411,7 +419,7 @@ func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdo
 	})
 	prop.Inject(ctx, &envcar.Carrier{SetEnvFunc: func(k, v string) { env = append(env, k+"="+v) }})
 
-	status := runCommand(command, env, stdout, stderr)
+	status := runCommand(command, env, signals, stdout, stderr)
 	code := 0
 	if ee, ok := status.(*exitError); ok {
 		code = ee.code
@@ -425,19 +433,21 @@ func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, stdo
 }
 
 // runCommand runs the watched command with env to its end and returns its
-// status as an *exitError (nil for status 0). Signals vigil receives
-// meanwhile go to the command, which decides when the run ends.
-func runCommand(command, env []string, stdout, stderr io.Writer) error {
+// status as an *exitError (nil for status 0). The signals vigil receives
+// meanwhile (signals) go to the command, which decides when the run ends.
+func runCommand(command, env []string, signals <-chan os.Signal, stdout, stderr io.Writer) error {
 	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	cmd.Env = env
 
-	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	defer signal.Stop(signals)
-
 	if err := cmd.Start(); err != nil {
-		return &exitError{code: 127, err: fmt.Errorf("start %s: %w", command[0], err)}
+		// As a shell says it: 127 for a command not found, 126 for one
+		// found and not run.
+		code := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = 127
+		}
+		return &exitError{code: code, err: fmt.Errorf("start %s: %w", command[0], err)}
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
