@@ -65,14 +65,31 @@ function skipReason(env = process.env, platform = process.platform, arch = proce
 }
 
 // root returns the prefix that runs a command as root: nothing when the
-// step already is, passwordless sudo on hosted runners.
-function root() {
-  return process.getuid && process.getuid() === 0 ? [] : ['sudo', '-n'];
+// step already is, passwordless sudo on hosted runners. sudo resets the
+// environment: what vigil reads of it (proxies, OTEL_* settings, the CI's
+// variables for its resource) is kept by name, nothing else.
+function root(env = process.env) {
+  if (process.getuid && process.getuid() === 0) {
+    return [];
+  }
+  const keep = Object.keys(env).filter((k) => /^(OTEL_|GITHUB_|RUNNER_)|^(CI|https?_proxy|no_proxy)$/i.test(k) && k !== 'GITHUB_TOKEN');
+  return ['sudo', '-n', ...(keep.length ? [`--preserve-env=${keep.join(',')}`] : [])];
 }
 
-// run runs a program to its end and returns its status and output.
+// writeRootFile writes data to a file only root reads: through sudo when
+// the step is not root, so that the job's later steps, which run as the
+// step's user, cannot read it.
+function writeRootFile(file, data) {
+  const r = run([...root({}), 'sh', '-c', 'umask 077 && cat > "$1"', 'sh', file], { input: data });
+  if (r.status !== 0) {
+    throw new Error(`write ${file}: ${r.stderr.trim()}`);
+  }
+}
+
+// run runs a program to its end and returns its status and output, which
+// may be as big as a Markdown report (1 MiB) and then some.
 function run(argv, opts = {}) {
-  const r = childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...opts });
+  const r = childProcess.spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   if (r.error) {
     throw new Error(`${argv[0]}: ${r.error.message}`);
   }
@@ -177,6 +194,6 @@ function headersYAML(headers) {
 }
 
 module.exports = {
-  input, saveState, setOutput, state, notice, warning, error, skipReason, root, run,
+  input, saveState, setOutput, state, notice, warning, error, skipReason, root, run, writeRootFile,
   goArch, releaseURLs, checksumOf, download, goInstall, headersYAML,
 };

@@ -4,7 +4,6 @@
 // checkout that brings them.
 'use strict';
 
-const fs = require('node:fs');
 const lib = require('./lib');
 
 function main() {
@@ -14,8 +13,7 @@ function main() {
   }
   lib.setOutput('report', lib.state('report'));
   if (lib.input('recipes')) {
-    const pid = fs.readFileSync(lib.state('pid_file'), 'utf8').trim();
-    const r = lib.run([...lib.root(), 'kill', '-HUP', pid]);
+    const r = lib.run([...lib.root(), lib.state('binary'), 'reload', '--pid-file', lib.state('pid_file')]);
     if (r.status !== 0) {
       throw new Error(`reload the recipes of ${lib.input('recipes')}: ${r.stderr.trim()}`);
     }

@@ -69,14 +69,11 @@ function main() {
   }
 }
 
-// showLog prints the end of vigil's own log, for a stop that failed.
+// showLog prints the end of vigil's own log, for a stop that failed. The
+// log is root's: the step reads it as root.
 function showLog() {
-  try {
-    const lines = fs.readFileSync(lib.state('log'), 'utf8').trimEnd().split('\n');
-    console.log(`vigil's log, last lines:\n${lines.slice(-30).join('\n')}`);
-  } catch (err) {
-    console.log(`vigil's log: ${err.message}`);
-  }
+  const r = lib.run([...lib.root({}), 'tail', '-n', '30', lib.state('log')]);
+  console.log(`vigil's log, last lines:\n${(r.stdout || r.stderr).trimEnd()}`);
 }
 
 try {

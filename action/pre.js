@@ -44,11 +44,15 @@ async function main() {
     let yaml = 'otlp:\n  enabled: true\n';
     if (endpoint) yaml += `  endpoint: ${JSON.stringify(endpoint)}\n`;
     if (headers) yaml += `  headers:\n${lib.headersYAML(headers)}\n`;
-    fs.writeFileSync(files.config, yaml, { mode: 0o600 });
+    lib.writeRootFile(files.config, yaml);
     args.push('--config', files.config);
   }
 
   const r = lib.run([...lib.root(), bin, ...args]);
+  if (endpoint || headers) {
+    // vigil has read it: the secret need not stay on disk.
+    lib.run([...lib.root({}), 'rm', '-f', files.config]);
+  }
   if (r.status !== 0) {
     throw new Error(`vigil did not start (exit ${r.status}):\n${r.stderr.trim()}`);
   }
@@ -65,7 +69,11 @@ async function binary(dir) {
   const given = lib.input('binary');
   if (given) {
     const bin = path.resolve(process.env.GITHUB_WORKSPACE || '.', given);
-    fs.accessSync(bin, fs.constants.X_OK);
+    try {
+      fs.accessSync(bin, fs.constants.X_OK);
+    } catch (err) {
+      throw new Error(`binary ${given}: ${err.code}: it must exist when the job starts, since the pre step runs before any other`);
+    }
     return bin;
   }
   const version = lib.input('version') || 'latest';

@@ -69,7 +69,7 @@ func examples(t *testing.T) []example {
 		}
 	}
 	readYAML(t, "github-workflow.yml", &github)
-	require.Equal(t, "high", github.Jobs["test"].Steps[0].With["fail-on"])
+	require.Equal(t, "high", github.Jobs["test"].Steps[1].With["fail-on"], "after the checkout, for the repository's recipes")
 	oneStep := github.Jobs["one-step"].Steps
 
 	jenkins, err := os.ReadFile("Jenkinsfile")
