@@ -126,6 +126,8 @@ type Sensor struct {
 	RingBufferSize int `yaml:"ring_buffer_size"`
 	// WakeupInterval is --wakeup-interval.
 	WakeupInterval time.Duration `yaml:"wakeup_interval"`
+	// ProcRoot is --proc-root.
+	ProcRoot string `yaml:"proc_root"`
 }
 
 // Load reads and checks the configuration file at path. Every problem

@@ -43,7 +43,7 @@ func TestLoadExample(t *testing.T) {
 		},
 		ServiceName:        "vigil-ci",
 		ResourceAttributes: map[string]string{"deployment.environment.name": "production", "team": "platform"},
-		Sensor:             Sensor{Env: []string{"DEPLOY_ID", "HTTPS_PROXY"}, ArgsMax: 8192, RingBufferSize: 16 << 20, WakeupInterval: 500 * time.Millisecond},
+		Sensor:             Sensor{Env: []string{"DEPLOY_ID", "HTTPS_PROXY"}, ArgsMax: 8192, RingBufferSize: 16 << 20, WakeupInterval: 500 * time.Millisecond, ProcRoot: "/host/proc"},
 		Redaction: redact.Config{
 			Disable: []string{"jwt"},
 			Rules: []redact.Rule{

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -23,7 +25,7 @@ type Requirement struct {
 // order to fix them. A requirement that cannot be checked until an
 // earlier one is met is left out.
 func Requirements() []Requirement {
-	reqs := requirements(os.Geteuid(), btfPath)
+	reqs := requirements(effectiveCaps(), btfPath)
 	for _, r := range reqs {
 		if !r.Met {
 			return reqs
@@ -47,23 +49,59 @@ func Requirements() []Requirement {
 	return append(reqs, ring, tps)
 }
 
-// requirements are the checks that need no BPF: privileges and BTF.
-func requirements(euid int, btf string) []Requirement {
-	root := Requirement{Name: "running as root", Met: euid == 0}
-	if !root.Met {
-		root.Fix = "must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON"
+// Capabilities the sensor needs or uses, by their numbers in
+// linux/capability.h.
+const (
+	capSysAdmin = 21
+	capPerfmon  = 38
+	capBPF      = 39
+)
+
+// effectiveCaps returns this process's effective capabilities, as
+// /proc/self/status gives them; none when it cannot be read.
+func effectiveCaps() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0
+			}
+			return caps
+		}
+	}
+	return 0
+}
+
+// canLoad says the capabilities caps let a process load and attach the
+// sensor: CAP_BPF with CAP_PERFMON (tracing programs that read kernel
+// memory), or CAP_SYS_ADMIN, which stands for both. Root has them all.
+func canLoad(caps uint64) bool {
+	has := func(c uint) bool { return caps&(1<<c) != 0 }
+	return has(capBPF) && has(capPerfmon) || has(capSysAdmin)
+}
+
+// requirements are the checks that need no BPF: privileges, from the
+// effective capabilities caps, and BTF.
+func requirements(caps uint64, btf string) []Requirement {
+	priv := Requirement{Name: "privileges to load eBPF programs (CAP_BPF and CAP_PERFMON)", Met: canLoad(caps)}
+	if !priv.Met {
+		priv.Fix = "loading the eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run vigil as root, or grant it those capabilities (docs/install.md)"
 	}
 	vmlinux := Requirement{Name: "kernel BTF at " + btf, Met: true}
 	if _, err := os.Stat(btf); err != nil {
 		vmlinux.Met, vmlinux.Fix = false, fmt.Sprintf("kernel BTF not found at %s: vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y", btf)
 	}
-	return []Requirement{root, vmlinux}
+	return []Requirement{priv, vmlinux}
 }
 
 // checkMachine tells, in words a user can act on, why this machine cannot
 // load the sensor.
-func checkMachine(euid int, btf string) error {
-	for _, r := range requirements(euid, btf) {
+func checkMachine(caps uint64, btf string) error {
+	for _, r := range requirements(caps, btf) {
 		if !r.Met {
 			return errors.New(r.Fix)
 		}

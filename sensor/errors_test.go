@@ -12,10 +12,21 @@ import (
 )
 
 func TestCheckMachineExplains(t *testing.T) {
-	require.EqualError(t, checkMachine(1000, btfPath), "must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON")
+	const (
+		root      = uint64(1)<<41 - 1
+		bpfOnly   = uint64(1) << capBPF
+		leastSet  = uint64(1)<<capBPF | uint64(1)<<capPerfmon
+		adminOnly = uint64(1) << capSysAdmin
+	)
+	for _, caps := range []uint64{0, bpfOnly} {
+		require.EqualError(t, checkMachine(caps, btfPath), "loading the eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run vigil as root, or grant it those capabilities (docs/install.md)")
+	}
 	missing := filepath.Join(t.TempDir(), "vmlinux")
-	require.EqualError(t, checkMachine(0, missing), "kernel BTF not found at "+missing+": vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")
-	require.NoError(t, checkMachine(0, t.TempDir()))
+	require.EqualError(t, checkMachine(root, missing), "kernel BTF not found at "+missing+": vigil needs a kernel built with CONFIG_DEBUG_INFO_BTF=y")
+	for _, caps := range []uint64{root, leastSet, adminOnly} {
+		require.NoError(t, checkMachine(caps, t.TempDir()))
+	}
+	require.True(t, canLoad(effectiveCaps()), "the tests run as root")
 }
 
 func TestVerifierRejectionShowsTheLogTail(t *testing.T) {

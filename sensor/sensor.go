@@ -172,7 +172,7 @@ func New(cfg Config) (*Sensor, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, fmt.Errorf("sensor config: %w", err)
 	}
-	if err := checkMachine(os.Geteuid(), btfPath); err != nil {
+	if err := checkMachine(effectiveCaps(), btfPath); err != nil {
 		return nil, err
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {

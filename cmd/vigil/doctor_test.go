@@ -17,7 +17,7 @@ func TestDoctorLoadsTheProgramsAndSaysSo(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"doctor"}, &stdout, &stderr), stderr.String())
 	out := stdout.String()
-	for _, want := range []string{"ok       running as root", "ok       BPF ring buffer", "bpf_loop helper", "bpf_strnlen kfunc", "ok       the programs load and attach", "vigil can run here."} {
+	for _, want := range []string{"ok       privileges to load eBPF programs (CAP_BPF and CAP_PERFMON)", "ok       BPF ring buffer", "bpf_loop helper", "bpf_strnlen kfunc", "ok       the programs load and attach", "vigil can run here."} {
 		require.Contains(t, out, want)
 	}
 }

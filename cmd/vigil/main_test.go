@@ -181,7 +181,7 @@ func TestRunExplainsMissingRoot(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
 	require.Equal(t, exitVigilFailed, exitStatus(t, err))
-	require.Equal(t, "vigil: must run as root: loading eBPF programs needs CAP_BPF and CAP_PERFMON\n", string(out))
+	require.Equal(t, "vigil: loading the eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN): run vigil as root, or grant it those capabilities (docs/install.md)\n", string(out))
 }
 
 // recipeFor writes a recipe that fires on programs named name.

@@ -66,6 +66,8 @@ type runOptions struct {
 	// extraEnv names environment variables the sensor reads besides the
 	// default ones (configuration file only).
 	extraEnv []string
+	// procRoot is where the host's procfs is mounted (--proc-root).
+	procRoot string
 }
 
 // apply fills in opts from file where the command line is silent.
@@ -85,6 +87,9 @@ func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
 		opts.wakeupInterval = file.Sensor.WakeupInterval
 	}
 	opts.extraEnv = file.Sensor.Env
+	if file.Sensor.ProcRoot != "" && !fs.Changed("proc-root") {
+		opts.procRoot = file.Sensor.ProcRoot
+	}
 }
 
 // output says where detections go; run and replay share it.
@@ -213,6 +218,7 @@ see docs/configuration.md.`,
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
+	f.StringVar(&opts.procRoot, "proc-root", "/proc", "where the host's procfs is mounted (`DIR`): /host/proc for vigil in a container that sees the host through a mount")
 	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
 	return cmd
 }
@@ -271,6 +277,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features},
 		Recipes:  recipes,
 		Exporter: expCfg,
+		ProcRoot: opts.procRoot,
 	}
 	if len(opts.extraEnv) > 0 {
 		cfg.Sensor.Env = append(sensor.DefaultEnv(), opts.extraEnv...)
