@@ -130,6 +130,31 @@ func Run(t testing.TB, id string, args ...string) Result {
 // is killed and deleted then.
 func Start(t testing.TB, id string, args ...string) *Container {
 	t.Helper()
+	return StartWith(t, id, Options{}, args...)
+}
+
+// Options shape a container beyond Start's defaults: another root
+// filesystem, fewer privileges, host paths mounted in.
+type Options struct {
+	// RootFS, when set, is the container's root filesystem (a folder,
+	// mounted read-only) instead of a busybox one.
+	RootFS string
+	// Capabilities, when set, are the container's only capabilities
+	// (bounding, effective and permitted), such as "CAP_BPF".
+	Capabilities []string
+	// Mounts are host paths bound into the container.
+	Mounts []Mount
+}
+
+// Mount binds the host path Source at Destination in the container.
+type Mount struct {
+	Source, Destination string
+	ReadOnly            bool
+}
+
+// StartWith is Start with opts.
+func StartWith(t testing.TB, id string, opts Options, args ...string) *Container {
+	t.Helper()
 	if len(args) == 0 {
 		t.Fatalf("containertest: no command to run in the container")
 	}
@@ -139,10 +164,12 @@ func Start(t testing.TB, id string, args ...string) *Container {
 	runc := requireTools(t)
 
 	bundle := t.TempDir()
-	if err := makeRootfs(filepath.Join(bundle, "rootfs")); err != nil {
-		t.Fatalf("containertest: %v", err)
+	if opts.RootFS == "" {
+		if err := makeRootfs(filepath.Join(bundle, "rootfs")); err != nil {
+			t.Fatalf("containertest: %v", err)
+		}
 	}
-	if err := writeConfig(runc, bundle, id, args); err != nil {
+	if err := writeConfig(runc, bundle, id, opts, args); err != nil {
 		t.Fatalf("containertest: %v", err)
 	}
 
@@ -412,7 +439,7 @@ func copyFile(src, dst string, mode os.FileMode) error {
 
 // writeConfig has runc write its default config.json into bundle and then
 // edits it to run args in the container id.
-func writeConfig(runc, bundle, id string, args []string) error {
+func writeConfig(runc, bundle, id string, opts Options, args []string) error {
 	if out, err := exec.Command(runc, "spec", "--rootless=false", "--bundle", bundle).CombinedOutput(); err != nil {
 		return fmt.Errorf("runc spec: %w: %s", err, bytes.TrimSpace(out))
 	}
@@ -426,7 +453,7 @@ func writeConfig(runc, bundle, id string, args []string) error {
 	if err := json.Unmarshal(b, &spec); err != nil {
 		return fmt.Errorf("parse generated config %s: %w", path, err)
 	}
-	if err := editSpec(spec, id, args); err != nil {
+	if err := editSpec(spec, id, opts, args); err != nil {
 		return fmt.Errorf("edit config %s: %w", path, err)
 	}
 	b, err = json.MarshalIndent(spec, "", "\t")
@@ -440,10 +467,11 @@ func writeConfig(runc, bundle, id string, args []string) error {
 }
 
 // editSpec changes runc's default spec to run args without a terminal in a
-// writable rootfs, in the cgroup CgroupsPath(id), with the short id as its
-// host name as Docker does. It drops a cgroup namespace if runc's default
-// has one, so that the container sees its full cgroup path.
-func editSpec(spec map[string]any, id string, args []string) error {
+// writable rootfs (or opts.RootFS, read-only), in the cgroup
+// CgroupsPath(id), with the short id as its host name as Docker does, and
+// with opts' capabilities and mounts. It drops a cgroup namespace if runc's
+// default has one, so that the container sees its full cgroup path.
+func editSpec(spec map[string]any, id string, opts Options, args []string) error {
 	process, err := object(spec, "process")
 	if err != nil {
 		return err
@@ -451,6 +479,11 @@ func editSpec(spec map[string]any, id string, args []string) error {
 	process["args"] = args
 	process["terminal"] = false
 	process["cwd"] = "/"
+	if opts.Capabilities != nil {
+		process["capabilities"] = map[string]any{
+			"bounding": opts.Capabilities, "effective": opts.Capabilities, "permitted": opts.Capabilities,
+		}
+	}
 
 	root, err := object(spec, "root")
 	if err != nil {
@@ -458,6 +491,21 @@ func editSpec(spec map[string]any, id string, args []string) error {
 	}
 	root["path"] = "rootfs"
 	root["readonly"] = false
+	if opts.RootFS != "" {
+		root["path"], root["readonly"] = opts.RootFS, true
+	}
+	mounts, ok := spec["mounts"].([]any)
+	if !ok {
+		return fmt.Errorf("mounts is %T, not a list", spec["mounts"])
+	}
+	for _, m := range opts.Mounts {
+		options := []string{"rbind", "rw"}
+		if m.ReadOnly {
+			options[1] = "ro"
+		}
+		mounts = append(mounts, map[string]any{"destination": m.Destination, "type": "bind", "source": m.Source, "options": options})
+	}
+	spec["mounts"] = mounts
 
 	spec["hostname"] = id[:min(12, len(id))]
 
