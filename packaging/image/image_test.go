@@ -50,7 +50,9 @@ func imageOf(t *testing.T, layout, arch string) (manifest struct {
 	Architecture string
 	OS           string
 	Config       struct{ Entrypoint, Cmd []string }
-	RootFS       struct{ DiffIDs []string `json:"diff_ids"` }
+	RootFS       struct {
+		DiffIDs []string `json:"diff_ids"`
+	}
 }) {
 	t.Helper()
 	var top, index struct{ Manifests []descriptor }
