@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,9 +135,9 @@ func tail(path string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-// announce tells whoever waits that vigil watches: the pid file, then the
-// readiness pipe of a detaching parent. It returns a function that removes
-// the pid file.
+// announce tells whoever waits that vigil watches: the pid file, systemd
+// (Type=notify), then the readiness pipe of a detaching parent. It returns
+// a function that removes the pid file.
 func (o *daemonOptions) announce() (func(), error) {
 	cleanup := func() {}
 	if o.pidFile != "" {
@@ -154,6 +155,9 @@ func (o *daemonOptions) announce() (func(), error) {
 			}
 		}
 	}
+	if err := notifySystemd("READY=1\nSTATUS=watching"); err != nil {
+		return cleanup, err
+	}
 	if o.readyFD > 0 {
 		f := os.NewFile(uintptr(o.readyFD), "ready")
 		_, err := f.WriteString(readyLine)
@@ -165,6 +169,25 @@ func (o *daemonOptions) announce() (func(), error) {
 		}
 	}
 	return cleanup, nil
+}
+
+// notifySystemd sends state to the service manager's notification socket
+// ($NOTIFY_SOCKET, a path or an @abstract name), as sd_notify(3) does;
+// without the variable it does nothing.
+func notifySystemd(state string) error {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return nil
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return fmt.Errorf("systemd notification socket %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(state)); err != nil {
+		return fmt.Errorf("notify systemd: %w", err)
+	}
+	return nil
 }
 
 // writePIDFile writes this process's pid to path, whole or not at all: a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -244,4 +245,47 @@ func TestDetachedDaemon(t *testing.T) {
 	out, err = exec.Command(vigil, "run", "--detach").CombinedOutput()
 	require.Equal(t, 1, exitStatus(t, err))
 	require.Contains(t, string(out), "--detach needs --pid-file")
+}
+
+// TestSystemdNotifications runs vigil as systemd's Type=notify service
+// manager sees it, through a real notification socket: READY=1 once it
+// watches (an exec right after is detected), RELOADING=1 then READY=1 on
+// SIGHUP, STOPPING=1 on SIGTERM.
+func TestSystemdNotifications(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
+	require.NoError(t, err)
+	defer sock.Close()
+	next := func() string {
+		t.Helper()
+		require.NoError(t, sock.SetReadDeadline(time.Now().Add(30*time.Second)))
+		buf := make([]byte, 4096)
+		n, err := sock.Read(buf)
+		require.NoError(t, err)
+		return string(buf[:n])
+	}
+
+	jsonl := filepath.Join(dir, "out.jsonl")
+	cmd := exec.Command(vigil, "run", "--jsonl", jsonl)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+filepath.Join(dir, "notify"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	require.Equal(t, "READY=1\nSTATUS=watching", next())
+	archive := filepath.Join(dir, "x.zip")
+	require.NoError(t, exec.Command("zip", "-q", archive, "/etc/hostname").Run())
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	require.Regexp(t, `^RELOADING=1\nMONOTONIC_USEC=\d+$`, next())
+	require.Equal(t, "READY=1", next())
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, "STOPPING=1", next())
+	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
+	b, err := os.ReadFile(jsonl)
+	require.NoError(t, err)
+	require.Contains(t, string(b), archive, "the exec right after READY=1 was seen")
 }

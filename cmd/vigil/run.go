@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	oteltrace "go.opentelemetry.io/otel/trace"
+	"golang.org/x/sys/unix"
 
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/config"
@@ -355,6 +356,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		}
 	}
 
+	notify("STOPPING=1")
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
 	sum, err := p.Stop(flushCtx)
@@ -384,6 +386,24 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	return status
 }
 
+// notify tells systemd of a state change; failing to is no reason to stop
+// watching, and is logged.
+func notify(state string) {
+	if err := notifySystemd(state); err != nil {
+		slog.Warn("systemd not notified", "state", state, "error", err)
+	}
+}
+
+// monotonicUsec is CLOCK_MONOTONIC in microseconds, the clock systemd
+// compares reload notifications against.
+func monotonicUsec() int64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return ts.Nano() / 1000
+}
+
 // reloadRecipes reloads the catalog into p on each signal of hup (nil
 // when SIGHUP is not vigil's) and whenever watcher (if any) sees the recipe
 // files change, until ctx is done. A broken file is reported and left out;
@@ -405,12 +425,16 @@ func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, wat
 		case <-hup:
 		case <-changed:
 		}
+		// systemd (Type=notify-reload, or ExecReload with Type=notify)
+		// hears of the reload; a monotonic time stamps it as sd_notify asks.
+		notify(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicUsec()))
 		recipes, errs := recipe.LoadCatalog(dirs)
 		for _, err := range errs {
 			slog.Error("recipe error", "error", err)
 		}
 		p.SetRecipes(recipes)
 		slog.Info("recipes reloaded", "recipes", len(recipes), "errors", len(errs))
+		notify("READY=1")
 	}
 }
 
