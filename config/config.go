@@ -58,6 +58,8 @@ type File struct {
 	ResourceAttributes map[string]string `yaml:"resource_attributes"`
 
 	Sensor Sensor `yaml:"sensor"`
+	// HealthAddress is --health-addr.
+	HealthAddress string `yaml:"health_address"`
 
 	// Redaction adds rules to the default ones and turns default ones off.
 	Redaction redact.Config `yaml:"redaction"`

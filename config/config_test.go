@@ -23,11 +23,12 @@ func TestLoadExample(t *testing.T) {
 	require.NoError(t, err)
 	info, detections := slog.LevelInfo, exporter.SpansDetections
 	require.Equal(t, &File{
-		Path:     "testdata/vigil.yaml",
-		LogLevel: &info,
-		JSONL:    "/var/log/vigil/detections.jsonl",
-		Spans:    &detections,
-		Recipes:  []string{"/etc/vigil/recipes"},
+		Path:          "testdata/vigil.yaml",
+		LogLevel:      &info,
+		JSONL:         "/var/log/vigil/detections.jsonl",
+		Spans:         &detections,
+		Recipes:       []string{"/etc/vigil/recipes"},
+		HealthAddress: "127.0.0.1:9464",
 		OTLP: OTLP{
 			Enabled: true,
 			Connection: Connection{OTLPConnection: exporter.OTLPConnection{
@@ -81,7 +82,7 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"unknown field", "otlp:\n  endpiont: http://x:4317\n",
 			"v.yaml:2:3: field otlp.endpiont: unknown field, want one of certificate, client_certificate, client_key, compression, enabled, endpoint, headers, insecure, logs, metrics, timeout, traces"},
 		{"unknown top-level field", "jsonl: a\nservice: x\n",
-			"v.yaml:2:1: field service: unknown field, want one of jsonl, log_level, otlp, recipes, record, redaction, resource_attributes, sensor, service_name, spans"},
+			"v.yaml:2:1: field service: unknown field, want one of health_address, jsonl, log_level, otlp, recipes, record, redaction, resource_attributes, sensor, service_name, spans"},
 		{"repeated field", "jsonl: a\njsonl: b\n", "v.yaml:2:1: field jsonl: repeated"},
 		{"string for a number", "sensor:\n  args_max: lots\n", `v.yaml:2:13: field sensor.args_max: want a whole number, got "lots"`},
 		{"quoted bool", "otlp:\n  insecure: \"true\"\n", `v.yaml:2:13: field otlp.insecure: want true or false, got "true"`},

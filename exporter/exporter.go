@@ -73,6 +73,9 @@ type Config struct {
 	// ResourceAttributes are added to the resource over what the detectors
 	// find and what OTEL_RESOURCE_ATTRIBUTES says.
 	ResourceAttributes map[string]string
+	// MetricReaders also read vigil's own metrics, with or without OTLP:
+	// a Prometheus exporter that a scraper pulls, say.
+	MetricReaders []sdkmetric.Reader
 }
 
 // OTLPConnection is how to reach an OTLP receiver. Each field set
@@ -219,7 +222,8 @@ type Exporter struct {
 	// otlp is nil when OTLP export is off.
 	otlp    *countingExporter
 	emitted atomic.Uint64
-	// metrics is nil when OTLP export is off.
+	// metrics is nil when nothing reads vigil's own metrics: OTLP export
+	// is off and there is no MetricReaders.
 	metrics *sdkmetric.MeterProvider
 	// traces, tracer, spans and ended are nil when spans are off.
 	traces   *sdktrace.TracerProvider
@@ -274,6 +278,9 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 			e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
 		}
 	}
+	if e.metrics == nil && len(cfg.MetricReaders) > 0 {
+		e.metrics = sdkmetric.NewMeterProvider(meterOptions(cfg, res)...)
+	}
 	// Local writers see each record as it is emitted, in order.
 	for _, w := range []io.Writer{cfg.JSONL, cfg.Report} {
 		if w != nil {
@@ -299,11 +306,21 @@ func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (
 	if err != nil {
 		return nil, fmt.Errorf("create OTLP metric exporter: %w", err)
 	}
-	return sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp))), nil
+	return sdkmetric.NewMeterProvider(append(meterOptions(cfg, res), sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp)))...), nil
 }
 
-// Meter returns the meter of vigil's own metrics, a no-op one when OTLP
-// export is off.
+// meterOptions are the meter provider's resource and the readers cfg
+// adds.
+func meterOptions(cfg Config, res *resource.Resource) []sdkmetric.Option {
+	opts := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	for _, r := range cfg.MetricReaders {
+		opts = append(opts, sdkmetric.WithReader(r))
+	}
+	return opts
+}
+
+// Meter returns the meter of vigil's own metrics, a no-op one when
+// nothing reads them.
 func (e *Exporter) Meter() metric.Meter {
 	if e.metrics == nil {
 		return noop.NewMeterProvider().Meter(scopeName)

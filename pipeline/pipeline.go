@@ -118,6 +118,9 @@ type Pipeline struct {
 	detectionCount  metric.Int64Counter
 	stop            context.CancelFunc
 	done            chan error
+	// readerEnded holds why the reader goroutine ended before Stop asked
+	// it to: vigil is then alive but blind, which its liveness says.
+	readerEnded atomic.Pointer[error]
 }
 
 // Start loads and attaches the sensor, seeds the process table, and starts
@@ -154,8 +157,28 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		stop()
 		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
-	go func() { p.done <- sens.Run(runCtx, p.handle) }()
+	go func() {
+		err := sens.Run(runCtx, p.handle)
+		if runCtx.Err() == nil {
+			ended := errors.New("the event reader stopped")
+			if err != nil {
+				ended = fmt.Errorf("the event reader stopped: %w", err)
+			}
+			p.readerEnded.Store(&ended)
+			slog.Error("vigil no longer reads events", "error", ended)
+		}
+		p.done <- err
+	}()
 	return p, nil
+}
+
+// Alive says why the pipeline no longer handles events, nil while it does
+// (or was stopped on purpose): for a liveness probe.
+func (p *Pipeline) Alive() error {
+	if err := p.readerEnded.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // newPipeline joins the stages downstream of the sensor.

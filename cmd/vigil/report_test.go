@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -288,4 +291,54 @@ func TestSystemdNotifications(t *testing.T) {
 	b, err := os.ReadFile(jsonl)
 	require.NoError(t, err)
 	require.Contains(t, string(b), archive, "the exec right after READY=1 was seen")
+}
+
+// TestHealthEndpoint probes a running vigil as Kubernetes and Prometheus
+// would: ready once it watches, alive, and its own metrics as Prometheus
+// text, counting an exec the test runs; gone once vigil has stopped.
+func TestHealthEndpoint(t *testing.T) {
+	vigil := buildVigil(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+
+	cmd := exec.Command(vigil, "run", "--health-addr", addr, "--jsonl", filepath.Join(t.TempDir(), "out.jsonl"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	require.Eventually(t, func() bool {
+		code, _ := get("/readyz")
+		return code == http.StatusOK
+	}, 30*time.Second, 50*time.Millisecond, "ready once it watches; stderr: %s", &stderr)
+	code, body := get("/healthz")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "ok\n", body)
+
+	require.NoError(t, exec.Command("zip", "-q", filepath.Join(t.TempDir(), "x.zip"), "/etc/hostname").Run())
+	require.Eventually(t, func() bool {
+		_, body := get("/metrics")
+		m := regexp.MustCompile(`(?m)^vigil_detections_total\{[^}]*security_rule_name="exec_example"[^}]*\} (\d+)`).FindStringSubmatch(body)
+		return m != nil && m[1] != "0"
+	}, 30*time.Second, 200*time.Millisecond, "the detection is counted")
+	_, body = get("/metrics")
+	require.Regexp(t, `(?m)^vigil_sensor_execs_total\{.*\} [1-9]`, body)
+	require.Regexp(t, `(?m)^vigil_lost_total\{.*vigil_loss_stage="ring_buffer".*\} 0`, body)
+	require.NotContains(t, body, "go_goroutines", "vigil's metrics only")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "stderr: %s", stderr.String())
+	code, _ = get("/healthz")
+	require.Zero(t, code, "the endpoint is gone with vigil")
 }

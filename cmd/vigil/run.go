@@ -69,6 +69,9 @@ type runOptions struct {
 	extraEnv []string
 	// procRoot is where the host's procfs is mounted (--proc-root).
 	procRoot string
+	// healthAddr, when set, is where the health endpoint listens
+	// (--health-addr).
+	healthAddr string
 }
 
 // apply fills in opts from file where the command line is silent.
@@ -90,6 +93,9 @@ func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
 	opts.extraEnv = file.Sensor.Env
 	if file.Sensor.ProcRoot != "" && !fs.Changed("proc-root") {
 		opts.procRoot = file.Sensor.ProcRoot
+	}
+	if file.HealthAddress != "" && !fs.Changed("health-addr") {
+		opts.healthAddr = file.HealthAddress
 	}
 }
 
@@ -219,6 +225,7 @@ see docs/configuration.md.`,
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
+	f.StringVar(&opts.healthAddr, "health-addr", "", "serve /healthz, /readyz and /metrics (Prometheus) on `ADDR` (host:port); off by default")
 	f.StringVar(&opts.procRoot, "proc-root", "/proc", "where the host's procfs is mounted (`DIR`): /host/proc for vigil in a container that sees the host through a mount")
 	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
 	return cmd
@@ -265,6 +272,10 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		return fail(err)
 	}
 	defer closeOutput()
+	health, err := startHealth(opts.healthAddr, &expCfg)
+	if err != nil {
+		return fail(err)
+	}
 	// The report is built as detections are made, from what every output
 	// receives; without a report to write, it only counts, for --fail-on.
 	listed := 0
@@ -317,6 +328,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
+	health.watching(p)
 	removePIDFile, err := opts.daemon.announce()
 	defer removePIDFile()
 	if err != nil {
@@ -359,7 +371,9 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	notify("STOPPING=1")
 	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
 	defer cancel()
+	health.stopping()
 	sum, err := p.Stop(flushCtx)
+	health.close(flushCtx)
 	rep.End = time.Now()
 	printSummary(stderr, sum)
 	if err != nil {
