@@ -119,6 +119,9 @@ type Event struct {
 	// ContainerID is the container the cgroup path places the process in,
 	// empty on the host.
 	ContainerID string `json:"container_id,omitempty"`
+	// PodUID is the Kubernetes pod the cgroup path places the process in,
+	// empty outside one.
+	PodUID string `json:"pod_uid,omitempty"`
 	// PIDNS and MntNS are the inode numbers of the pid and mount namespaces.
 	PIDNS uint32 `json:"pidns,omitempty"`
 	MntNS uint32 `json:"mntns,omitempty"`

@@ -162,3 +162,18 @@ func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	require.True(t, strings.HasPrefix(chain[0].(string), "4200 "+huge[:100]))
 	require.True(t, strings.HasSuffix(chain[0].(string), "…"))
 }
+
+func TestPodOfTheProcess(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{JSONL: &out})
+	require.NoError(t, err)
+	d := sampleDetection("zip")
+	d.Exec.ContainerID = strings.Repeat("ab", 32)
+	d.Exec.PodUID = "0a1b2c3d-1111-2222-3333-444455556666"
+	require.NoError(t, exp.Emit(context.Background(), d))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &obj))
+	require.Equal(t, "0a1b2c3d-1111-2222-3333-444455556666", obj[string(semconv.K8SPodUIDKey)], "what k8sattributes associates by")
+	require.Equal(t, strings.Repeat("ab", 32), obj[string(semconv.ContainerIDKey)])
+}

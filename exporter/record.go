@@ -56,8 +56,8 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 }
 
 // maxProcessAttributes is how many attributes processAttributes gives at
-// most: 10 of the process and 17 of its CI job.
-const maxProcessAttributes = 27
+// most: 11 of the process and 17 of its CI job.
+const maxProcessAttributes = 28
 
 // Bounds of vigil.process.ancestors: how many ancestors, and the bytes of
 // each one's line. A chain is for a person to read; the parent's own
@@ -116,6 +116,9 @@ func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []at
 	}
 	if ev.ContainerID != "" {
 		attrs = append(attrs, semconv.ContainerIDKey.String(ev.ContainerID))
+	}
+	if ev.PodUID != "" {
+		attrs = append(attrs, semconv.K8SPodUIDKey.String(ev.PodUID))
 	}
 	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
 	// The CI job of this very process: a runner may run several at once.

@@ -55,3 +55,7 @@ const (
 // ContainerIDKey holds the id of the container vigil itself runs in, on the
 // resource.
 const ContainerIDKey = otel.ContainerIDKey
+
+// K8SPodUIDKey holds the Kubernetes pod of a process, read from its cgroup
+// path: what the Collector's k8sattributes processor associates by.
+const K8SPodUIDKey = otel.K8SPodUIDKey

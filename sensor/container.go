@@ -43,3 +43,49 @@ func isContainerID(s string) bool {
 	}
 	return true
 }
+
+// PodUID finds the Kubernetes pod a cgroup path belongs to, as the kubelet
+// names pod cgroups:
+//
+//	cgroupfs driver   /kubepods/besteffort/pod<uid>/<container>, /kubepods/pod<uid>/...
+//	systemd driver    /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod<uid>.slice/...
+//
+// where the systemd driver writes the uid's dashes as underscores. It
+// returns the uid with dashes, as the API server gives it (what the
+// Collector's k8sattributes processor associates by), or "" outside a pod.
+func PodUID(cgroupPath string) string {
+	if !strings.Contains(cgroupPath, "kubepods") {
+		return ""
+	}
+	for part := range strings.SplitSeq(cgroupPath, "/") {
+		name := strings.TrimSuffix(part, ".slice")
+		i := strings.LastIndex(name, "pod")
+		if i < 0 {
+			continue
+		}
+		if uid := strings.ReplaceAll(name[i+len("pod"):], "_", "-"); isUUID(uid) {
+			return uid
+		}
+	}
+	return ""
+}
+
+// isUUID says s is a UUID in its textual form: 8-4-4-4-12 hex digits.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

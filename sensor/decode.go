@@ -30,7 +30,7 @@ type decoder struct {
 	cgroups map[uint64]cgroupInfo
 }
 
-type cgroupInfo struct{ path, containerID string }
+type cgroupInfo struct{ path, containerID, podUID string }
 
 // maxCachedCgroups bounds the cgroup cache; it starts over when full.
 const maxCachedCgroups = 4096
@@ -109,7 +109,7 @@ func (d *decoder) decodeExec(raw []byte, ev *event.Event) error {
 	}
 	ev.CgroupID = rec.CgroupId
 	cg := d.cgroup(rec.CgroupId, cgroup)
-	ev.CgroupPath, ev.ContainerID = cg.path, cg.containerID
+	ev.CgroupPath, ev.ContainerID, ev.PodUID = cg.path, cg.containerID, cg.podUID
 	ev.PIDNS, ev.MntNS = rec.Pidns, rec.Mntns
 	ev.PathsTruncated = flag(bpf.SensorExecFlagEXEC_FILENAME_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_EXE_TRUNCATED) ||
 		flag(bpf.SensorExecFlagEXEC_CWD_TRUNCATED) || flag(bpf.SensorExecFlagEXEC_CGROUP_TRUNCATED)
@@ -150,7 +150,7 @@ func (d *decoder) cgroup(id uint64, components []byte) cgroupInfo {
 		return info
 	}
 	path := joinComponents(components)
-	info := cgroupInfo{path: path, containerID: ContainerID(path)}
+	info := cgroupInfo{path: path, containerID: ContainerID(path), podUID: PodUID(path)}
 	if d.cgroups == nil || len(d.cgroups) >= maxCachedCgroups {
 		d.cgroups = make(map[uint64]cgroupInfo)
 	}

@@ -173,6 +173,24 @@ func TestContainerID(t *testing.T) {
 	}
 }
 
+func TestPodUID(t *testing.T) {
+	id := "4f2a1c0e9b8d7c6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa9988"
+	uid := "0a1b2c3d-1111-2222-3333-444455556666"
+	under := strings.ReplaceAll(uid, "-", "_")
+	for path, want := range map[string]string{
+		"/kubepods/besteffort/pod" + uid + "/" + id: uid,
+		"/kubepods/pod" + uid + "/" + id:            uid,
+		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + under + ".slice/cri-containerd-" + id + ".scope": uid,
+		"/kubepods.slice/kubepods-pod" + under + ".slice/crio-" + id + ".scope":                                              uid,
+		"/kubepods/besteffort/podnot-a-uid/" + id:                                                                            "",
+		"/docker/" + id:                        "",
+		"/system.slice/pod" + uid + ".service": "",
+		"/":                                    "",
+	} {
+		require.Equal(t, want, PodUID(path), path)
+	}
+}
+
 func TestEnvFilterMatchesTheKernelsLayout(t *testing.T) {
 	f, err := newEnvFilter(DefaultEnv())
 	require.NoError(t, err)
