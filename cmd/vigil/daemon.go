@@ -239,16 +239,10 @@ file removed. It exits 1 when that vigil is not running (it ended on its
 own: its log says why) or did not end within --timeout.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := openDaemon(pidFile)
-			if err != nil {
-				return err
-			}
-			defer d.close()
-			if err := d.signal(unix.SIGTERM); err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "vigil: stopping pid %d\n", d.pid)
-			return d.wait(timeout)
+			return signalDaemon(pidFile, unix.SIGTERM, func(d *daemon) error {
+				fmt.Fprintf(stderr, "vigil: stopping pid %d\n", d.pid)
+				return d.wait(timeout)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&pidFile, "pid-file", "", "the pid file of the vigil to stop (`PATH`)")
@@ -263,20 +257,27 @@ func newReloadCommand(stderr io.Writer) *cobra.Command {
 		Short: "Have a vigil started with --detach reload its recipe files (SIGHUP)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := openDaemon(pidFile)
-			if err != nil {
-				return err
-			}
-			defer d.close()
-			if err := d.signal(unix.SIGHUP); err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "vigil: pid %d reloads its recipes\n", d.pid)
-			return nil
+			return signalDaemon(pidFile, unix.SIGHUP, func(d *daemon) error {
+				fmt.Fprintf(stderr, "vigil: pid %d reloads its recipes\n", d.pid)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&pidFile, "pid-file", "", "the pid file of the vigil (`PATH`)")
 	return cmd
+}
+
+// signalDaemon sends sig to the vigil of pidFile, then runs then.
+func signalDaemon(pidFile string, sig unix.Signal, then func(*daemon) error) error {
+	d, err := openDaemon(pidFile)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := d.signal(sig); err != nil {
+		return err
+	}
+	return then(d)
 }
 
 // daemon is a running vigil found by its pid file, held by a pidfd taken
