@@ -103,13 +103,13 @@ func TestValues(t *testing.T) {
 	base := render(t, nil)
 	recipe := "recipes:\n  - name: our_deploy_tool\n    description: Our deploy tool ran\n"
 	o := render(t, map[string]any{
-		"image":         map[string]any{"repository": "registry.example.com/vigil", "tag": "v1.2.3"},
-		"otlp":          map[string]any{"endpoint": "https://collector.example.com:4317", "headersSecret": map[string]any{"name": "vigil-otlp", "key": "headers"}},
-		"recipes":       map[string]any{"ours.yaml": recipe},
-		"tolerations":   []any{map[string]any{"key": "ci", "operator": "Equal", "value": "true", "effect": "NoSchedule"}},
-		"resources":     map[string]any{"limits": map[string]any{"memory": "512Mi"}},
-		"extraArgs":     []any{"--ring-buffer-size=16777216"},
-		"spans":         "all",
+		"image":          map[string]any{"repository": "registry.example.com/vigil", "tag": "v1.2.3"},
+		"otlp":           map[string]any{"endpoint": "https://collector.example.com:4317", "headersSecret": map[string]any{"name": "vigil-otlp", "key": "headers"}},
+		"recipes":        map[string]any{"ours.yaml": recipe},
+		"tolerations":    []any{map[string]any{"key": "ci", "operator": "Equal", "value": "true", "effect": "NoSchedule"}},
+		"resources":      map[string]any{"limits": map[string]any{"memory": "512Mi"}},
+		"extraArgs":      []any{"--ring-buffer-size=16777216"},
+		"spans":          "all",
 		"seccompProfile": "Unconfined",
 	})
 	c := o.daemonSet.Spec.Template.Spec.Containers[0]
