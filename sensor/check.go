@@ -52,9 +52,11 @@ func Requirements() []Requirement {
 // Capabilities the sensor needs or uses, by their numbers in
 // linux/capability.h.
 const (
-	capSysAdmin = 21
-	capPerfmon  = 38
-	capBPF      = 39
+	capDACReadSearch = 2
+	capSysPtrace     = 19
+	capSysAdmin      = 21
+	capPerfmon       = 38
+	capBPF           = 39
 )
 
 // effectiveCaps returns this process's effective capabilities, as
@@ -76,12 +78,33 @@ func effectiveCaps() uint64 {
 	return 0
 }
 
+// hasCap says caps holds capability c.
+func hasCap(caps uint64, c uint) bool { return caps&(1<<c) != 0 }
+
 // canLoad says the capabilities caps let a process load and attach the
 // sensor: CAP_BPF with CAP_PERFMON (tracing programs that read kernel
 // memory), or CAP_SYS_ADMIN, which stands for both. Root has them all.
 func canLoad(caps uint64) bool {
-	has := func(c uint) bool { return caps&(1<<c) != 0 }
-	return has(capBPF) && has(capPerfmon) || has(capSysAdmin)
+	return hasCap(caps, capBPF) && hasCap(caps, capPerfmon) || hasCap(caps, capSysAdmin)
+}
+
+// Recommendations are what vigil runs without, but knows less without:
+// reading the /proc entries of every process, for the processes that were
+// running before it started.
+func Recommendations() []Requirement {
+	return recommendations(effectiveCaps())
+}
+
+func recommendations(caps uint64) []Requirement {
+	ptrace := Requirement{Name: "CAP_SYS_PTRACE: the program and environment of processes older than vigil", Met: hasCap(caps, capSysPtrace)}
+	if !ptrace.Met {
+		ptrace.Fix = "without it, /proc/PID/exe and environ of other users' processes are unreadable: those running when vigil starts are known by their command line only, until they exec again"
+	}
+	dac := Requirement{Name: "CAP_DAC_READ_SEARCH: the /proc entries of other users' processes", Met: hasCap(caps, capDACReadSearch)}
+	if !dac.Met {
+		dac.Fix = "without it, some /proc entries of other users' processes are unreadable when vigil starts"
+	}
+	return []Requirement{ptrace, dac}
 }
 
 // requirements are the checks that need no BPF: privileges, from the

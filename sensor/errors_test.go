@@ -27,6 +27,14 @@ func TestCheckMachineExplains(t *testing.T) {
 		require.NoError(t, checkMachine(caps, t.TempDir()))
 	}
 	require.True(t, canLoad(effectiveCaps()), "the tests run as root")
+
+	for _, r := range recommendations(leastSet) {
+		require.False(t, r.Met, r.Name)
+		require.NotEmpty(t, r.Fix)
+	}
+	for _, r := range recommendations(root) {
+		require.True(t, r.Met, r.Name)
+	}
 }
 
 func TestVerifierRejectionShowsTheLogTail(t *testing.T) {

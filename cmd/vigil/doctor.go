@@ -57,6 +57,13 @@ func doctor(w io.Writer, dirs []string) bool {
 		fmt.Fprintln(w, "\nvigil cannot run here.")
 		return false
 	}
+	for _, r := range sensor.Recommendations() {
+		if r.Met {
+			fmt.Fprintf(w, "ok       %s\n", r.Name)
+			continue
+		}
+		fmt.Fprintf(w, "less     %s\n         %s\n", r.Name, r.Fix)
+	}
 	features, err := sensor.ProbeFeatures()
 	if err != nil {
 		fmt.Fprintf(w, "\nvigil cannot run here: %v\n", err)
