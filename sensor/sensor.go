@@ -176,7 +176,9 @@ func New(cfg Config) (*Sensor, error) {
 		return nil, err
 	}
 	if err := rlimit.RemoveMemlock(); err != nil {
-		return nil, fmt.Errorf("remove memlock limit: %w", err)
+		// Only kernels before 5.11 count BPF maps against the limit, and
+		// only then does raising it matter.
+		return nil, fmt.Errorf("this kernel counts BPF maps against the locked-memory limit, and raising it needs CAP_SYS_RESOURCE (or root): %w", err)
 	}
 	features := cfg.Features
 	if features == nil {

@@ -111,8 +111,10 @@ func TestValues(t *testing.T) {
 		"extraArgs":      []any{"--ring-buffer-size=16777216"},
 		"spans":          "all",
 		"seccompProfile": "Unconfined",
+		"hostPID":        true,
 	})
 	c := o.daemonSet.Spec.Template.Spec.Containers[0]
+	require.True(t, o.daemonSet.Spec.Template.Spec.HostPID)
 	require.Equal(t, "registry.example.com/vigil:v1.2.3", c.Image)
 	require.Equal(t, recipe, o.configMap.Data["ours.yaml"])
 	require.Contains(t, c.Args, "--ring-buffer-size=16777216")
