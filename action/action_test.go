@@ -6,9 +6,10 @@ package action_test
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/vigil-otel/vigil/internal/vigiltest"
 )
 
 func TestAction(t *testing.T) {
@@ -22,10 +23,7 @@ func TestAction(t *testing.T) {
 		}
 		t.Skip("node is not installed")
 	}
-	bin := filepath.Join(t.TempDir(), "vigil")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/vigil").CombinedOutput(); err != nil {
-		t.Fatalf("build vigil: %v\n%s", err, out)
-	}
+	bin := vigiltest.Build(t, t.TempDir())
 	// The release the Action downloads, made by the script that makes
 	// releases (for this machine's architecture only: the other one is
 	// built by .ci/run's arm64 build already).

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/vigil-otel/vigil/internal/otelcoltest"
+	"github.com/vigil-otel/vigil/internal/vigiltest"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -287,12 +288,7 @@ func withoutOTelEnv() []string {
 
 func buildVigil(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "vigil")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/vigil")
-	cmd.Dir = ".." // the module's root
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	return vigiltest.Build(t, t.TempDir())
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

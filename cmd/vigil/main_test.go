@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/internal/vigiltest"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -31,10 +32,7 @@ func buildVigil(t *testing.T) string {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
-	bin := filepath.Join(dir, "vigil")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	return vigiltest.Build(t, dir)
 }
 
 // readJSONL returns the objects of a JSON lines file.

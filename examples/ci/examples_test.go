@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/internal/vigiltest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -115,8 +117,7 @@ func TestExamples(t *testing.T) {
 		t.Skip("vigil run needs root")
 	}
 	bin := t.TempDir()
-	out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "vigil"), "../../cmd/vigil").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	vigiltest.Build(t, bin)
 	// The CI server's own tool: it records the annotation it is given.
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "buildkite-agent"), []byte("#!/bin/sh\ncat > annotation.md\n"), 0o755))
 	// The examples run vigil with sudo; these tests already are root.

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/internal/vigiltest"
 )
 
 func TestUnitVerifies(t *testing.T) {
@@ -26,14 +28,12 @@ func TestUnitVerifies(t *testing.T) {
 	// The verifier wants the programs the unit runs to exist: vigil, as
 	// built here, where the unit expects /usr/local/bin/vigil.
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "vigil")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/vigil").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := vigiltest.Build(t, dir)
 	require.Contains(t, string(unit), "/usr/local/bin/vigil ")
 	path := filepath.Join(dir, "vigil.service")
 	require.NoError(t, os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/vigil", bin)), 0o644))
 
-	out, err = exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
+	out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Empty(t, strings.TrimSpace(string(out)), "no warning either")
 
