@@ -18,8 +18,16 @@ import (
 	"github.com/vigil-otel/vigil/internal/otelcoltest"
 )
 
+// overlays returns the files that are added to another configuration
+// rather than run alone, each with the configurations it is added to.
+func overlays() map[string][]string {
+	return map[string][]string{
+		"agent-ha.yaml": {"agent.yaml", "k8s-agent.yaml"},
+	}
+}
+
 // configFiles lists the Collector configurations: every YAML file of this
-// folder and of examples/, but the builder's manifest.
+// folder and of examples/, but the builder's manifest and the overlays.
 func configFiles(t *testing.T) []string {
 	t.Helper()
 	var files []string
@@ -28,7 +36,10 @@ func configFiles(t *testing.T) []string {
 		require.NoError(t, err)
 		files = append(files, matches...)
 	}
-	files = slices.DeleteFunc(files, func(f string) bool { return f == "builder.yaml" })
+	files = slices.DeleteFunc(files, func(f string) bool {
+		_, overlay := overlays()[f]
+		return f == "builder.yaml" || overlay
+	})
 	slices.Sort(files)
 	return files
 }
@@ -112,6 +123,15 @@ func TestConfigsValidate(t *testing.T) {
 			out, err := validate(t, bin, f)
 			require.NoError(t, err, "otelcol-vigil validate --config %s:\n%s", f, out)
 		})
+	}
+
+	for overlay, bases := range overlays() {
+		for _, base := range bases {
+			t.Run(base+" with "+overlay, func(t *testing.T) {
+				out, err := validate(t, bin, base, overlay)
+				require.NoError(t, err, "%s", out)
+			})
+		}
 	}
 
 	t.Run("gateway.yaml with the end-to-end test's file exporters", func(t *testing.T) {
