@@ -153,8 +153,6 @@ func checkDetection(t *testing.T, rec plog.LogRecord, r *recipe.Recipe, exe, tra
 	for key, want := range map[string]string{
 		string(semconv.SecurityRuleNameKey):      r.Name,
 		string(semconv.ThreatTacticIDKey):        r.Tactic.ID,
-		string(semconv.ThreatTechniqueIDKey):     r.Technique.ID,
-		string(semconv.ThreatTechniqueNameKey):   r.Technique.Name,
 		string(semconv.ProcessExecutablePathKey): exe,
 		string(semconv.ProcessExecutableNameKey): filepath.Base(exe),
 	} {
@@ -162,6 +160,9 @@ func checkDetection(t *testing.T, rec plog.LogRecord, r *recipe.Recipe, exe, tra
 		require.True(t, ok, "%s: no attribute %s in %v", r.Name, key, attrs.AsRaw())
 		require.Equal(t, want, v.AsString(), "%s: %s", r.Name, key)
 	}
+	techniques, ok := attrs.Get(string(semconv.ThreatTechniqueIDKey))
+	require.True(t, ok, "%s: no techniques", r.Name)
+	require.Equal(t, []any{r.Techniques[0].ID}, techniques.Slice().AsRaw(), "%s: techniques", r.Name)
 	args, ok := attrs.Get(string(semconv.ProcessCommandArgsKey))
 	require.True(t, ok, "%s: no command line", r.Name)
 	require.Equal(t, pcommon.ValueTypeSlice, args.Type())

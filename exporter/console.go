@@ -10,13 +10,14 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/vigil-otel/vigil/recipe/attack"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
 // consoleExporter writes one line per record for a person at a terminal:
 //
-//	09:13:28.123 INFO  exec_example  pid=4242 ppid=4200 uid=1000  /usr/bin/zip -q x.zip  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]
+//	09:13:28.123 INFO  exec_example  pid=4242 ppid=4200 uid=1000  /usr/bin/zip -q x.zip  [TA0002 Execution / T1059 Command and Scripting Interpreter]
 //
 // Arguments are quoted when they hold anything but plain printable text, so
 // that a hostile command line cannot forge lines or move the cursor.
@@ -62,9 +63,11 @@ func writeConsoleLine(w *bufio.Writer, r *sdklog.Record) {
 			w.WriteString(redact.Quote(a))
 		}
 	}
-	fmt.Fprintf(w, "  [%s %s / %s %s]\n",
+	strs := func(k attribute.Key) []string { return attrs[k].AsStringSlice() }
+	fmt.Fprintf(w, "  [%s %s / %s]\n",
 		str(semconv.ThreatTacticIDKey), str(semconv.ThreatTacticNameKey),
-		str(semconv.ThreatTechniqueIDKey), str(semconv.ThreatTechniqueNameKey))
+		attack.Label(strs(semconv.ThreatTechniqueIDKey), strs(semconv.ThreatTechniqueNameKey),
+			strs(semconv.ThreatTechniqueSubtechniqueIDKey), strs(semconv.ThreatTechniqueSubtechniqueNameKey)))
 }
 
 // Shutdown does nothing: the writer belongs to the caller.

@@ -28,11 +28,14 @@ func sampleDetection(args ...string) *detection.Detection {
 			Name:        "exec_example",
 			Description: "Tool execution example",
 			Tactic:      recipe.ATTACK{ID: "TA0042", Name: "Resource Development"},
-			Technique:   recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"},
-			Importance:  recipe.Critical,
-			Version:     2,
-			Reference:   "https://example.com/exec_example",
-			Ruleset:     "vigil",
+			Techniques: []recipe.Technique{
+				{ATTACK: recipe.ATTACK{ID: "T1105", Name: "Ingress Tool Transfer"}},
+				{ATTACK: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, Sub: recipe.ATTACK{ID: "T1059.004", Name: "Unix Shell"}},
+			},
+			Importance: recipe.Critical,
+			Version:    2,
+			Reference:  "https://example.com/exec_example",
+			Ruleset:    "vigil",
 		},
 		Exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000, EUID: 1000},
 		Process: &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/zip", Args: args},
@@ -76,19 +79,23 @@ func TestOTLPRecordCarriesTheDetection(t *testing.T) {
 		string(semconv.SecurityRuleRulesetNameKey): "vigil",
 		string(semconv.SecurityRuleVersionKey):     "2",
 		string(semconv.SecurityRuleReferenceKey):   "https://example.com/exec_example",
+		string(semconv.ThreatFrameworkKey):         "MITRE ATT&CK",
 		string(semconv.ThreatTacticIDKey):          "TA0042",
 		string(semconv.ThreatTacticNameKey):        "Resource Development",
-		string(semconv.ThreatTechniqueIDKey):       "T1059",
-		string(semconv.ThreatTechniqueNameKey):     "Command and Scripting Interpreter",
-		string(semconv.ProcessPIDKey):              int64(4242),
-		string(semconv.ProcessParentPIDKey):        int64(4200),
-		string(semconv.ProcessExecutablePathKey):   "/usr/bin/zip",
-		string(semconv.ProcessExecutableNameKey):   "zip",
-		string(semconv.ProcessCommandArgsKey):      []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
-		string(semconv.ProcessUserIDKey):           int64(1000),
-		string(semconv.ProcessRealUserIDKey):       int64(1000),
-		string(semconv.ProcessInteractiveKey):      false,
-		string(semconv.VigilRecipeImportanceKey):   "critical",
+		// Techniques and sub-techniques apart, as ECS files them.
+		string(semconv.ThreatTechniqueIDKey):               []any{"T1105", "T1059"},
+		string(semconv.ThreatTechniqueNameKey):             []any{"Ingress Tool Transfer", "Command and Scripting Interpreter"},
+		string(semconv.ThreatTechniqueSubtechniqueIDKey):   []any{"T1059.004"},
+		string(semconv.ThreatTechniqueSubtechniqueNameKey): []any{"Unix Shell"},
+		string(semconv.ProcessPIDKey):                      int64(4242),
+		string(semconv.ProcessParentPIDKey):                int64(4200),
+		string(semconv.ProcessExecutablePathKey):           "/usr/bin/zip",
+		string(semconv.ProcessExecutableNameKey):           "zip",
+		string(semconv.ProcessCommandArgsKey):              []any{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
+		string(semconv.ProcessUserIDKey):                   int64(1000),
+		string(semconv.ProcessRealUserIDKey):               int64(1000),
+		string(semconv.ProcessInteractiveKey):              false,
+		string(semconv.VigilRecipeImportanceKey):           "critical",
 		// Redacted, quoted where an argument holds spaces or escapes, and
 		// the executable's path for a process without arguments.
 		string(semconv.VigilProcessAncestorsKey): []any{`4200 bash -c "zip x.zip \x1b[2J"`, "4100 /usr/bin/make", "4000 deploy --password=[REDACTED]"},
@@ -117,7 +124,7 @@ func TestJSONLinesAreFlat(t *testing.T) {
 	require.Equal(t, "exec_example", obj[string(semconv.SecurityRuleNameKey)])
 	require.Equal(t, float64(4200), obj[string(semconv.ProcessParentPIDKey)])
 	require.Equal(t, []any{"zip", "a b"}, obj[string(semconv.ProcessCommandArgsKey)])
-	require.Len(t, obj, 27, "7 record fields and 20 attributes")
+	require.Len(t, obj, 30, "7 record fields and 23 attributes")
 }
 
 func TestConsoleLineEscapesHostileArguments(t *testing.T) {
@@ -129,7 +136,7 @@ func TestConsoleLineEscapesHostileArguments(t *testing.T) {
 
 	line := out.String()
 	require.Equal(t, 1, strings.Count(line, "\n"), "one line, whatever the arguments hold")
-	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\x1b[2J\nFAKE LINE" "" "say \"hi\"\u2028" C:\dir  [TA0042 Resource Development / T1059 Command and Scripting Interpreter]`)
+	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\x1b[2J\nFAKE LINE" "" "say \"hi\"\u2028" C:\dir  [TA0042 Resource Development / T1105 Ingress Tool Transfer, T1059.004 Unix Shell]`)
 }
 
 func TestExportedStringsAreRedactedAndBounded(t *testing.T) {

@@ -3,6 +3,7 @@ package exporter
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/recipe/attack"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -39,11 +41,11 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 		semconv.SecurityRuleCategoryKey.String(d.Recipe.Tactic.Name),
 		semconv.SecurityRuleRulesetNameKey.String(d.Recipe.Ruleset),
 		semconv.SecurityRuleVersionKey.String(strconv.Itoa(d.Recipe.Version)),
+		semconv.ThreatFrameworkKey.String(attack.Framework),
 		semconv.ThreatTacticIDKey.String(d.Recipe.Tactic.ID),
 		semconv.ThreatTacticNameKey.String(d.Recipe.Tactic.Name),
-		semconv.ThreatTechniqueIDKey.String(d.Recipe.Technique.ID),
-		semconv.ThreatTechniqueNameKey.String(d.Recipe.Technique.Name),
 	)
+	rec.AddAttributes(techniqueAttributes(d.Recipe.Techniques)...)
 	rec.AddAttributes(e.processAttributes(d.Process, d.Exec)...)
 	rec.AddAttributes(semconv.VigilRecipeImportanceKey.String(d.Recipe.Importance.String()))
 	if len(d.Ancestors) > 0 {
@@ -53,6 +55,33 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
 	}
 	return rec
+}
+
+// techniqueAttributes files a recipe's techniques as ECS does: the
+// techniques (a sub-technique's parent) under threat.technique, the
+// sub-techniques apart under threat.technique.subtechnique.
+func techniqueAttributes(techniques []recipe.Technique) []attribute.KeyValue {
+	var ids, names, subIDs, subNames []string
+	for _, t := range techniques {
+		if !slices.Contains(ids, t.ID) {
+			ids = append(ids, t.ID)
+			names = append(names, t.Name)
+		}
+		if t.Sub.ID != "" {
+			subIDs = append(subIDs, t.Sub.ID)
+			subNames = append(subNames, t.Sub.Name)
+		}
+	}
+	kv := []attribute.KeyValue{
+		semconv.ThreatTechniqueIDKey.StringSlice(ids),
+		semconv.ThreatTechniqueNameKey.StringSlice(names),
+	}
+	if len(subIDs) > 0 {
+		kv = append(kv,
+			semconv.ThreatTechniqueSubtechniqueIDKey.StringSlice(subIDs),
+			semconv.ThreatTechniqueSubtechniqueNameKey.StringSlice(subNames))
+	}
+	return kv
 }
 
 // maxProcessAttributes is how many attributes processAttributes gives at

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/recipe/attack"
 )
 
 // TestCatalog checks every built-in recipe: it loads, it has its page's
@@ -33,6 +35,16 @@ func TestCatalog(t *testing.T) {
 					holds++
 				}
 			}
+			// Filed where ATT&CK files the behaviour: the tactic is one
+			// that a technique of the recipe serves.
+			served := false
+			for _, tech := range r.Techniques {
+				at, ok := attack.LookupTechnique(tech.Named().ID)
+				require.True(t, ok, tech.Named().ID)
+				tactic, _ := attack.LookupTactic(r.Tactic.ID)
+				served = served || at.Serves(tactic)
+			}
+			require.True(t, served, "ATT&CK files none of %s under %s %s", r.TechniqueLabel(), r.Tactic.ID, r.Tactic.Name)
 			require.Positive(t, fires, "a test on which the recipe fires")
 			require.Positive(t, holds, "a close test on which it does not")
 		})

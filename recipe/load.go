@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-otel/vigil/internal/located"
+	"github.com/vigil-otel/vigil/recipe/attack"
 )
 
 // Error is a problem with one recipe or one recipe file, located precisely
@@ -220,19 +221,65 @@ func (p *parser) strs(n *yaml.Node, field string, dst *[]string, valid func(stri
 	}
 }
 
-func (p *parser) attack(n *yaml.Node, field string, dst *ATTACK, validID func(string) bool, example string) {
+// idName parses an ATT&CK {id, name} pair, checking the id's form.
+func (p *parser) idName(n *yaml.Node, field string, dst *ATTACK, validID func(string) bool, example string) bool {
 	p.mapping(n, field, map[string]func(*yaml.Node, string){
 		"id": func(n *yaml.Node, f string) {
 			p.str(n, f, &dst.ID)
 			if dst.ID != "" && !validID(dst.ID) {
 				p.fail(n, f, "%q is not a MITRE ATT&CK id like %s", dst.ID, example)
+				dst.ID = ""
 			}
 		},
 		"name": func(n *yaml.Node, f string) { p.str(n, f, &dst.Name) },
 	})
 	if n.Kind == yaml.MappingNode && (dst.ID == "" || dst.Name == "") {
-		p.fail(n, field, "needs both id and name")
+		if !p.reported(field) {
+			p.fail(n, field, "needs both id and name")
+		}
+		return false
 	}
+	return n.Kind == yaml.MappingNode
+}
+
+// tactic parses a recipe's tactic, which must be one of ATT&CK's under the
+// name ATT&CK gives it, so that every recipe files its detections where a
+// security backend looks for them.
+func (p *parser) tactic(n *yaml.Node, field string, dst *ATTACK) {
+	if !p.idName(n, field, dst, validTactic, "TA0042") {
+		return
+	}
+	t, ok := attack.LookupTactic(dst.ID)
+	switch {
+	case !ok:
+		p.fail(n, field+".id", "%s is not an ATT&CK %s Enterprise tactic", dst.ID, attack.Version)
+	case t.Name != dst.Name:
+		p.fail(n, field+".name", "ATT&CK %s calls %s %q, not %q", attack.Version, t.ID, t.Name, dst.Name)
+	}
+}
+
+// technique parses one technique, a technique or a sub-technique of
+// ATT&CK; for a sub-technique, ATT&CK's table gives the technique it
+// belongs to.
+func (p *parser) technique(n *yaml.Node, field string, dst *Technique) {
+	var named ATTACK
+	if !p.idName(n, field, &named, validTechnique, "T1059 or T1059.004") {
+		return
+	}
+	t, ok := attack.LookupTechnique(named.ID)
+	if !ok {
+		p.fail(n, field+".id", "%s is not an ATT&CK %s Enterprise technique (revoked and deprecated ones are not: %s names the one that replaced it)",
+			named.ID, attack.Version, attack.URL(named.ID))
+		return
+	}
+	parentID, isSub := t.Parent()
+	if !isSub {
+		dst.ATTACK = named
+		return
+	}
+	parent, _ := attack.LookupTechnique(parentID)
+	dst.ATTACK = ATTACK{ID: parent.ID, Name: parent.Name}
+	dst.Sub = named
 }
 
 func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
@@ -246,6 +293,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 		}
 	}
 	var hasMatch bool
+	var techniqueNode, techniquesNode *yaml.Node
 	p.mapping(n, "", map[string]func(*yaml.Node, string){
 		"name": func(n *yaml.Node, f string) {
 			p.str(n, f, &r.Name)
@@ -255,8 +303,17 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 		},
 		"version":     func(n *yaml.Node, f string) { p.integer(n, f, &r.Version, 1) },
 		"description": func(n *yaml.Node, f string) { p.str(n, f, &r.Description) },
-		"tactic":      func(n *yaml.Node, f string) { p.attack(n, f, &r.Tactic, validTactic, "TA0042") },
-		"technique":   func(n *yaml.Node, f string) { p.attack(n, f, &r.Technique, validTechnique, "T1059 or T1059.004") },
+		"tactic":      func(n *yaml.Node, f string) { p.tactic(n, f, &r.Tactic) },
+		"technique": func(n *yaml.Node, f string) {
+			var t Technique
+			p.technique(n, f, &t)
+			r.Techniques = append(r.Techniques, t)
+			techniqueNode = n
+		},
+		"techniques": func(n *yaml.Node, f string) {
+			r.Techniques = append(r.Techniques, parseList(p, n, f, "a list of ATT&CK techniques", p.technique)...)
+			techniquesNode = n
+		},
 		"importance": func(n *yaml.Node, f string) {
 			var s string
 			p.str(n, f, &s)
@@ -291,6 +348,12 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 	if n.Kind != yaml.MappingNode {
 		return r
 	}
+	if techniqueNode != nil && techniquesNode != nil {
+		p.fail(techniquesNode, "techniques", "a recipe names its techniques under technique (one) or techniques (several), not both")
+	}
+	if techniquesNode != nil && len(r.Techniques) == 0 && !p.reported("techniques") {
+		p.fail(techniquesNode, "techniques", "empty: name at least one technique")
+	}
 	// In the order of a recipe's fields, so that the errors come in a
 	// stable order.
 	for _, f := range []struct {
@@ -300,7 +363,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 		{"name", r.Name == ""},
 		{"description", r.Description == ""},
 		{"tactic", r.Tactic == ATTACK{}},
-		{"technique", r.Technique == ATTACK{}},
+		{"technique", techniqueNode == nil && techniquesNode == nil},
 		{"importance", r.Importance == 0},
 		{"match", !hasMatch},
 	} {

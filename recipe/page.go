@@ -7,14 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vigil-otel/vigil/recipe/attack"
 )
 
-// attackURL returns the ATT&CK page of a tactic or technique id.
-func attackURL(id string) string {
-	if strings.HasPrefix(id, "TA") {
-		return "https://attack.mitre.org/tactics/" + id + "/"
-	}
-	return "https://attack.mitre.org/techniques/" + strings.ReplaceAll(id, ".", "/") + "/"
+// attackLink links a tactic or technique to its ATT&CK page.
+func attackLink(a ATTACK) string {
+	return fmt.Sprintf("[%s (%s)](%s)", a.Name, a.ID, attack.URL(a.ID))
 }
 
 // ReferenceURL is where a built-in recipe's page is published; detections
@@ -34,8 +33,14 @@ func WritePage(w io.Writer, r *Recipe) error {
 	b.WriteString("## Information\n\n")
 	fmt.Fprintf(&b, "| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| Description | %s |\n", r.Description)
-	fmt.Fprintf(&b, "| Tactic | [%s (%s)](%s) |\n", r.Tactic.Name, r.Tactic.ID, attackURL(r.Tactic.ID))
-	fmt.Fprintf(&b, "| Technique | [%s (%s)](%s) |\n", r.Technique.Name, r.Technique.ID, attackURL(r.Technique.ID))
+	fmt.Fprintf(&b, "| Tactic | %s |\n", attackLink(r.Tactic))
+	for _, t := range r.Techniques {
+		if t.Sub.ID != "" {
+			fmt.Fprintf(&b, "| Technique | %s: %s |\n", attackLink(t.ATTACK), attackLink(t.Sub))
+		} else {
+			fmt.Fprintf(&b, "| Technique | %s |\n", attackLink(t.ATTACK))
+		}
+	}
 	fmt.Fprintf(&b, "| Importance | %s |\n", r.Importance)
 	fmt.Fprintf(&b, "| Version | %d |\n", r.Version)
 	if len(r.Supersedes) > 0 {

@@ -5,6 +5,7 @@ package recipe
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vigil-otel/vigil/event"
@@ -71,14 +72,35 @@ type ATTACK struct {
 	Name string
 }
 
+// Technique is an ATT&CK technique that a recipe detects, with the
+// sub-technique when the recipe names one: security backends file them
+// apart (ECS's threat.technique and threat.technique.subtechnique).
+type Technique struct {
+	ATTACK // T1059 Command and Scripting Interpreter
+	// Sub is the sub-technique (T1059.004 Unix Shell), zero when the
+	// recipe names the technique itself.
+	Sub ATTACK
+}
+
+// Named returns the technique as the recipe names it: the sub-technique
+// when there is one.
+func (t Technique) Named() ATTACK {
+	if t.Sub.ID != "" {
+		return t.Sub
+	}
+	return t.ATTACK
+}
+
 // Recipe is one detection: what to look for, and what a match means.
 type Recipe struct {
 	Name        string
 	Version     int
 	Description string
 	Tactic      ATTACK
-	// Technique may be a sub-technique (T1059.004).
-	Technique  ATTACK
+	// Techniques are the ATT&CK techniques the behaviour is, the main one
+	// first: a download piped to a shell is both Ingress Tool Transfer and
+	// Unix Shell.
+	Techniques []Technique
 	Importance Importance
 	// Enabled is false for a recipe that loads but does not run.
 	Enabled       bool
@@ -103,6 +125,17 @@ type Recipe struct {
 	Ruleset string
 	// Source is where the recipe was defined, as file:line.
 	Source string
+}
+
+// TechniqueLabel writes the recipe's techniques for people, each as the
+// recipe names it: "T1105 Ingress Tool Transfer, T1059.004 Unix Shell".
+func (r *Recipe) TechniqueLabel() string {
+	parts := make([]string, len(r.Techniques))
+	for i, t := range r.Techniques {
+		n := t.Named()
+		parts[i] = n.ID + " " + n.Name
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Documentation is the user-facing page of a recipe.

@@ -26,8 +26,8 @@ func TestBuiltinCatalogHoldsExecExample(t *testing.T) {
 	}
 	require.NotNil(t, r)
 	require.Equal(t, "Tool execution example", r.Description)
-	require.Equal(t, ATTACK{ID: "TA0042", Name: "Resource Development"}, r.Tactic)
-	require.Equal(t, ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, r.Technique)
+	require.Equal(t, ATTACK{ID: "TA0002", Name: "Execution"}, r.Tactic)
+	require.Equal(t, []Technique{{ATTACK: ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}}}, r.Techniques)
 	require.Equal(t, Low, r.Importance)
 	require.Equal(t, BuiltinRuleset, r.Ruleset)
 	require.Equal(t, "vigil/exec_example.yaml:4", r.Source)
@@ -230,6 +230,47 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	require.ErrorAs(t, errs[0], &e)
 	require.Equal(t, Error{File: "recipes/broken.yaml", Line: 12, Column: 17, Recipe: "bad", Field: "importance",
 		Reason: `unknown importance "urgent", want low, medium, high or critical`}, *e)
+}
+
+// TestATTACKNames checks what the loader makes of a recipe's ATT&CK
+// names: a sub-technique gets its technique from ATT&CK's table, a
+// recipe may name several, and ids and tactic names that ATT&CK does not
+// have are located errors.
+func TestATTACKNames(t *testing.T) {
+	const rest = `
+    importance: low
+    match: {executable: {name: zip}}
+`
+	recipes, errs := Parse("a.yaml", []byte(`recipes:
+  - name: several
+    description: d
+    tactic: {id: TA0011, name: Command and Control}
+    techniques:
+      - {id: T1105, name: Ingress Tool Transfer}
+      - {id: T1059.004, name: Unix Shell}`+rest), "test")
+	require.Empty(t, errs)
+	require.Equal(t, []Technique{
+		{ATTACK: ATTACK{ID: "T1105", Name: "Ingress Tool Transfer"}},
+		{ATTACK: ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, Sub: ATTACK{ID: "T1059.004", Name: "Unix Shell"}},
+	}, recipes[0].Techniques)
+	require.Equal(t, "T1105 Ingress Tool Transfer, T1059.004 Unix Shell", recipes[0].TechniqueLabel())
+
+	for _, c := range []struct{ attack, err string }{
+		{"tactic: {id: TA0005, name: Defense Evasion}\n    technique: {id: T1027, name: Obfuscated Files or Information}",
+			`b.yaml:4:13: recipe "r": field tactic.name: ATT&CK v19 calls TA0005 "Stealth", not "Defense Evasion"`},
+		{"tactic: {id: TA0099, name: Nothing}\n    technique: {id: T1027, name: Obfuscated Files or Information}",
+			`b.yaml:4:13: recipe "r": field tactic.id: TA0099 is not an ATT&CK v19 Enterprise tactic`},
+		{"tactic: {id: TA0005, name: Stealth}\n    technique: {id: T1562.001, name: Disable or Modify Tools}",
+			`b.yaml:5:16: recipe "r": field technique.id: T1562.001 is not an ATT&CK v19 Enterprise technique (revoked and deprecated ones are not: https://attack.mitre.org/techniques/T1562/001/ names the one that replaced it)`},
+		{"tactic: {id: TA0005, name: Stealth}\n    techniques: []",
+			`b.yaml:5:17: recipe "r": field techniques: empty: name at least one technique`},
+		{"tactic: {id: TA0005, name: Stealth}\n    technique: {id: T1027, name: Obfuscated Files or Information}\n    techniques: [{id: T1140, name: Deobfuscate/Decode Files or Information}]",
+			`b.yaml:6:17: recipe "r": field techniques: a recipe names its techniques under technique (one) or techniques (several), not both`},
+	} {
+		_, errs := Parse("b.yaml", []byte("recipes:\n  - name: r\n    description: d\n    "+c.attack+rest), "test")
+		require.Len(t, errs, 1, c.attack)
+		require.EqualError(t, errs[0], c.err)
+	}
 }
 
 func TestSyntaxErrorNamesTheLine(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/recipe/attack"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -171,7 +172,8 @@ func detectionOf(obj map[string]json.RawMessage) (Detection, error) {
 		Description: f.str(string(semconv.SecurityRuleDescriptionKey)),
 		Reference:   f.str(string(semconv.SecurityRuleReferenceKey)),
 		Tactic:      join(f.str(string(semconv.ThreatTacticIDKey)), f.str(string(semconv.ThreatTacticNameKey))),
-		Technique:   join(f.str(string(semconv.ThreatTechniqueIDKey)), f.str(string(semconv.ThreatTechniqueNameKey))),
+		Technique: attack.Label(f.strs(semconv.ThreatTechniqueIDKey), f.strs(semconv.ThreatTechniqueNameKey),
+			f.strs(semconv.ThreatTechniqueSubtechniqueIDKey), f.strs(semconv.ThreatTechniqueSubtechniqueNameKey)),
 		PID:         f.int(semconv.ProcessPIDKey),
 		PPID:        f.int(semconv.ProcessParentPIDKey),
 		Executable:  f.str(string(semconv.ProcessExecutablePathKey)),

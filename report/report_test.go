@@ -28,13 +28,13 @@ var start = time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 func sample(i int, args ...string) *detection.Detection {
 	recipes := []*recipe.Recipe{
 		{Name: "interpreter_shell_spawn", Description: "An interpreter started a shell", Importance: recipe.High,
-			Tactic: recipe.ATTACK{ID: "TA0002", Name: "Execution"}, Technique: recipe.ATTACK{ID: "T1059.004", Name: "Unix Shell"},
+			Tactic: recipe.ATTACK{ID: "TA0002", Name: "Execution"}, Techniques: []recipe.Technique{{ATTACK: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, Sub: recipe.ATTACK{ID: "T1059.004", Name: "Unix Shell"}}},
 			Reference: "https://github.com/vigil-otel/vigil/blob/main/docs/recipes/interpreter_shell_spawn.md", Ruleset: "vigil", Version: 1},
 		{Name: "exec_example", Description: "Tool execution example", Importance: recipe.Low,
-			Tactic: recipe.ATTACK{ID: "TA0042", Name: "Resource Development"}, Technique: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"},
+			Tactic: recipe.ATTACK{ID: "TA0042", Name: "Resource Development"}, Techniques: []recipe.Technique{{ATTACK: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}}},
 			Ruleset: "vigil", Version: 1},
 		{Name: "crypto_miner_execution", Description: "A crypto miner ran", Importance: recipe.Critical,
-			Tactic: recipe.ATTACK{ID: "TA0040", Name: "Impact"}, Technique: recipe.ATTACK{ID: "T1496", Name: "Resource Hijacking"},
+			Tactic: recipe.ATTACK{ID: "TA0040", Name: "Impact"}, Techniques: []recipe.Technique{{ATTACK: recipe.ATTACK{ID: "T1496", Name: "Resource Hijacking"}}},
 			Ruleset: "vigil", Version: 1},
 	}
 	r := recipes[i%len(recipes)]

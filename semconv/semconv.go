@@ -64,11 +64,16 @@ const VigilProcessAncestorsKey = attribute.Key("vigil.process.ancestors")
 
 // MITRE ATT&CK has no OpenTelemetry keys yet; vigil uses the names of the
 // Elastic Common Schema's threat fields.
+// Techniques and sub-techniques are string slices: a recipe may name
+// several.
 const (
-	ThreatTacticIDKey      = attribute.Key("threat.tactic.id")
-	ThreatTacticNameKey    = attribute.Key("threat.tactic.name")
-	ThreatTechniqueIDKey   = attribute.Key("threat.technique.id")
-	ThreatTechniqueNameKey = attribute.Key("threat.technique.name")
+	ThreatFrameworkKey                 = attribute.Key("threat.framework")
+	ThreatTacticIDKey                  = attribute.Key("threat.tactic.id")
+	ThreatTacticNameKey                = attribute.Key("threat.tactic.name")
+	ThreatTechniqueIDKey               = attribute.Key("threat.technique.id")
+	ThreatTechniqueNameKey             = attribute.Key("threat.technique.name")
+	ThreatTechniqueSubtechniqueIDKey   = attribute.Key("threat.technique.subtechnique.id")
+	ThreatTechniqueSubtechniqueNameKey = attribute.Key("threat.technique.subtechnique.name")
 )
 
 // Resource keys.

@@ -46,7 +46,7 @@ func newRecipesCommand(stdout io.Writer) *cobra.Command {
 						degraded = "no " + fact.Name
 					}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s %s\t%v\t%s\n", r.Name, r.Importance, r.Tactic.ID, r.Tactic.Name, r.Technique.ID, r.Technique.Name, yesNo(r.Enabled), degraded)
+				fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%v\t%s\n", r.Name, r.Importance, r.Tactic.ID, r.Tactic.Name, r.TechniqueLabel(), yesNo(r.Enabled), degraded)
 			}
 			return tw.Flush()
 		},
