@@ -18,4 +18,7 @@ type Detection struct {
 	// Ancestors are the process's ancestors that the process table knows,
 	// its parent first.
 	Ancestors []*proctable.Process
+	// Steps are, for a sequence recipe, the execs of its earlier steps,
+	// oldest first.
+	Steps []recipe.Step
 }

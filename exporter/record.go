@@ -49,7 +49,14 @@ func (e *Exporter) newRecord(d *detection.Detection) log.Record {
 	rec.AddAttributes(e.processAttributes(d.Process, d.Exec)...)
 	rec.AddAttributes(semconv.VigilRecipeImportanceKey.String(d.Recipe.Importance.String()))
 	if len(d.Ancestors) > 0 {
-		rec.AddAttributes(semconv.VigilProcessAncestorsKey.StringSlice(e.ancestors(d.Ancestors)))
+		rec.AddAttributes(semconv.VigilProcessAncestorsKey.StringSlice(e.processLines(d.Ancestors)))
+	}
+	if len(d.Steps) > 0 {
+		steps := make([]*proctable.Process, len(d.Steps))
+		for i, s := range d.Steps {
+			steps[i] = &proctable.Process{PID: s.PID, Exe: s.Exe, Args: s.Args}
+		}
+		rec.AddAttributes(semconv.VigilSequenceStepsKey.StringSlice(e.processLines(steps)))
 	}
 	if d.Recipe.Reference != "" {
 		rec.AddAttributes(semconv.SecurityRuleReferenceKey.String(d.Recipe.Reference))
@@ -96,10 +103,11 @@ const (
 	maxAncestorLine = 256
 )
 
-// ancestors describes a process's ancestors, parent first: "PID COMMAND
-// LINE" each, arguments redacted, quoted as the console quotes them, and
-// cut at maxAncestorLine bytes.
-func (e *Exporter) ancestors(procs []*proctable.Process) []string {
+// processLines describes processes (a process's ancestors, parent first,
+// or a sequence's steps): "PID COMMAND LINE" each, arguments redacted,
+// quoted as the console quotes them, and cut at maxAncestorLine bytes; at
+// most maxAncestors of them.
+func (e *Exporter) processLines(procs []*proctable.Process) []string {
 	procs = procs[:min(len(procs), maxAncestors)]
 	out := make([]string, len(procs))
 	var b strings.Builder

@@ -36,7 +36,9 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		metric.WithDescription("Processes the full process table forgot."))
 	badTrace, err7 := meter.Int64ObservableCounter(semconv.MetricBadTraceparents, metric.WithUnit("{exec}"),
 		metric.WithDescription("Execs whose TRACEPARENT was not valid W3C trace context, and was ignored."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
+	seqEvictions, err8 := meter.Int64ObservableCounter(semconv.MetricSequenceEvictions, metric.WithUnit("{sequence}"),
+		metric.WithDescription("Sequences begun that sequence recipes forgot to keep their state within bounds."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
 		return fmt.Errorf("self-metrics: %w", err)
 	}
 	stage := func(name string) metric.ObserveOption {
@@ -57,8 +59,9 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		o.ObserveInt64(processes, p.tableSize.Load())
 		o.ObserveInt64(evictions, p.tableEvictions.Load())
 		o.ObserveInt64(badTrace, p.badTraceparents.Load())
+		o.ObserveInt64(seqEvictions, p.sequenceEvictions.Load())
 		return nil
-	}, events, execs, lost, pending, processes, evictions, badTrace)
+	}, events, execs, lost, pending, processes, evictions, badTrace, seqEvictions)
 	if err != nil {
 		return fmt.Errorf("self-metrics callback: %w", err)
 	}

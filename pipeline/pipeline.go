@@ -71,6 +71,9 @@ type Summary struct {
 	// Suppressed counts, by recipe, the matches that report limits held
 	// back since the recipes were last loaded.
 	Suppressed map[string]uint64
+	// SequenceEvictions counts the sequences begun that sequence recipes
+	// forgot to keep their state within bounds.
+	SequenceEvictions uint64
 }
 
 // Losses returns what was lost, by stage (the values of vigil.loss.stage).
@@ -97,8 +100,11 @@ type Pipeline struct {
 	follow uint32
 
 	// matches is reused for every exec; only the reader goroutine uses it.
-	matches []*recipe.Recipe
-	record  *json.Encoder
+	matches []recipe.Hit
+	// retiredEvictions are the sequence evictions of the engines that
+	// reloads replaced; only the reader goroutine uses it.
+	retiredEvictions uint64
+	record           *json.Encoder
 	// recordErr is the first error writing the recording.
 	recordErr error
 
@@ -111,13 +117,16 @@ type Pipeline struct {
 	byImportance map[recipe.Importance]uint64
 	// Copies of the reader goroutine's counts for the self-metrics, which
 	// are read from another goroutine.
-	execs           atomic.Uint64
-	tableSize       atomic.Int64
-	tableEvictions  atomic.Int64
-	badTraceparents atomic.Int64
-	detectionCount  metric.Int64Counter
-	stop            context.CancelFunc
-	done            chan error
+	execs          atomic.Uint64
+	tableSize      atomic.Int64
+	tableEvictions atomic.Int64
+	// sequenceEvictions mirrors, for the metrics, the sequence evictions
+	// of every engine so far.
+	sequenceEvictions atomic.Int64
+	badTraceparents   atomic.Int64
+	detectionCount    metric.Int64Counter
+	stop              context.CancelFunc
+	done              chan error
 	// readerEnded holds why the reader goroutine ended before Stop asked
 	// it to: vigil is then alive but blind, which its liveness says.
 	readerEnded atomic.Pointer[error]
@@ -216,6 +225,7 @@ func (p *Pipeline) applyReloads(t time.Time) {
 	defer p.mu.Unlock()
 	n := 0
 	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
+		p.retiredEvictions += p.engine.Evicted()
 		p.engine = p.reloads[n].engine
 		n++
 	}
@@ -255,6 +265,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 		p.applyReloads(ev.Time)
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
+	p.sequenceEvictions.Store(int64(p.retiredEvictions + p.engine.Evicted()))
 	if len(p.matches) == 0 {
 		return
 	}
@@ -273,8 +284,9 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if i := slices.IndexFunc(ancestors, func(a *proctable.Process) bool { return a.PID == p.follow }); p.follow != 0 && i >= 0 {
 		chain = ancestors[:i]
 	}
-	for _, r := range p.matches {
-		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: chain}
+	for _, hit := range p.matches {
+		r := hit.Recipe
+		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: chain, Steps: hit.Steps}
 		if err := p.exporter.Emit(context.Background(), d); err != nil {
 			p.emitErrors.Add(1)
 			continue
@@ -425,18 +437,19 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 func (p *Pipeline) summary(stats sensor.Stats) Summary {
 	exp := p.exporter.Stats()
 	return Summary{
-		Sensor:           stats,
-		Execs:            p.execs.Load(),
-		Duration:         time.Since(p.started),
-		Detections:       p.detections.Load(),
-		ByRecipe:         p.byRecipe,
-		ByImportance:     p.byImportance,
-		EmitErrors:       p.emitErrors.Load(),
-		ExportFailed:     exp.Failed,
-		SpanExportFailed: exp.SpansFailed,
-		BadTraceparents:  p.table.BadTraceparents(),
-		Processes:        p.table.Len(),
-		TableEvictions:   p.table.Evictions(),
-		Suppressed:       p.engine.Suppressed(),
+		Sensor:            stats,
+		Execs:             p.execs.Load(),
+		Duration:          time.Since(p.started),
+		Detections:        p.detections.Load(),
+		ByRecipe:          p.byRecipe,
+		ByImportance:      p.byImportance,
+		EmitErrors:        p.emitErrors.Load(),
+		ExportFailed:      exp.Failed,
+		SpanExportFailed:  exp.SpansFailed,
+		BadTraceparents:   p.table.BadTraceparents(),
+		Processes:         p.table.Len(),
+		TableEvictions:    p.table.Evictions(),
+		Suppressed:        p.engine.Suppressed(),
+		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
 	}
 }

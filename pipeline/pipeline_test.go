@@ -38,13 +38,19 @@ func copyProgram(t *testing.T, src, dir, name string) string {
 // packages. stop ends it and returns its summary.
 func watched(t *testing.T, spans exporter.SpanMode) (rcv *otlptest.Receiver, stop func() Summary) {
 	t.Helper()
+	return watchedWith(t, spans, builtinRecipe(t, "exec_example"))
+}
+
+// watchedWith is watched with the given recipes.
+func watchedWith(t *testing.T, spans exporter.SpanMode, recipes []*recipe.Recipe) (rcv *otlptest.Receiver, stop func() Summary) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("loading eBPF programs needs root")
 	}
 	rcv = otlptest.Start(t)
 	p, err := Start(context.Background(), Config{
 		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  builtinRecipe(t, "exec_example"),
+		Recipes:  recipes,
 		Exporter: exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: spans},
 	})
 	require.NoError(t, err)

@@ -114,8 +114,10 @@ func LoadCatalog(dirs []string) ([]*Recipe, []error) {
 // which would otherwise leave two detections where one was meant.
 func checkSupersedes(recipes []*Recipe) []error {
 	names := make(map[string]bool, len(recipes))
+	sequences := make(map[string]bool)
 	for _, r := range recipes {
 		names[r.Name] = true
+		sequences[r.Name] = r.Sequence != nil
 	}
 	var errs []error
 	for _, r := range recipes {
@@ -125,6 +127,8 @@ func checkSupersedes(recipes []*Recipe) []error {
 				errs = append(errs, fmt.Errorf("%s: recipe %q: supersedes itself; that relation is ignored", r.Source, r.Name))
 			case !names[name]:
 				errs = append(errs, fmt.Errorf("%s: recipe %q: supersedes %q, which is not a recipe of the catalog; that relation is ignored", r.Source, r.Name, name))
+			case sequences[name]:
+				errs = append(errs, fmt.Errorf("%s: recipe %q: supersedes %q, a sequence recipe, which nothing supersedes; that relation is ignored", r.Source, r.Name, name))
 			}
 		}
 	}

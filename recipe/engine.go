@@ -27,6 +27,10 @@ type Engine struct {
 	residual []*compiled
 	recipes  []*Recipe
 	enabled  []*compiled
+	// sequences are the sequence recipes' states; touched those whose
+	// steps the exec being matched matched.
+	sequences []*compiled
+	touched   []*compiled
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
@@ -44,6 +48,13 @@ type compiled struct {
 	// windows counts reports per limit key in the current window.
 	windows    map[string]*window
 	suppressed uint64
+
+	// A sequence recipe is filed once per step: seq is its state and
+	// step the step this entry matches; owner is the recipe's own entry,
+	// which holds its limit and state. Both are unset for other recipes.
+	seq   *sequenceState
+	step  int
+	owner *compiled
 }
 
 type window struct {
@@ -87,16 +98,14 @@ func NewEngine(recipes []*Recipe) *Engine {
 		}
 		c := &compiled{Recipe: r}
 		e.enabled = append(e.enabled, c)
-		switch alts := r.Match.AnyOf; {
-		case keyOf(&r.Match) != noKey:
-			e.index(c, &r.Match)
-		case len(alts) > 0 && !slices.ContainsFunc(alts, func(m Match) bool { return keyOf(&m) == noKey }):
-			// No key of its own, but each alternative has one.
-			for i := range alts {
-				e.index(c, &alts[i])
-			}
-		default:
-			e.residual = append(e.residual, c)
+		if r.Sequence == nil {
+			e.file(c, &r.Match)
+			continue
+		}
+		c.seq = newSequenceState(r.Sequence)
+		e.sequences = append(e.sequences, c)
+		for i := range r.Sequence.Steps {
+			e.file(&compiled{Recipe: r, seq: c.seq, step: i, owner: c}, &r.Sequence.Steps[i].Match)
 		}
 	}
 	byName := make(map[string]*compiled, len(e.enabled))
@@ -104,13 +113,32 @@ func NewEngine(recipes []*Recipe) *Engine {
 		byName[c.Name] = c
 	}
 	for _, c := range e.enabled {
+		if c.seq != nil {
+			continue // the loader refuses supersedes with sequences
+		}
 		for _, name := range c.Supersedes {
-			if weaker := byName[name]; weaker != nil && weaker != c {
+			if weaker := byName[name]; weaker != nil && weaker != c && weaker.seq == nil {
 				weaker.supersededBy = append(weaker.supersededBy, &c.Match)
 			}
 		}
 	}
 	return e
+}
+
+// file indexes c by m, or keeps it among the recipes checked on every
+// exec when m requires nothing an index knows.
+func (e *Engine) file(c *compiled, m *Match) {
+	switch alts := m.AnyOf; {
+	case keyOf(m) != noKey:
+		e.index(c, m)
+	case len(alts) > 0 && !slices.ContainsFunc(alts, func(m Match) bool { return keyOf(&m) == noKey }):
+		// No key of its own, but each alternative has one.
+		for i := range alts {
+			e.index(c, &alts[i])
+		}
+	default:
+		e.residual = append(e.residual, c)
+	}
 }
 
 // indexKey names the index that can file a match: by what it requires of
@@ -177,9 +205,10 @@ func (e *Engine) Recipes() []*Recipe { return e.recipes }
 // Match appends to dst the recipes that fire on in, and returns the
 // extended slice. A recipe over its limit does not fire; it counts the
 // suppressed match. Match allocates nothing for an exec that fires no
-// recipe, which is most of them.
-func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
+// recipe and takes no sequence a step further, which is most of them.
+func (e *Engine) Match(in *Input, dst []Hit) []Hit {
 	e.stamp++
+	e.touched = e.touched[:0]
 	var x exec
 	x.reset(in)
 	exe := in.Process.Exe
@@ -200,10 +229,23 @@ func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
 			dst = e.checkOne(e.byFlags[i].recipe, &x, dst)
 		}
 	}
-	return e.check(e.residual, &x, dst)
+	dst = e.check(e.residual, &x, dst)
+	// Sequences move once every step the exec matches is known.
+	for _, c := range e.touched {
+		pt := c.seq.advance(&x, e.stamp)
+		if pt == nil {
+			continue
+		}
+		if !e.allow(c, in) {
+			c.suppressed++
+			continue
+		}
+		dst = append(dst, Hit{Recipe: c.Recipe, Steps: pt.steps[:len(pt.steps)-1]})
+	}
+	return dst
 }
 
-func (e *Engine) check(cs []*compiled, x *exec, dst []*Recipe) []*Recipe {
+func (e *Engine) check(cs []*compiled, x *exec, dst []Hit) []Hit {
 	for _, c := range cs {
 		dst = e.checkOne(c, x, dst)
 	}
@@ -211,7 +253,7 @@ func (e *Engine) check(cs []*compiled, x *exec, dst []*Recipe) []*Recipe {
 }
 
 // checkPrefixed checks the recipes filed in idx under a prefix of s.
-func (e *Engine) checkPrefixed(idx *prefixIndex, s string, x *exec, dst []*Recipe) []*Recipe {
+func (e *Engine) checkPrefixed(idx *prefixIndex, s string, x *exec, dst []Hit) []Hit {
 	if s == "" {
 		return dst
 	}
@@ -223,18 +265,31 @@ func (e *Engine) checkPrefixed(idx *prefixIndex, s string, x *exec, dst []*Recip
 	return dst
 }
 
-func (e *Engine) checkOne(c *compiled, x *exec, dst []*Recipe) []*Recipe {
+func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
 	if c.stamp == e.stamp {
 		return dst
 	}
 	c.stamp = e.stamp
-	if !c.Match.matches(x) {
+	m := &c.Match
+	if c.seq != nil {
+		m = &c.Sequence.Steps[c.step].Match
+	}
+	if !m.matches(x) {
 		return dst
 	}
 	for i := range c.Unless {
 		if c.Unless[i].matches(x) {
 			return dst
 		}
+	}
+	if c.seq != nil {
+		// A step matched: the sequence moves after every step is known.
+		if c.seq.stamp != e.stamp {
+			c.seq.stamp, c.seq.matched = e.stamp, 0
+			e.touched = append(e.touched, c.owner)
+		}
+		c.seq.matched |= 1 << c.step
+		return dst
 	}
 	for _, m := range c.supersededBy {
 		if m.matches(x) {
@@ -245,7 +300,7 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []*Recipe) []*Recipe {
 		c.suppressed++
 		return dst
 	}
-	return append(dst, c.Recipe)
+	return append(dst, Hit{Recipe: c.Recipe})
 }
 
 // allow applies the recipe's limit to one more match. Only the first
@@ -296,6 +351,16 @@ func appendLimitKey(b []byte, per LimitKey, in *Input) []byte {
 		return strconv.AppendUint(b, uint64(in.Process.PID), 10)
 	}
 	return b
+}
+
+// Evicted returns how many sequences begun the engine forgot to keep its
+// state within bounds: chances of a detection lost.
+func (e *Engine) Evicted() uint64 {
+	var n uint64
+	for _, c := range e.sequences {
+		n += c.seq.evicted
+	}
+	return n
 }
 
 // Suppressed returns, by recipe name, how many matches limits held back.

@@ -59,7 +59,7 @@ func BenchmarkEngineBuildMix(b *testing.B) {
 	}
 	e := NewEngine(recipes)
 	mix := buildMix()
-	var dst []*Recipe
+	var dst []Hit
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -77,7 +77,7 @@ func BenchmarkEngineNoMatch(b *testing.B) {
 	}
 	e := NewEngine(recipes)
 	in := buildMix()[0]
-	var dst []*Recipe
+	var dst []Hit
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = e.Match(in, dst[:0])

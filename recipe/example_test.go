@@ -41,8 +41,8 @@ recipes:
 	for _, parent := range []uint32{10, 11} {
 		ev := &event.Event{Kind: event.KindExec, PID: 20, PPID: parent, ExePath: "/usr/bin/dash"}
 		proc := &proctable.Process{PID: 20, PPID: parent, Exe: "/usr/bin/dash", Args: []string{"sh", "-c", "curl x | sh"}}
-		for _, r := range engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: procs}, nil) {
-			fmt.Printf("%s under %s: %s (%s)\n", proc.Exe, procs[parent].Exe, r.Name, r.Importance)
+		for _, hit := range engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: procs}, nil) {
+			fmt.Printf("%s under %s: %s (%s)\n", proc.Exe, procs[parent].Exe, hit.Recipe.Name, hit.Recipe.Importance)
 		}
 	}
 	// Output:

@@ -6,7 +6,8 @@ import (
 )
 
 // Uses says whether r reads fact, named as recipes name it (a match field
-// or a CEL variable: overlay_upper, loginuid), in its match or its unless.
+// or a CEL variable: overlay_upper, loginuid), in its match, its
+// sequence's steps or its unless.
 // A recipe that uses a fact the kernel cannot give is degraded there: it
 // may miss what it exists to find.
 func (r *Recipe) Uses(fact string) bool {
@@ -14,6 +15,9 @@ func (r *Recipe) Uses(fact string) bool {
 	var in func(m *Match) bool
 	in = func(m *Match) bool {
 		return testsField(m, fact) || variable.MatchString(m.CEL) || slices.ContainsFunc(m.AnyOf, func(alt Match) bool { return in(&alt) })
+	}
+	if r.Sequence != nil && slices.ContainsFunc(r.Sequence.Steps, func(st SequenceStep) bool { return in(&st.Match) }) {
+		return true
 	}
 	return in(&r.Match) || slices.ContainsFunc(r.Unless, func(m Match) bool { return in(&m) })
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -38,6 +39,10 @@ func (p *parser) fixtures(n *yaml.Node, field string) []Fixture {
 				hasExec = true
 				p.fixtureExec(n, f, &fx)
 			},
+			"execs": func(n *yaml.Node, f string) {
+				hasExec = true
+				fx.Execs = parseList(p, n, f, "a list of execs", p.fixtureSequenceExec)
+			},
 			"parent": func(n *yaml.Node, f string) {
 				fx.Parent = &proctable.Process{}
 				p.fixtureProcess(n, f, fx.Parent)
@@ -60,7 +65,7 @@ func (p *parser) fixtures(n *yaml.Node, field string) []Fixture {
 			p.fail(item, f+".match", "missing: say whether the recipe must fire (true) or not (false)")
 		}
 		if !hasExec {
-			p.fail(item, f+".exec", "missing")
+			p.fail(item, f+".exec", "missing: an exec, or a sequence recipe's execs")
 		}
 		if fx.Name == "" {
 			fx.Name = "test " + strconv.Itoa(i+1)
@@ -68,6 +73,34 @@ func (p *parser) fixtures(n *yaml.Node, field string) []Fixture {
 		out = append(out, fx)
 	}
 	return out
+}
+
+// fixtureSequenceExec reads one exec of a sequence recipe's test:
+//
+//   - exec: {exe: /usr/bin/chmod, args: [chmod, +x, /tmp/x]}
+//     tree: 2      # another process tree than the test's first (1)
+//     after: 30s   # since the exec before (1s)
+func (p *parser) fixtureSequenceExec(n *yaml.Node, field string, fe *FixtureExec) {
+	fe.Tree, fe.After = 1, time.Second
+	var hasExec bool
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"exec": func(n *yaml.Node, f string) {
+			hasExec = true
+			fx := Fixture{Exec: event.Event{Kind: event.KindExec, LoginUID: event.NoLoginUID}}
+			p.fixtureExec(n, f, &fx)
+			fe.Exec, fe.PrevExe = fx.Exec, fx.PrevExe
+		},
+		"tree": func(n *yaml.Node, f string) {
+			p.integer(n, f, &fe.Tree, 1)
+			if fe.Tree > maxFixtureTrees {
+				p.fail(n, f, "at most %d trees", maxFixtureTrees)
+			}
+		},
+		"after": func(n *yaml.Node, f string) { p.duration(n, f, &fe.After) },
+	})
+	if n.Kind == yaml.MappingNode && !hasExec {
+		p.fail(n, field+".exec", "missing")
+	}
 }
 
 func (p *parser) fixtureProcess(n *yaml.Node, field string, proc *proctable.Process) {
@@ -169,6 +202,50 @@ func (fx *Fixture) Input() *Input {
 	return &Input{Event: &ev, Process: proc, Processes: tree}
 }
 
+// maxFixtureTrees bounds the process trees of a sequence test.
+const maxFixtureTrees = 8
+
+// sequenceInputs returns a sequence test's execs as a recipe sees them, in
+// order: each exec a process of its own (pid 1000 on), a child of its
+// tree's parent; the trees' parents and ancestors are copies of the
+// test's (a plain shell when it names none), with pids of their own.
+func (fx *Fixture) sequenceInputs() []*Input {
+	tree := fixtureTree{}
+	parentOf := map[int]uint32{}
+	chain := fx.Ancestors
+	parent := fx.Parent
+	if parent == nil {
+		parent = &proctable.Process{Exe: "/usr/bin/bash", Args: []string{"bash"}}
+	}
+	chain = append([]*proctable.Process{parent}, chain...)
+	when := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]*Input, 0, len(fx.Execs))
+	for i, fe := range fx.Execs {
+		if _, ok := parentOf[fe.Tree]; !ok {
+			base := uint32(900 - 100*(fe.Tree-1))
+			parentOf[fe.Tree] = base
+			for j, a := range chain {
+				anc := *a
+				anc.PID, anc.PPID = base-uint32(j), base-uint32(j)-1
+				if j == len(chain)-1 {
+					anc.PPID = 1
+				}
+				tree[anc.PID] = &anc
+			}
+		}
+		when = when.Add(fe.After)
+		ev := fe.Exec
+		ev.Time, ev.PID, ev.PPID = when, 1000+uint32(i), parentOf[fe.Tree]
+		proc := &proctable.Process{PID: ev.PID, PPID: ev.PPID, Exe: ev.ExePath, Args: ev.Args, Exec: &ev}
+		if fe.PrevExe != "" {
+			proc.ExecChain = []string{fe.PrevExe}
+		}
+		tree[proc.PID] = proc
+		out = append(out, &Input{Event: &ev, Process: proc, Processes: tree})
+	}
+	return out
+}
+
 // FixtureResult is the outcome of one of a recipe's tests.
 type FixtureResult struct {
 	Recipe  *Recipe
@@ -194,10 +271,19 @@ func RunFixtures(recipes []*Recipe) []FixtureResult {
 				set = append(set, runnable(other))
 			}
 		}
-		e := NewEngine(set)
 		for i := range r.Tests {
 			fx := &r.Tests[i]
-			fired := slices.Contains(e.Match(fx.Input(), nil), alone)
+			// A fresh engine for each test: a sequence's state is the
+			// test's own.
+			e := NewEngine(set)
+			inputs := []*Input{fx.Input()}
+			if len(fx.Execs) > 0 {
+				inputs = fx.sequenceInputs()
+			}
+			fired := false
+			for _, in := range inputs {
+				fired = fired || slices.ContainsFunc(e.Match(in, nil), func(h Hit) bool { return h.Recipe == alone })
+			}
 			out = append(out, FixtureResult{Recipe: r, Fixture: fx, Fired: fired})
 		}
 	}

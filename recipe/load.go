@@ -333,7 +333,8 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			hasMatch = true
 			p.match(n, f, &r.Match)
 		},
-		"unless": func(n *yaml.Node, f string) { r.Unless = parseList(p, n, f, "a list of matches", p.match) },
+		"sequence": func(n *yaml.Node, f string) { r.Sequence = p.sequence(n, f) },
+		"unless":   func(n *yaml.Node, f string) { r.Unless = parseList(p, n, f, "a list of matches", p.match) },
 		"supersedes": func(n *yaml.Node, f string) {
 			r.Supersedes = parseList(p, n, f, "a list of recipe names", func(n *yaml.Node, f string, dst *string) {
 				p.str(n, f, dst)
@@ -348,6 +349,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 	if n.Kind != yaml.MappingNode {
 		return r
 	}
+	p.checkSequence(n, r, hasMatch)
 	if techniqueNode != nil && techniquesNode != nil {
 		p.fail(techniquesNode, "techniques", "a recipe names its techniques under technique (one) or techniques (several), not both")
 	}
@@ -365,7 +367,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 		{"tactic", r.Tactic == ATTACK{}},
 		{"technique", techniqueNode == nil && techniquesNode == nil},
 		{"importance", r.Importance == 0},
-		{"match", !hasMatch},
+		{"match", !hasMatch && r.Sequence == nil},
 	} {
 		if f.missing && !p.reported(f.field) {
 			p.fail(n, f.field, "missing")

@@ -41,6 +41,13 @@ func WritePage(w io.Writer, r *Recipe) error {
 			fmt.Fprintf(&b, "| Technique | %s |\n", attackLink(t.ATTACK))
 		}
 	}
+	if s := r.Sequence; s != nil {
+		if s.Distinct > 0 {
+			fmt.Fprintf(&b, "| Sequence | %d different programs within %s, in one process tree |\n", s.Distinct, s.Within)
+		} else {
+			fmt.Fprintf(&b, "| Sequence | %d steps within %s, in one process tree |\n", len(s.Steps), s.Within)
+		}
+	}
 	fmt.Fprintf(&b, "| Importance | %s |\n", r.Importance)
 	fmt.Fprintf(&b, "| Version | %d |\n", r.Version)
 	if len(r.Supersedes) > 0 {

@@ -106,8 +106,11 @@ type Recipe struct {
 	Enabled       bool
 	Documentation Documentation
 	Match         Match
+	// Sequence, when set, makes the recipe fire on a series of execs
+	// instead of Match: one recipe has one or the other.
+	Sequence *Sequence
 	// Unless lists exceptions: an exec that matches any of them does not
-	// fire the recipe.
+	// fire the recipe, nor count as a step of its sequence.
 	Unless []Match
 	// Supersedes names recipes this one takes over from, a stronger
 	// variant of theirs: an exec this recipe's match holds for (whatever
@@ -181,6 +184,21 @@ type Fixture struct {
 	Parent    *proctable.Process
 	Ancestors []*proctable.Process
 	PrevExe   string
+	// Execs are, for a sequence recipe, the execs in order; Exec is then
+	// unused, and Parent and Ancestors are each tree's.
+	Execs []FixtureExec
 	// Line is where the fixture is written.
 	Line int
+}
+
+// FixtureExec is one exec of a sequence recipe's test.
+type FixtureExec struct {
+	Exec    event.Event
+	PrevExe string
+	// Tree numbers the process tree the exec runs in, from 1: the execs
+	// of one tree are children of the test's parent, those of different
+	// trees share no ancestor.
+	Tree int
+	// After is the time since the previous exec of the test.
+	After time.Duration
 }

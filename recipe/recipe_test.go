@@ -42,10 +42,10 @@ func execOf(exe string, args []string, parent *proctable.Process) *Input {
 	return fx.Input()
 }
 
-func names(rs []*Recipe) []string {
+func names(hits []Hit) []string {
 	var out []string
-	for _, r := range rs {
-		out = append(out, r.Name)
+	for _, h := range hits {
+		out = append(out, h.Recipe.Name)
 	}
 	return out
 }

@@ -29,7 +29,11 @@ func loaded(t *testing.T, dir string) []string {
 	t.Helper()
 	recipes, errs := LoadCatalog([]string{dir})
 	require.Empty(t, errs)
-	return names(recipes)
+	out := make([]string, len(recipes))
+	for i, r := range recipes {
+		out[i] = r.Name
+	}
+	return out
 }
 
 // TestWatcherSeesAConfigMapUpdate updates a recipe folder the way the

@@ -130,6 +130,9 @@ func writeJUnitDetection(b *strings.Builder, d *Detection) {
 	if where := d.Where(); where != "" {
 		fmt.Fprintf(b, "  step: %s\n", oneLine(where))
 	}
+	for _, s := range d.Steps {
+		fmt.Fprintf(b, "  after %s\n", oneLine(s))
+	}
 	for _, a := range d.Ancestors {
 		fmt.Fprintf(b, "  under %s\n", oneLine(a))
 	}

@@ -220,6 +220,14 @@ func markdownDetails(d *Detection) string {
 	}
 	// <pre> is an HTML block: Markdown inside it is not read, and
 	// escaping keeps a command line from closing it.
+	if len(d.Steps) > 0 {
+		b.WriteString("\nAfter these steps, oldest first:\n\n<pre>\n")
+		for _, s := range d.Steps {
+			b.WriteString(preLine(s))
+			b.WriteByte('\n')
+		}
+		b.WriteString("</pre>\n")
+	}
 	b.WriteString("\n<pre>\n")
 	fmt.Fprintf(&b, "%d %s\n", d.PID, preLine(commandLine(d)))
 	for _, a := range d.Ancestors {

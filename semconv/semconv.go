@@ -62,6 +62,11 @@ const VigilProcessDetectionsKey = attribute.Key("vigil.process.detections")
 // its parent first: "PID COMMAND LINE" each, redacted and bounded.
 const VigilProcessAncestorsKey = attribute.Key("vigil.process.ancestors")
 
+// VigilSequenceStepsKey holds, on a sequence recipe's detection, the execs
+// of its earlier steps, oldest first, as VigilProcessAncestorsKey
+// describes processes.
+const VigilSequenceStepsKey = attribute.Key("vigil.sequence.steps")
+
 // MITRE ATT&CK has no OpenTelemetry keys yet; vigil uses the names of the
 // Elastic Common Schema's threat fields.
 // Techniques and sub-techniques are string slices: a recipe may name
@@ -102,6 +107,9 @@ const (
 	MetricProcesses = "vigil.process_table.processes"
 	// MetricEvictions counts processes the full table forgot ({process}).
 	MetricEvictions = "vigil.process_table.evictions"
+	// MetricSequenceEvictions counts the sequences begun that sequence
+	// recipes forgot to stay within their bounds ({sequence}).
+	MetricSequenceEvictions = "vigil.recipe.sequence.evictions"
 	// MetricBadTraceparents counts execs whose TRACEPARENT was not valid
 	// ({exec}).
 	MetricBadTraceparents = "vigil.trace_context.invalid"

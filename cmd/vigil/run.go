@@ -544,6 +544,9 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	if len(s.Suppressed) > 0 {
 		fmt.Fprintf(w, "vigil: matches held back by report limits: %s\n", countList(s.Suppressed))
 	}
+	if s.SequenceEvictions > 0 {
+		fmt.Fprintf(w, "vigil: sequences begun and forgotten to bound their state: %d (a detection each may have missed)\n", s.SequenceEvictions)
+	}
 }
 
 // countList writes counts by name, names sorted: "a 1, b 2".
