@@ -272,6 +272,9 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
 	c.stamp = e.stamp
 	m := &c.Match
 	if c.seq != nil {
+		if c.step > 0 && c.seq.live == 0 {
+			return dst // a later step, and no sequence begun to take it
+		}
 		m = &c.Sequence.Steps[c.step].Match
 	}
 	if !m.matches(x) {

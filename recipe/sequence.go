@@ -237,7 +237,9 @@ func (c *Capture) take(args []string, cwd string) (string, bool) {
 			}
 		}
 	}
-	if !ok || v == "" || len(v) > maxCaptureLen {
+	// A URL is no file: curl's -O takes none, and the next argument it
+	// finds is the address.
+	if !ok || v == "" || len(v) > maxCaptureLen || c.Path && strings.Contains(v, "://") {
 		return "", false
 	}
 	if c.Path {
@@ -247,20 +249,29 @@ func (c *Capture) take(args []string, cwd string) (string, bool) {
 }
 
 // optionValue returns the value of the first of the options in args:
-// "-o FILE", "--output FILE", "--output=FILE", and for a one-letter
-// option "-oFILE" or flags bundled before it, "-sSo FILE".
+// "-o FILE", "--output FILE", "--output=FILE", "-oFILE" for a one-letter
+// option, and only when none of those is there, one-letter flags bundled
+// before it, "-sSo FILE" (a compiler's -flto is no bundle).
 func optionValue(args, options []string) (string, bool) {
 	for i, a := range args {
 		for _, o := range options {
+			short := len(o) == 2 && o[0] == '-' && o[1] != '-'
 			switch {
-			case a == o || len(o) == 2 && o[0] == '-' && o[1] != '-' && bundled(a, o[1]):
+			case a == o:
 				if i+1 < len(args) {
 					return args[i+1], true
 				}
 			case strings.HasPrefix(o, "--") && strings.HasPrefix(a, o+"="):
 				return a[len(o)+1:], true
-			case len(o) == 2 && o[0] == '-' && o[1] != '-' && len(a) > 2 && strings.HasPrefix(a, o):
+			case short && len(a) > 2 && strings.HasPrefix(a, o):
 				return a[2:], true
+			}
+		}
+	}
+	for i, a := range args[:max(len(args)-1, 0)] {
+		for _, o := range options {
+			if len(o) == 2 && o[0] == '-' && o[1] != '-' && bundled(a, o[1]) {
+				return args[i+1], true
 			}
 		}
 	}

@@ -84,6 +84,9 @@ func treeKeys(in *Input, depth int, dst []treeKey) []treeKey {
 // advance feeds the exec being matched to the sequence, once every step
 // it matches is known, and returns the partial it finished, if any.
 func (s *sequenceState) advance(x *exec, stamp uint64) *partial {
+	if s.live == 0 && s.matched&1 == 0 {
+		return nil // nothing begun, and this exec begins nothing
+	}
 	now := x.Event.Time
 	var buf [maxSequenceDepth + 1]treeKey
 	keys := treeKeys(x.Input, s.spec.Depth, buf[:0])

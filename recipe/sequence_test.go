@@ -248,6 +248,7 @@ func TestOptionValue(t *testing.T) {
 		{[]string{"--output", "x"}, "x", true},
 		{[]string{"--outputs", "x"}, "", false},
 		{[]string{"-o"}, "", false},
+		{[]string{"-flto", "x.c", "-o", "/tmp/x"}, "/tmp/x", true}, // an option, not a bundle, wins
 	} {
 		v, ok := optionValue(c.args, []string{"-o", "--output"})
 		require.Equal(t, c.ok, ok, c.args)
