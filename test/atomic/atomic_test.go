@@ -1,0 +1,61 @@
+package atomic
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/internal/vigiltest"
+)
+
+// update makes TestAtomicCoverage write docs/coverage.md from its run.
+var update = flag.Bool("update", false, "write docs/coverage.md from this run")
+
+// minCoverage is the share of the tests that must stay covered: the figure
+// of docs/coverage.md, rounded down. Raise it with the coverage; the goal
+// is 90 %.
+const minCoverage = 0.0
+
+// TestAtomicCoverage runs every Linux test of Atomic Red Team in the
+// sandbox under the real vigil and scores the catalog's coverage by
+// technique. It fails when a test cannot be run or the coverage falls
+// below minCoverage; the report is in the test's log, and in
+// $VIGIL_ATOMIC_REPORT when set.
+func TestAtomicCoverage(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("vigil loads eBPF programs and the sandbox needs namespaces: run as root")
+	}
+	m, err := Load("atomics.json")
+	require.NoError(t, err)
+	sandbox, err := filepath.Abs("sandbox.sh")
+	require.NoError(t, err)
+	r := &Runner{Vigil: vigiltest.Build(t, t.TempDir()), Sandbox: sandbox, Dir: t.TempDir(), Timeout: 20 * time.Second}
+
+	var results []Result
+	for _, test := range m.Tests {
+		res := r.Run(context.Background(), test)
+		if res.Err != nil {
+			t.Errorf("%s %s: %v", test.ID(), test.Name, res.Err)
+		}
+		results = append(results, res)
+	}
+	cov := Score(results)
+	t.Logf("%d of %d tests covered (%.1f %%), %d with the exact technique", cov.Parent, cov.Tests, cov.Percent(), cov.Exact)
+
+	out := os.Getenv("VIGIL_ATOMIC_REPORT")
+	if *update {
+		out = filepath.Join("..", "..", "docs", "coverage.md")
+	}
+	if out != "" {
+		f, err := os.Create(out)
+		require.NoError(t, err)
+		require.NoError(t, cov.WriteMarkdown(f, m))
+		require.NoError(t, f.Close())
+	}
+	require.GreaterOrEqual(t, cov.Percent(), minCoverage, "coverage fell")
+}

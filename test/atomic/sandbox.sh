@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs one Atomic Red Team test in a throwaway copy of this machine, so that
+# what the test does (accounts added, logs wiped, crontabs written, tools
+# dropped) happens for real, and vigil sees it, without touching the host:
+#
+#   unshare --mount --net --pid --uts --ipc --fork sandbox.sh SHELL SCRIPT [PROGRAM...]
+#
+# (the harness starts it so, under `vigil run`). Inside the new namespaces:
+#   - the root is an overlay on the host's: reads see the machine, writes go
+#     to a tmpfs that goes with the namespace; /tmp, /run and /dev/shm are
+#     fresh tmpfs; /proc is the sandbox's own;
+#   - /dev holds null, zero, full, random, urandom and tty only: no disk,
+#     no memory, no raw device;
+#   - the network is a loopback of its own: nothing leaves the machine;
+#   - the bounding set drops what reaches past the namespaces: modules,
+#     the clock, reboot, raw I/O, device nodes, mounts, BPF, the audit
+#     system and the kernel log.
+# PROGRAM... are programs the test runs: each one missing here gets a
+# stand-in (/bin/true under its name), so that its exec happens as the
+# test means it to. SCRIPT, the test's commands, runs in /root with SHELL.
+set -euo pipefail
+
+shell=$1 script=$2
+shift 2
+
+# The copy's writes live on a tmpfs over /mnt, which only this mount
+# namespace sees: nothing is left behind when it ends.
+base=/mnt
+mount -t tmpfs -o size=512m,mode=0700 tmpfs "$base"
+mkdir "$base/upper" "$base/work" "$base/root"
+mount -t overlay overlay -o "lowerdir=/,upperdir=$base/upper,workdir=$base/work" "$base/root"
+root=$base/root
+
+mount -t proc proc "$root/proc"
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mount -t tmpfs -o mode=0755 tmpfs "$root/dev"
+for dev in null zero full random urandom tty; do
+	touch "$root/dev/$dev"
+	mount --bind "/dev/$dev" "$root/dev/$dev"
+done
+mkdir -m 1777 "$root/dev/shm"
+mkdir -p "$root/dev/pts"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
+ip link set lo up 2>/dev/null || true
+
+for program in "$@"; do
+	if ! chroot "$root" /bin/sh -c 'command -v "$1"' sh "$program" >/dev/null 2>&1; then
+		cp /bin/true "$root/usr/local/bin/$program"
+	fi
+done
+mkdir -p "$root/root"
+cp "$script" "$root/tmp/.atomic-test"
+
+exec setpriv \
+	--bounding-set -sys_module,-sys_time,-sys_boot,-sys_rawio,-mknod,-sys_admin,-bpf,-perfmon,-audit_control,-audit_write,-audit_read,-syslog,-mac_admin,-mac_override,-wake_alarm,-block_suspend \
+	-- chroot "$root" "$shell" -c 'cd /root && exec "$0" /tmp/.atomic-test' "$shell"
