@@ -27,6 +27,10 @@ type Engine struct {
 	residual []*compiled
 	recipes  []*Recipe
 	enabled  []*compiled
+	// byEnv files recipes under an environment variable the exec must
+	// have; envNames lists its keys, looked up in each exec's variables.
+	byEnv    map[string][]*compiled
+	envNames []string
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
@@ -79,6 +83,7 @@ func NewEngine(recipes []*Recipe) *Engine {
 		byPath: make(map[string][]*compiled),
 		byDir:  make(map[string][]*compiled),
 		byArg:  make(map[string][]*compiled),
+		byEnv:  make(map[string][]*compiled),
 	}
 	for _, r := range recipes {
 		e.recipes = append(e.recipes, r)
@@ -124,6 +129,7 @@ const (
 	dirKey           // its directory, exactly
 	argKey           // an argument, exactly
 	flagKey          // sensor flags
+	envKey           // an environment variable, set
 )
 
 // keyOf returns the index that can file m, noKey when none can.
@@ -140,6 +146,8 @@ func keyOf(m *Match) indexKey {
 		return argKey
 	case m.flagWant != 0:
 		return flagKey
+	case len(m.Env) > 0:
+		return envKey
 	}
 	return noKey
 }
@@ -162,6 +170,12 @@ func (e *Engine) index(c *compiled, m *Match) {
 		addAll(e.byArg, m.Args.Any.Exact, c)
 	case flagKey:
 		e.byFlags = append(e.byFlags, flagEntry{want: m.flagWant, recipe: c})
+	case envKey:
+		name := m.Env[0].Name
+		if _, ok := e.byEnv[name]; !ok {
+			e.envNames = append(e.envNames, name)
+		}
+		e.byEnv[name] = append(e.byEnv[name], c)
 	}
 }
 
@@ -198,6 +212,16 @@ func (e *Engine) Match(in *Input, dst []*Recipe) []*Recipe {
 	for i := range e.byFlags {
 		if x.flags&e.byFlags[i].want == e.byFlags[i].want {
 			dst = e.checkOne(e.byFlags[i].recipe, &x, dst)
+		}
+	}
+	// The few variables recipes are filed under, looked up in the exec's
+	// own: in the order they were filed, so that detections come in a
+	// stable order.
+	if len(in.Event.Env) > 0 {
+		for _, name := range e.envNames {
+			if _, ok := in.Event.Env[name]; ok {
+				dst = e.check(e.byEnv[name], &x, dst)
+			}
 		}
 	}
 	return e.check(e.residual, &x, dst)
