@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/sensor"
 )
 
 func sampleDetection(args ...string) *detection.Detection {
@@ -168,6 +169,44 @@ func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	require.LessOrEqual(t, len(chain[0].(string)), maxAncestorLine)
 	require.True(t, strings.HasPrefix(chain[0].(string), "4200 "+huge[:100]))
 	require.True(t, strings.HasSuffix(chain[0].(string), "…"))
+}
+
+// TestLoaderVariables: the loader's variables go out when set, empty ones
+// too, redacted like the rest; the other variables the sensor read do not.
+func TestLoaderVariables(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{JSONL: &out})
+	require.NoError(t, err)
+	d := sampleDetection("zip")
+	d.Exec.Env = map[string]string{
+		"LD_PRELOAD":  "/tmp/.x/libhide.so https://bob:s3cr3t@example.com/x",
+		"LD_AUDIT":    "",
+		"TRACEPARENT": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"HOME":        "/root",
+	}
+	require.NoError(t, exp.Emit(context.Background(), d))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	var obj map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &obj))
+	env := map[string]any{}
+	prefix := string(semconv.ProcessEnvironmentVariable("", "").Key)
+	for k, v := range obj {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			env[name] = v
+		}
+	}
+	require.Equal(t, map[string]any{
+		"LD_PRELOAD": "/tmp/.x/libhide.so https://bob:[REDACTED]@example.com/x",
+		"LD_AUDIT":   "",
+	}, env)
+}
+
+// TestLoaderVariablesAreRead: the sensor reads by default the variables
+// the exporter exports.
+func TestLoaderVariablesAreRead(t *testing.T) {
+	for _, name := range loaderEnv() {
+		require.Contains(t, sensor.DefaultEnv(), name)
+	}
 }
 
 func TestPodOfTheProcess(t *testing.T) {

@@ -92,8 +92,16 @@ func techniqueAttributes(techniques []recipe.Technique) []attribute.KeyValue {
 }
 
 // maxProcessAttributes is how many attributes processAttributes gives at
-// most: 11 of the process and 17 of its CI job.
-const maxProcessAttributes = 28
+// most: 11 of the process, 3 of its loader's variables and 17 of its CI
+// job.
+const maxProcessAttributes = 31
+
+// loaderEnv returns the dynamic loader's variables that each exec's
+// attributes carry when its environment sets them: the libraries loaded
+// into the program before its own (LD_PRELOAD), its audit modules
+// (LD_AUDIT), and where it looks for the rest (LD_LIBRARY_PATH). The
+// sensor's default allow-list holds them.
+func loaderEnv() [3]string { return [3]string{"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"} }
 
 // Bounds of vigil.process.ancestors: how many ancestors, and the bytes of
 // each one's line. A chain is for a person to read; the parent's own
@@ -158,6 +166,12 @@ func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []at
 		attrs = append(attrs, semconv.K8SPodUIDKey.String(ev.PodUID))
 	}
 	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
+	// Set, even to nothing, is not unset: an empty value is exported too.
+	for _, name := range loaderEnv() {
+		if value, ok := ev.Env[name]; ok {
+			attrs = append(attrs, semconv.ProcessEnvironmentVariable(name, e.safe(value)))
+		}
+	}
 	// The CI job of this very process: a runner may run several at once.
 	// Its variables are the job's to set: a URL may carry credentials.
 	n := len(attrs)

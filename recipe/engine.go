@@ -27,6 +27,10 @@ type Engine struct {
 	residual []*compiled
 	recipes  []*Recipe
 	enabled  []*compiled
+	// byEnv files recipes under an environment variable the exec must
+	// have; envNames lists its keys, looked up in each exec's variables.
+	byEnv    map[string][]*compiled
+	envNames []string
 	// sequences are the sequence recipes' states; touched those whose
 	// steps the exec being matched matched.
 	sequences []*compiled
@@ -90,6 +94,7 @@ func NewEngine(recipes []*Recipe) *Engine {
 		byPath: make(map[string][]*compiled),
 		byDir:  make(map[string][]*compiled),
 		byArg:  make(map[string][]*compiled),
+		byEnv:  make(map[string][]*compiled),
 	}
 	for _, r := range recipes {
 		e.recipes = append(e.recipes, r)
@@ -152,6 +157,7 @@ const (
 	dirKey           // its directory, exactly
 	argKey           // an argument, exactly
 	flagKey          // sensor flags
+	envKey           // an environment variable, set
 )
 
 // keyOf returns the index that can file m, noKey when none can.
@@ -168,6 +174,8 @@ func keyOf(m *Match) indexKey {
 		return argKey
 	case m.flagWant != 0:
 		return flagKey
+	case len(m.Env) > 0:
+		return envKey
 	}
 	return noKey
 }
@@ -190,6 +198,12 @@ func (e *Engine) index(c *compiled, m *Match) {
 		addAll(e.byArg, m.Args.Any.Exact, c)
 	case flagKey:
 		e.byFlags = append(e.byFlags, flagEntry{want: m.flagWant, recipe: c})
+	case envKey:
+		name := m.Env[0].Name
+		if _, ok := e.byEnv[name]; !ok {
+			e.envNames = append(e.envNames, name)
+		}
+		e.byEnv[name] = append(e.byEnv[name], c)
 	}
 }
 
@@ -227,6 +241,16 @@ func (e *Engine) Match(in *Input, dst []Hit) []Hit {
 	for i := range e.byFlags {
 		if x.flags&e.byFlags[i].want == e.byFlags[i].want {
 			dst = e.checkOne(e.byFlags[i].recipe, &x, dst)
+		}
+	}
+	// The few variables recipes are filed under, looked up in the exec's
+	// own: in the order they were filed, so that detections come in a
+	// stable order.
+	if len(in.Event.Env) > 0 {
+		for _, name := range e.envNames {
+			if _, ok := in.Event.Env[name]; ok {
+				dst = e.check(e.byEnv[name], &x, dst)
+			}
 		}
 	}
 	dst = e.check(e.residual, &x, dst)

@@ -550,6 +550,7 @@ func (p *parser) match(n *yaml.Node, field string, m *Match) {
 		"deleted":       p.flag(&m.Deleted),
 		"overlay_upper": p.flag(&m.OverlayUpper),
 		"user_writable": p.flag(&m.UserWritable),
+		"env":           func(n *yaml.Node, f string) { m.Env = p.envMatch(n, f) },
 		"cel": func(n *yaml.Node, f string) {
 			p.str(n, f, &m.CEL)
 			if m.CEL == "" {
@@ -564,6 +565,38 @@ func (p *parser) match(n *yaml.Node, field string, m *Match) {
 		},
 	})
 	m.compileFlags()
+}
+
+// maxEnvName is the longest variable name the sensor can read (its
+// kernel compares "NAME=" in 64 bytes).
+const maxEnvName = 63
+
+// envMatch reads a mapping of environment variable names to string tests,
+// in the order written: an empty test ({}) only asks that the variable be
+// set.
+func (p *parser) envMatch(n *yaml.Node, field string) []EnvMatch {
+	if !p.kind(n, field, yaml.MappingNode, "a mapping of variable names to string tests") {
+		return nil
+	}
+	var out []EnvMatch
+	seen := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		name, path := key.Value, field+"."+key.Value
+		switch {
+		case name == "" || len(name) > maxEnvName || strings.ContainsAny(name, "=\x00"):
+			p.fail(key, path, "%q is not an environment variable name: want 1 to %d bytes without '=' or NUL", name, maxEnvName)
+			continue
+		case seen[name]:
+			p.fail(key, path, "repeated")
+			continue
+		}
+		seen[name] = true
+		em := EnvMatch{Name: name}
+		p.stringMatch(val, path, &em.Value)
+		out = append(out, em)
+	}
+	return out
 }
 
 func (p *parser) ids(n *yaml.Node, field string, dst *[]uint32) {

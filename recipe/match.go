@@ -38,6 +38,10 @@ type Match struct {
 	Deleted      *bool // the program's file was deleted
 	OverlayUpper *bool // the program was written into a container's upper layer
 	UserWritable *bool // the user may rewrite the program
+	// Env tests environment variables the sensor reads (its allow-list):
+	// each one listed must be set and its value must match. The first is
+	// the one the engine files the match under.
+	Env []EnvMatch
 	// AnyOf holds when at least one of its alternatives does: a tool
 	// known by its program name or by its script's name, say.
 	AnyOf []Match
@@ -99,6 +103,24 @@ func bitIf(have bool, bit flagSet) flagSet {
 		return bit
 	}
 	return 0
+}
+
+// EnvMatch tests one environment variable: it is set, and its value
+// matches Value (any value, an empty one included, when Value is empty).
+type EnvMatch struct {
+	Name  string
+	Value StringMatch
+}
+
+// envMatches says whether every variable m.Env names is set and matches.
+func (m *Match) envMatches(env map[string]string) bool {
+	for i := range m.Env {
+		v, ok := env[m.Env[i].Name]
+		if !ok || !m.Env[i].Value.Match(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // FileMatch tests a program's path, its name, and its directory.
@@ -260,7 +282,7 @@ func (x *exec) dirName() string {
 // patterns may be long, and CEL last.
 func (m *Match) matches(x *exec) bool {
 	in, ev, p := x.Input, x.Event, x.Process
-	if x.flags&m.flagMask != m.flagWant || !m.Executable.matchExec(x) {
+	if x.flags&m.flagMask != m.flagWant || !m.Executable.matchExec(x) || !m.envMatches(ev.Env) {
 		return false
 	}
 	if !m.User.match(ev) || !m.Cwd.Match(ev.Cwd) || !m.PrevExecutable.Match(p.PrevExe()) {

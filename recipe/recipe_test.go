@@ -168,6 +168,49 @@ func TestMatchFields(t *testing.T) {
 	require.Empty(t, fire(Fixture{Exec: exec("/bin/chmod", "+x", "./build.sh")}), "unless")
 }
 
+// TestEnvMatch checks the env field: every variable it names is set and
+// matches, {} asks only that one be set, and a recipe with no other key is
+// filed under its first variable, so that an exec without it costs nothing.
+func TestEnvMatch(t *testing.T) {
+	e := NewEngine(parse(t, `recipes:
+  - name: preload_tmp`+header+`    match:
+      env: {LD_PRELOAD: {prefix: [/tmp/, /dev/shm/]}}
+  - name: preload_and_path`+header+`    match:
+      env: {LD_PRELOAD: {}, LD_LIBRARY_PATH: {contains: /tmp}}
+  - name: preload_setid`+header+`    match:
+      setid: true
+      env: {LD_PRELOAD: {}}
+    unless:
+      - env: {LD_PRELOAD: {prefix: /usr/lib/}}
+`))
+	require.Empty(t, e.residual)
+	require.Equal(t, []string{"LD_PRELOAD"}, e.envNames, "filed under the first variable each names")
+	fire := func(env map[string]string, setid bool) []string {
+		in := execOf("/usr/bin/id", []string{"id"}, nil)
+		in.Event.Env, in.Event.SetID = env, setid
+		return names(e.Match(in, nil))
+	}
+	require.Equal(t, []string{"preload_tmp"}, fire(map[string]string{"LD_PRELOAD": "/tmp/x.so"}, false))
+	require.Equal(t, []string{"preload_tmp", "preload_and_path"},
+		fire(map[string]string{"LD_PRELOAD": "/dev/shm/x.so", "LD_LIBRARY_PATH": "/tmp/lib"}, false))
+	require.Equal(t, []string{"preload_setid"}, fire(map[string]string{"LD_PRELOAD": ""}, true), "set, though empty")
+	require.Empty(t, fire(map[string]string{"LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"}, true), "unless")
+	require.Empty(t, fire(map[string]string{"LD_LIBRARY_PATH": "/tmp/lib"}, false), "LD_PRELOAD unset")
+	require.Empty(t, fire(nil, true))
+
+	in := execOf("/usr/bin/make", []string{"make"}, nil)
+	in.Event.Env = map[string]string{"CI": "true", "GITHUB_JOB": "build"}
+	require.Zero(t, testing.AllocsPerRun(100, func() { e.Match(in, nil) }))
+
+	_, errs := Parse("t.yaml", []byte(`recipes:
+  - name: bad`+header+`    match:
+      env: {"A=B": {}, LD_PRELOAD: [x], "": {}}
+`), "test")
+	require.Len(t, errs, 2)
+	require.ErrorContains(t, errs[0], `field match.env.A=B: "A=B" is not an environment variable name`)
+	require.ErrorContains(t, errs[1], `field match.env.: "" is not an environment variable name`)
+}
+
 func TestLimitSuppressesAndCounts(t *testing.T) {
 	e := NewEngine(parse(t, `recipes:
   - name: noisy`+header+`    match: {executable: {name: curl}}

@@ -104,9 +104,24 @@ func everyKeyInRegistry(t *testing.T, res *registry.Resolved, decl semconvDecls)
 			t.Errorf("semconv.%s (%q) is defined by vigil outside the namespaces it may define (vigil.*, ECS threat.*)", c.name, key)
 		}
 	}
-	for key := range listed {
+	listedFuncs := map[string]bool{}
+	for key, a := range listed {
+		if a.UpstreamFunc != "" {
+			// A template has no key constant: a function of package
+			// semconv makes its attributes with the upstream one.
+			listedFuncs[a.UpstreamFunc] = true
+			if _, ok := decl.templates[a.UpstreamFunc]; !ok {
+				t.Errorf("registry template %q has no function in package semconv that calls the upstream %s", key, a.UpstreamFunc)
+			}
+			continue
+		}
 		if _, ok := decl.keys[key]; !ok {
 			t.Errorf("registry attribute %q has no constant in package semconv", key)
+		}
+	}
+	for upstreamFunc, name := range decl.templates {
+		if !listedFuncs[upstreamFunc] {
+			t.Errorf("semconv.%s makes attributes with the upstream %s, whose template is not in semconv/registry", name, upstreamFunc)
 		}
 	}
 	for typ, names := range map[string]map[string]string{registry.EventGroup: decl.events, registry.MetricGroup: decl.metrics} {
@@ -153,6 +168,9 @@ type semconvDecls struct {
 	keys    map[string]keyConst
 	events  map[string]string
 	metrics map[string]string
+	// templates maps the upstream functions that make template attributes
+	// to the exported functions of package semconv that call them.
+	templates map[string]string
 }
 
 // declarations type-checks package semconv from its sources, so that keys
@@ -191,7 +209,23 @@ func declarations(t *testing.T) semconvDecls {
 		})
 	}
 
-	d := semconvDecls{keys: map[string]keyConst{}, events: map[string]string{}, metrics: map[string]string{}}
+	d := semconvDecls{keys: map[string]keyConst{}, events: map[string]string{}, metrics: map[string]string{}, templates: map[string]string{}}
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || !fn.Name.IsExported() || fn.Recv != nil || fn.Body == nil {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if f, ok := info.Uses[sel.Sel].(*types.Func); ok && strings.HasPrefix(f.Pkg().Path(), "go.opentelemetry.io/otel/semconv/") {
+						d.templates[f.Name()] = fn.Name.Name
+					}
+				}
+				return true
+			})
+		}
+	}
 	scope := checked.Scope()
 	for _, name := range scope.Names() {
 		c, ok := scope.Lookup(name).(*types.Const)

@@ -46,6 +46,13 @@ const (
 	ProcessExitCodeKey = otel.ProcessExitCodeKey
 )
 
+// ProcessEnvironmentVariable returns the attribute of one environment
+// variable of the process, process.environment_variable.<name>: name as
+// the environment spells it (LD_PRELOAD), value as read at the exec.
+func ProcessEnvironmentVariable(name, value string) attribute.KeyValue {
+	return otel.ProcessEnvironmentVariable(name, value)
+}
+
 // ExecSpanPrefix starts the name of an exec's span, followed by the
 // executable's name: "exec make".
 const ExecSpanPrefix = "exec "

@@ -6,9 +6,11 @@ import (
 )
 
 // DefaultEnv returns the environment variables the sensor reads by
-// default: the trace context of the OpenTelemetry environment carrier, and
-// the variables by which CI systems name the pipeline, job, runner and
-// commit a process belongs to. None of them holds a secret.
+// default: the trace context of the OpenTelemetry environment carrier, the
+// variables by which CI systems name the pipeline, job, runner and commit a
+// process belongs to, and the dynamic loader's variables that make it load
+// code into a program (LD_PRELOAD, LD_AUDIT) or search for libraries
+// elsewhere (LD_LIBRARY_PATH). None of them holds a secret.
 func DefaultEnv() []string {
 	return []string{
 		// OpenTelemetry context propagation, and the CI-specific copies.
@@ -28,6 +30,9 @@ func DefaultEnv() []string {
 		"BUILDKITE", "BUILDKITE_BUILD_ID", "BUILDKITE_BUILD_URL", "BUILDKITE_PIPELINE_SLUG", "BUILDKITE_LABEL",
 		"BUILDKITE_JOB_ID", "BUILDKITE_AGENT_NAME", "BUILDKITE_AGENT_ID", "BUILDKITE_REPO", "BUILDKITE_BRANCH",
 		"BUILDKITE_COMMIT", "BUILDKITE_PULL_REQUEST",
+		// The dynamic loader: libraries loaded into the program before its
+		// own (T1574.006), audit modules, the library search path.
+		"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH",
 	}
 }
 

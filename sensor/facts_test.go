@@ -189,6 +189,33 @@ func TestEnvironmentAllowListIsRead(t *testing.T) {
 	require.False(t, ev.EnvTruncated)
 }
 
+// TestLoaderVariablesAreRead: the dynamic loader's variables are on the
+// default allow-list, read from a real exec with their values, and one set
+// to nothing is there, empty: the recipes tell "set" from "unset".
+func TestLoaderVariablesAreRead(t *testing.T) {
+	c := startSensor(t, Config{})
+	probe := probeBinary(t, "/bin/true", "vigil-preload")
+	// A library that does not exist: the loader says so on stderr, loads
+	// nothing and runs the program.
+	missing := filepath.Join(t.TempDir(), "libvigil-missing.so")
+	cmd := exec.Command(probe)
+	cmd.Env = []string{
+		"PATH=/usr/bin:/bin",
+		"LD_PRELOAD=" + missing,
+		"LD_AUDIT=",
+		"LD_LIBRARY_PATH=/tmp/vigil-lib:/opt/lib",
+		"LD_BIND_NOW=1",
+	}
+	require.NoError(t, cmd.Run())
+	ev := c.wait(t, execOfPID(cmd.Process.Pid))
+	require.Equal(t, map[string]string{
+		"LD_PRELOAD":      missing,
+		"LD_AUDIT":        "",
+		"LD_LIBRARY_PATH": "/tmp/vigil-lib:/opt/lib",
+	}, ev.Env)
+	require.False(t, ev.EnvTruncated)
+}
+
 func TestContextOfTheProcess(t *testing.T) {
 	c := startSensor(t, Config{})
 	probe := probeBinary(t, "/bin/true", "vigil-context")

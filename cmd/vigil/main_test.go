@@ -138,6 +138,33 @@ func TestRunCommand(t *testing.T) {
 	})
 }
 
+// TestPreloadReachesTheDetection: a program started with LD_PRELOAD
+// pointing into /tmp fires ld_preload_injection, and the detection carries
+// the variable as the sensor read it.
+func TestPreloadReachesTheDetection(t *testing.T) {
+	vigil := buildVigil(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.jsonl")
+	// A library that does not exist: the loader says so, loads nothing
+	// and runs the program.
+	const lib = "/tmp/vigil-test-absent/libhook.so"
+	cmd := exec.Command(vigil, "run", "--jsonl", out, "--", "sh", "-c", "LD_PRELOAD="+lib+" /bin/true")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run(), "stderr: %s", stderr.String())
+
+	var found bool
+	key := string(semconv.ProcessEnvironmentVariable("LD_PRELOAD", "").Key)
+	for _, obj := range readJSONL(t, out) {
+		if obj[string(semconv.SecurityRuleNameKey)] == "ld_preload_injection" {
+			found = true
+			require.Equal(t, lib, obj[key])
+			require.Equal(t, "true", obj[string(semconv.ProcessExecutableNameKey)])
+		}
+	}
+	require.True(t, found, "stderr: %s", stderr.String())
+}
+
 func TestRunWatchesMachineUntilSignal(t *testing.T) {
 	vigil := buildVigil(t)
 	dir := t.TempDir()

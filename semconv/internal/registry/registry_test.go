@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +22,77 @@ func writeRegistry(t *testing.T, groups string) string {
 }
 
 func upstream() map[string]Upstream {
-	return map[string]Upstream{"process.pid": {Type: "int", Stability: "release_candidate", Brief: "Process identifier (PID).", Examples: "1234"}}
+	return map[string]Upstream{
+		"process.pid":                  {Type: "int", Stability: "release_candidate", Brief: "Process identifier (PID).", Examples: "1234"},
+		"process.environment_variable": {Type: "template[string]", Brief: "Process environment variables.", Func: "ProcessEnvironmentVariable"},
+	}
+}
+
+// TestTemplate: an upstream template's reference states its stability,
+// which the Go package does not say, and signals take it from there; the
+// table shows the key with the part each attribute adds.
+func TestTemplate(t *testing.T) {
+	dir := writeRegistry(t, `
+groups:
+  - id: g
+    type: attribute_group
+    brief: b
+    attributes:
+      - ref: process.environment_variable
+        stability: development
+        note: Only LD_PRELOAD.
+  - id: e
+    type: event
+    name: e
+    stability: development
+    brief: b
+    attributes:
+      - ref: process.environment_variable
+`)
+	r, err := Load(dir)
+	require.NoError(t, err)
+	res, err := Resolve(r, upstream())
+	require.NoError(t, err)
+	want := ResolvedAttribute{Key: "process.environment_variable", Type: "template[string]", Stability: "development",
+		Brief: "Process environment variables.", Note: "Only LD_PRELOAD.", RequirementLevel: "recommended", Upstream: true,
+		UpstreamFunc: "ProcessEnvironmentVariable"}
+	require.Equal(t, []ResolvedAttribute{want}, res.Groups[0].Attributes)
+	require.Equal(t, "development", res.Groups[1].Attributes[0].Stability)
+	require.Contains(t, string(Markdown(res)), "| `process.environment_variable.<key>` | template[string] | development (OpenTelemetry) |")
+}
+
+func TestTemplateFunc(t *testing.T) {
+	src := `package semconv
+
+// ProcessEnvironmentVariable returns an attribute KeyValue conforming to the
+// "process.environment_variable" semantic conventions. It represents the process
+// environment variables, ` + "`<key>`" + ` being the environment variable name.
+func ProcessEnvironmentVariable(key string, val string) attribute.KeyValue {
+	return attribute.String("process.environment_variable."+key, val)
+}
+
+// HTTPRequestHeader returns an attribute KeyValue conforming to the
+// "http.request.header" semantic conventions. It represents the HTTP request
+// headers.
+func HTTPRequestHeader(key string, val ...string) attribute.KeyValue {
+	return attribute.StringSlice("http.request.header."+key, val)
+}
+
+// ProcessPID returns an attribute KeyValue conforming to the "process.pid"
+// semantic conventions.
+func ProcessPID(val int) attribute.KeyValue {
+	return ProcessPIDKey.Int(val)
+}
+`
+	f, err := parser.ParseFile(token.NewFileSet(), "x.go", src, parser.ParseComments)
+	require.NoError(t, err)
+	attrs := map[string]Upstream{}
+	collectUpstream(f, attrs)
+	require.Equal(t, map[string]Upstream{
+		"process.environment_variable": {Type: "template[string]", Func: "ProcessEnvironmentVariable",
+			Brief: "Process environment variables, `<key>` being the environment variable name."},
+		"http.request.header": {Type: "template[string[]]", Func: "HTTPRequestHeader", Brief: "HTTP request headers."},
+	}, attrs)
 }
 
 func TestResolve(t *testing.T) {
@@ -96,6 +168,21 @@ func TestResolveRejects(t *testing.T) {
     attributes:
       - ref: process.pid
 `, "listed by no attribute group"},
+		"template without stability": {group + `    attributes:
+      - ref: process.environment_variable
+`, "does not say this template's stability"},
+		"stability stated by a signal": {group + `    attributes:
+      - ref: process.environment_variable
+        stability: development
+  - id: e
+    type: event
+    name: e
+    stability: development
+    brief: b
+    attributes:
+      - ref: process.environment_variable
+        stability: stable
+`, "only the attribute group that lists an attribute may state its stability"},
 		"string without examples": {group + `    attributes:
       - id: vigil.s
         type: string

@@ -70,7 +70,7 @@ func attributeGroup(b *bytes.Buffer, g ResolvedGroup) {
 			origin = "OpenTelemetry"
 		}
 		fmt.Fprintf(b, "| `%s` | %s | %s (%s) | %s | %s |\n",
-			a.Key, a.Type, a.Stability, origin, cell(meaning), code(a.Examples))
+			a.DisplayKey(), a.Type, a.Stability, origin, cell(meaning), code(a.Examples))
 	}
 }
 
@@ -87,7 +87,7 @@ func metrics(b *bytes.Buffer, groups []ResolvedGroup) {
 		}
 		keys := make([]string, len(g.Attributes))
 		for i, a := range g.Attributes {
-			keys[i] = "`" + a.Key + "`"
+			keys[i] = "`" + a.DisplayKey() + "`"
 		}
 		meaning := g.Brief
 		if g.Note != "" {
@@ -114,7 +114,7 @@ func signal(b *bytes.Buffer, g ResolvedGroup) {
 	}
 	b.WriteString("\n| Attribute | Type | Requirement level |\n| --- | --- | --- |\n")
 	for _, a := range g.Attributes {
-		fmt.Fprintf(b, "| `%s` | %s | %s |\n", a.Key, a.Type, cell(a.RequirementLevel))
+		fmt.Fprintf(b, "| `%s` | %s | %s |\n", a.DisplayKey(), a.Type, cell(a.RequirementLevel))
 	}
 }
 

@@ -44,6 +44,18 @@ type ResolvedAttribute struct {
 	RequirementLevel string
 	// Upstream is set when the upstream registry defines the attribute.
 	Upstream bool
+	// UpstreamFunc names, for an upstream template attribute, the function
+	// of the upstream Go package that makes one (see Upstream.Func).
+	UpstreamFunc string
+}
+
+// DisplayKey is the key as a table shows it: a template's with the
+// ".<key>" each attribute adds.
+func (a ResolvedAttribute) DisplayKey() string {
+	if IsTemplate(a.Type) {
+		return a.Key + ".<key>"
+	}
+	return a.Key
 }
 
 // Resolve checks r and resolves its references against its own definitions
@@ -61,6 +73,9 @@ func Resolve(r *Registry, upstream map[string]Upstream) (*Resolved, error) {
 
 	defs := map[string]Attribute{}
 	listedBy := map[string]string{}
+	// stated holds the stabilities that attribute groups state for the
+	// upstream templates they list; signals take them from there.
+	stated := map[string]string{}
 	groupIDs := map[string]bool{}
 	for _, g := range r.Groups {
 		if groupIDs[g.ID] {
@@ -82,6 +97,9 @@ func Resolve(r *Registry, upstream map[string]Upstream) (*Resolved, error) {
 				errs = append(errs, fmt.Errorf("%s: attribute %q is already listed by group %q", g.File, a.Key(), other))
 			}
 			listedBy[a.Key()] = g.ID
+			if a.Ref != "" && a.Stability != "" {
+				stated[a.Ref] = a.Stability
+			}
 		}
 	}
 
@@ -93,6 +111,13 @@ func Resolve(r *Registry, upstream map[string]Upstream) (*Resolved, error) {
 			MetricName: g.MetricName, Instrument: g.Instrument, Unit: g.Unit,
 		}
 		for _, a := range g.Attributes {
+			if g.Type != AttributeGroup && a.Stability != "" {
+				errs = append(errs, fmt.Errorf("%s: group %q: ref %q: only the attribute group that lists an attribute may state its stability", g.File, g.ID, a.Ref))
+				continue
+			}
+			if g.Type != AttributeGroup && a.Ref != "" {
+				a.Stability = stated[a.Ref]
+			}
 			ra, err := resolveAttribute(a, defs, upstream)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: group %q: %w", g.File, g.ID, err))
@@ -155,8 +180,13 @@ func checkGroup(g Group) []error {
 
 // resolveAttribute resolves a against the registry's definitions and the
 // upstream registry. A reference may refine the brief, add a note and give
-// vigil's own examples; it keeps the definition's type and stability.
+// vigil's own examples; it keeps the definition's type and stability. The
+// one exception is an upstream template attribute, whose stability the Go
+// package read offline does not document: the reference must state it, as
+// the upstream YAML has it (Weaver lets a reference state a stability).
 func resolveAttribute(a Attribute, defs map[string]Attribute, upstream map[string]Upstream) (ResolvedAttribute, error) {
+	up, isUpstream := upstream[a.Ref]
+	unstated := isUpstream && up.Stability == ""
 	switch {
 	case a.ID != "" && a.Ref != "":
 		return ResolvedAttribute{}, fmt.Errorf("attribute %q: id and ref are exclusive", a.ID)
@@ -164,8 +194,10 @@ func resolveAttribute(a Attribute, defs map[string]Attribute, upstream map[strin
 		return resolveDefinition(a, upstream)
 	case a.Ref == "":
 		return ResolvedAttribute{}, errors.New("an attribute needs an id or a ref")
-	case a.Type != "" || a.Stability != "":
+	case a.Type != "" || a.Stability != "" && !unstated:
 		return ResolvedAttribute{}, fmt.Errorf("ref %q: a reference takes the type and stability of its definition", a.Ref)
+	case unstated && !validStability(a.Stability):
+		return ResolvedAttribute{}, fmt.Errorf("ref %q: the upstream Go package does not say this template's stability: state the upstream YAML's (stable, release_candidate or development)", a.Ref)
 	}
 	var ra ResolvedAttribute
 	if def, ok := defs[a.Ref]; ok {
@@ -176,8 +208,12 @@ func resolveAttribute(a Attribute, defs map[string]Attribute, upstream map[strin
 		// The definition's note is in its own group's table; a reference
 		// says what it adds where it stands.
 		ra.Note = ""
-	} else if up, ok := upstream[a.Ref]; ok {
-		ra = ResolvedAttribute{Key: a.Ref, Type: up.Type, Stability: up.Stability, Brief: up.Brief, Examples: up.Examples, Upstream: true}
+	} else if isUpstream {
+		ra = ResolvedAttribute{Key: a.Ref, Type: up.Type, Stability: up.Stability, Brief: up.Brief, Examples: up.Examples,
+			Upstream: true, UpstreamFunc: up.Func}
+		if unstated {
+			ra.Stability = a.Stability
+		}
 	} else {
 		return ResolvedAttribute{}, fmt.Errorf("ref %q: no such attribute in the registry or upstream", a.Ref)
 	}

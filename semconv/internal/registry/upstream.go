@@ -24,7 +24,19 @@ type Upstream struct {
 	Stability string
 	Brief     string
 	Examples  string
+	// Func names the Go function that makes a template attribute (Type
+	// "template[...]"), such as ProcessEnvironmentVariable for
+	// process.environment_variable.<key>. The generated package documents
+	// no stability for templates: Stability is then empty.
+	Func string
 }
+
+// templateType is the registry type of a template attribute whose values
+// have the registry type t: template[string].
+func templateType(t string) string { return "template[" + t + "]" }
+
+// IsTemplate says whether a registry type is a template's.
+func IsTemplate(typ string) bool { return strings.HasPrefix(typ, "template[") }
 
 // UpstreamPackage returns the import path of the Go package that
 // opentelemetry-go generates, with Weaver, from the release of the semantic
@@ -65,9 +77,16 @@ func LoadUpstream(dep Dependency, srcDir string) (map[string]Upstream, error) {
 	return attrs, nil
 }
 
-// collectUpstream adds every documented `XKey = attribute.Key("k")` of f.
+// collectUpstream adds every documented `XKey = attribute.Key("k")` of f,
+// and every template attribute's function.
 func collectUpstream(f *ast.File, attrs map[string]Upstream) {
 	for _, decl := range f.Decls {
+		if fn, ok := decl.(*ast.FuncDecl); ok {
+			if key, u, ok := templateFunc(fn); ok {
+				attrs[key] = u
+			}
+			continue
+		}
 		gen, ok := decl.(*ast.GenDecl)
 		if !ok || gen.Tok != token.CONST {
 			continue
@@ -84,6 +103,73 @@ func collectUpstream(f *ast.File, attrs map[string]Upstream) {
 			attrs[key] = parseKeyDoc(vs.Doc.Text())
 		}
 	}
+}
+
+// templateFunc reads a template attribute's function, as the Go
+// package's generator writes it:
+//
+//	// ProcessEnvironmentVariable returns an attribute KeyValue conforming to the
+//	// "process.environment_variable" semantic conventions. It represents the process
+//	// environment variables, ...
+//	func ProcessEnvironmentVariable(key string, val string) attribute.KeyValue {
+//		return attribute.String("process.environment_variable."+key, val)
+//	}
+//
+// A template's key is its prefix; each attribute adds ".<key>" to it.
+func templateFunc(fn *ast.FuncDecl) (string, Upstream, bool) {
+	params := fn.Type.Params.List
+	if fn.Doc == nil || fn.Recv != nil || len(params) != 2 || len(params[0].Names) != 1 || params[0].Names[0].Name != "key" {
+		return "", Upstream{}, false
+	}
+	body := fn.Body
+	if body == nil || len(body.List) != 1 {
+		return "", Upstream{}, false
+	}
+	ret, ok := body.List[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Results) != 1 {
+		return "", Upstream{}, false
+	}
+	call, ok := ret.Results[0].(*ast.CallExpr)
+	if !ok || len(call.Args) != 2 {
+		return "", Upstream{}, false
+	}
+	// "process.environment_variable."+key
+	sum, ok := call.Args[0].(*ast.BinaryExpr)
+	if !ok || sum.Op != token.ADD {
+		return "", Upstream{}, false
+	}
+	lit, ok := sum.X.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return "", Upstream{}, false
+	}
+	prefix, err := strconv.Unquote(lit.Value)
+	if err != nil || !strings.HasSuffix(prefix, ".") {
+		return "", Upstream{}, false
+	}
+	var typ string
+	switch t := params[1].Type.(type) {
+	case *ast.Ident:
+		typ = goTypes()[t.Name]
+	case *ast.Ellipsis: // val ...string: an array
+		if id, ok := t.Elt.(*ast.Ident); ok && goTypes()[id.Name] != "" {
+			typ = goTypes()[id.Name] + "[]"
+		}
+	}
+	if typ == "" {
+		return "", Upstream{}, false
+	}
+	key := strings.TrimSuffix(prefix, ".")
+	u := Upstream{Type: templateType(typ), Func: fn.Name.Name}
+	first := oneLine(strings.Split(strings.TrimSpace(fn.Doc.Text()), "\n\n")[0])
+	if _, brief, ok := strings.Cut(first, "It represents "); ok {
+		u.Brief = upperFirst(strings.TrimPrefix(brief, "the "))
+	}
+	return key, u, true
+}
+
+// goTypes maps the Go types of attribute values to registry types.
+func goTypes() map[string]string {
+	return map[string]string{"string": "string", "int": "int", "int64": "int", "bool": "boolean", "float64": "double"}
 }
 
 // keyLiteral returns k of the expression attribute.Key("k").
