@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-otel/vigil/semconv"
@@ -95,6 +96,29 @@ type Runner struct {
 	Sandbox string        // sandbox.sh
 	Dir     string        // where each test's files go
 	Timeout time.Duration // for one test
+}
+
+// RunAll runs the tests, workers at a time, and returns their results in
+// the tests' order.
+func (r *Runner) RunAll(ctx context.Context, tests []Test, workers int) []Result {
+	results := make([]Result, len(tests))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = r.Run(ctx, tests[i])
+			}
+		}()
+	}
+	for i := range tests {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
 }
 
 // testScript is where the sandbox puts a test's commands; the processes

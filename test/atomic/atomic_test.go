@@ -34,15 +34,13 @@ func TestAtomicCoverage(t *testing.T) {
 	require.NoError(t, err)
 	sandbox, err := filepath.Abs("sandbox.sh")
 	require.NoError(t, err)
-	r := &Runner{Vigil: vigiltest.Build(t, t.TempDir()), Sandbox: sandbox, Dir: t.TempDir(), Timeout: 20 * time.Second}
+	r := &Runner{Vigil: vigiltest.Build(t, t.TempDir()), Sandbox: sandbox, Dir: t.TempDir(), Timeout: 15 * time.Second}
 
-	var results []Result
-	for _, test := range m.Tests {
-		res := r.Run(context.Background(), test)
+	results := r.RunAll(context.Background(), m.Tests, 2)
+	for _, res := range results {
 		if res.Err != nil {
-			t.Errorf("%s %s: %v", test.ID(), test.Name, res.Err)
+			t.Errorf("%s %s: %v", res.Test.ID(), res.Test.Name, res.Err)
 		}
-		results = append(results, res)
 	}
 	cov := Score(results)
 	t.Logf("%d of %d tests covered (%.1f %%), %d with the exact technique", cov.Parent, cov.Tests, cov.Percent(), cov.Exact)

@@ -47,10 +47,9 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 ip link set lo up 2>/dev/null || true
 
-for program in "$@"; do
-	if ! chroot "$root" /bin/sh -c 'command -v "$1"' sh "$program" >/dev/null 2>&1; then
-		cp /bin/true "$root/usr/local/bin/$program"
-	fi
+missing=$(chroot "$root" /bin/sh -c 'for p; do command -v "$p" >/dev/null 2>&1 || echo "$p"; done' sh "$@")
+for program in $missing; do
+	cp /bin/true "$root/usr/local/bin/$program"
 done
 mkdir -p "$root/root"
 cp "$script" "$root/tmp/.atomic-test"
