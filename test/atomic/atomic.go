@@ -121,9 +121,9 @@ func (r *Runner) RunAll(ctx context.Context, tests []Test, workers int) []Result
 	return results
 }
 
-// testScript is where the sandbox puts a test's commands; the processes
-// of the test are those that run it and their descendants.
-const testScript = "/tmp/.atomic-test"
+// testMark is the argv[0] of the shell that runs a test's commands in the
+// sandbox: the test's processes are that shell and its descendants.
+const testMark = "vigil-atomic-test"
 
 // Run runs one test and returns the detections of its own processes; the
 // sandbox's set-up is not the test's.
@@ -194,13 +194,15 @@ func readDetections(path string) ([]Detection, error) {
 }
 
 // ofTest says whether a detection is of the test's processes: the shell
-// that runs its script, or one of its descendants.
+// that runs its commands, or one of its descendants ("PID argv[0] ..." in
+// their ancestors).
 func ofTest(rec map[string]any) bool {
-	if slices.Contains(strs(rec[string(semconv.ProcessCommandArgsKey)]), testScript) {
+	if args := strs(rec[string(semconv.ProcessCommandArgsKey)]); len(args) > 0 && args[0] == testMark {
 		return true
 	}
 	return slices.ContainsFunc(strs(rec[string(semconv.VigilProcessAncestorsKey)]), func(a string) bool {
-		return strings.Contains(a, " "+testScript)
+		_, line, _ := strings.Cut(a, " ")
+		return strings.HasPrefix(line, testMark+" ")
 	})
 }
 

@@ -17,7 +17,10 @@
 #     system and the kernel log.
 # PROGRAM... are programs the test runs: each one missing here gets a
 # stand-in (/bin/true under its name), so that its exec happens as the
-# test means it to. SCRIPT, the test's commands, runs in /root with SHELL.
+# test means it to. SCRIPT, the test's commands, runs in /root as Atomic
+# Red Team runs them, `SHELL -c COMMANDS`, with vigil-atomic-test for the
+# shell's argv[0]: the mark by which the harness tells the test's
+# processes (that shell and its descendants) from the sandbox's.
 set -euo pipefail
 
 shell=$1 script=$2
@@ -56,4 +59,4 @@ cp "$script" "$root/tmp/.atomic-test"
 
 exec setpriv \
 	--bounding-set -sys_module,-sys_time,-sys_boot,-sys_rawio,-mknod,-sys_admin,-bpf,-perfmon,-audit_control,-audit_write,-audit_read,-syslog,-mac_admin,-mac_override,-wake_alarm,-block_suspend \
-	-- chroot "$root" "$shell" -c 'cd /root && exec "$0" /tmp/.atomic-test' "$shell"
+	-- chroot "$root" /bin/bash -c 'cd /root && exec -a vigil-atomic-test "$0" -c "$(< /tmp/.atomic-test)"' "$shell"
