@@ -64,6 +64,11 @@ type Detection struct {
 	Importance string
 	// Techniques are the detection's technique and sub-technique ids.
 	Techniques []string
+	// Command is the process's command line, its arguments joined by
+	// spaces; Ancestors are its ancestors as vigil gives them, parent
+	// first.
+	Command   string
+	Ancestors []string
 }
 
 // Result is one test's run.
@@ -157,16 +162,16 @@ func (r *Runner) Run(ctx context.Context, t Test) Result {
 		res.Err = err
 		return res
 	}
-	res.Detections, res.Err = readDetections(jsonl)
+	res.Detections, res.Err = readDetections(jsonl, ofTest)
 	if res.Err == nil && !strings.Contains(out.String(), "vigil: events") {
-		res.Err = fmt.Errorf("vigil did not finish: %s", lastLine(out.String()))
+		res.Err = fmt.Errorf("vigil did not finish: %s", lastLines(out.String(), 1))
 	}
 	return res
 }
 
-// readDetections reads the detections of a test's processes from vigil's
-// JSON lines.
-func readDetections(path string) ([]Detection, error) {
+// readDetections reads from vigil's JSON lines the detections that keep
+// accepts, or all of them when keep is nil.
+func readDetections(path string, keep func(rec map[string]any) bool) ([]Detection, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -180,12 +185,14 @@ func readDetections(path string) ([]Detection, error) {
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if rec["event_name"] != semconv.DetectionEventName || !ofTest(rec) {
+		if rec["event_name"] != semconv.DetectionEventName || keep != nil && !keep(rec) {
 			continue
 		}
 		d := Detection{
 			Recipe:     str(rec[string(semconv.SecurityRuleNameKey)]),
 			Importance: str(rec[string(semconv.VigilRecipeImportanceKey)]),
+			Command:    strings.Join(strs(rec[string(semconv.ProcessCommandArgsKey)]), " "),
+			Ancestors:  strs(rec[string(semconv.VigilProcessAncestorsKey)]),
 		}
 		d.Techniques = append(strs(rec[string(semconv.ThreatTechniqueIDKey)]), strs(rec[string(semconv.ThreatTechniqueSubtechniqueIDKey)])...)
 		out = append(out, d)
@@ -220,9 +227,10 @@ func strs(v any) []string {
 	return out
 }
 
-func lastLine(s string) string {
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // Programs returns the programs a test's commands run, roughly: the first
