@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -75,6 +76,11 @@ type Detection struct {
 type Result struct {
 	Test       Test
 	Detections []Detection
+	// ExitCode is the test's exit status (137: killed at the time-out).
+	ExitCode int
+	// StandIns are the programs the test runs that this machine lacks,
+	// which ran as stand-ins doing nothing.
+	StandIns []string
 	// Err says why the test could not be run; a test that ran and failed
 	// (a missing file, a refused operation) still ran.
 	Err error
@@ -157,7 +163,20 @@ func (r *Runner) Run(ctx context.Context, t Test) Result {
 	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	_ = cmd.Run() // the test's status is its own affair
+	// The test's status is its own affair; vigil run passes it on.
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			res.Err = err
+			return res
+		}
+		res.ExitCode = exit.ExitCode()
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if p, ok := strings.CutPrefix(line, "vigil-atomic: stand-in for "); ok {
+			res.StandIns = append(res.StandIns, p)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "output.txt"), out.Bytes(), 0o600); err != nil {
 		res.Err = err
 		return res

@@ -90,11 +90,13 @@ func (c Coverage) WriteMarkdown(w io.Writer, m *Manifest) error {
 		fmt.Fprintf(&b, "| [%s](https://attack.mitre.org/techniques/%s/) | %d | %d | %d |\n",
 			tc.Technique, strings.ReplaceAll(tc.Technique, ".", "/"), tc.Tests, tc.Parent, tc.Exact)
 	}
-	b.WriteString("\n## Not covered\n\nEach test with no detection naming its technique, and the recipes that did fire on it, if any.\n\n")
-	b.WriteString("| test | name | detections of other techniques |\n|---|---|---|\n")
+	b.WriteString("\n## Not covered\n\nEach test with no detection naming its technique: its exit status in the sandbox (137: stopped at the time-out), " +
+		"the programs it runs that the machine lacks (each ran as a stand-in that does nothing: its exec, name and arguments were real, " +
+		"what follows from it was not), and the recipes that did fire on it, if any.\n\n")
+	b.WriteString("| test | name | exit | stand-ins | detections of other techniques |\n|---|---|---|---|---|\n")
 	for _, tc := range c.Techniques {
 		for _, r := range tc.Uncovered {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Test.ID(), cell(r.Test.Name), cell(otherRecipes(r)))
+			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", r.Test.ID(), cell(r.Test.Name), r.ExitCode, cell(strings.Join(r.StandIns, ", ")), cell(otherRecipes(r)))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

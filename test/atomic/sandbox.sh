@@ -53,6 +53,7 @@ ip link set lo up 2>/dev/null || true
 missing=$(chroot "$root" /bin/sh -c 'for p; do command -v "$p" >/dev/null 2>&1 || echo "$p"; done' sh "$@")
 for program in $missing; do
 	cp /bin/true "$root/usr/local/bin/$program"
+	echo "vigil-atomic: stand-in for $program" >&2
 done
 mkdir -p "$root/root"
 cp "$script" "$root/tmp/.atomic-test"
