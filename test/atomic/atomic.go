@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -45,6 +47,30 @@ type Test struct {
 
 // ID names the test as Atomic Red Team does: T1053.003-2.
 func (t Test) ID() string { return fmt.Sprintf("%s-%d", t.Technique, t.Number) }
+
+// OtherSystem says whether the test, though Atomic Red Team lists Linux
+// among its platforms, is named for FreeBSD, macOS or ESXi alone.
+func (t Test) OtherSystem() bool {
+	name := strings.ToLower(t.Name)
+	return otherSystem().MatchString(name) && !linuxName().MatchString(name)
+}
+
+func otherSystem() *regexp.Regexp { return regexp.MustCompile(`freebsd|macos|mac os|esxi`) }
+func linuxName() *regexp.Regexp   { return regexp.MustCompile(`linux|ubuntu|debian`) }
+
+// LoadApart reads the tests left out of the score, by id, with why: a
+// YAML mapping, commented.
+func LoadApart(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	apart := map[string]string{}
+	if err := yaml.Unmarshal(data, &apart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return apart, nil
+}
 
 // Load reads a manifest: atomics.json.
 func Load(path string) (*Manifest, error) {

@@ -57,7 +57,12 @@ func TestAtomicCoverage(t *testing.T) {
 			t.Errorf("%s %s: %v", res.Test.ID(), res.Test.Name, res.Err)
 		}
 	}
-	cov := Score(results)
+	apart, err := LoadApart("apart.yaml")
+	require.NoError(t, err)
+	for id := range apart {
+		require.True(t, slices.ContainsFunc(m.Tests, func(t Test) bool { return t.ID() == id }), "apart.yaml names %s, no test", id)
+	}
+	cov := Score(results, apart)
 	t.Logf("%d of %d tests covered (%.1f %%), %d with the exact technique", cov.Parent, cov.Tests, cov.Percent(), cov.Exact)
 
 	out := os.Getenv("VIGIL_ATOMIC_REPORT")

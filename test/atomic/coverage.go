@@ -18,6 +18,15 @@ type Coverage struct {
 	Errors int
 	// Techniques scores each technique, in order.
 	Techniques []TechniqueCoverage
+	// Apart are the tests that ran but are not scored, and why: not
+	// Linux's, or not visible in an exec.
+	Apart []Apart
+}
+
+// Apart is a test left out of the score.
+type Apart struct {
+	Result Result
+	Why    string
 }
 
 // TechniqueCoverage is the score of one technique's tests.
@@ -29,13 +38,22 @@ type TechniqueCoverage struct {
 	Uncovered []Result
 }
 
-// Score scores the results of a run.
-func Score(results []Result) Coverage {
+// Score scores the results of a run, leaving apart the tests that are
+// not Linux's and those that apart names (by test id, with why).
+func Score(results []Result, apart map[string]string) Coverage {
 	c := Coverage{Results: results}
 	by := map[string]*TechniqueCoverage{}
 	for _, r := range results {
 		if r.Err != nil {
 			c.Errors++
+			continue
+		}
+		why := apart[r.Test.ID()]
+		if why == "" && r.Test.OtherSystem() {
+			why = "named for FreeBSD, macOS or ESXi alone: it runs their tools, not Linux's"
+		}
+		if why != "" {
+			c.Apart = append(c.Apart, Apart{Result: r, Why: why})
 			continue
 		}
 		tc := by[r.Test.Technique]
@@ -83,8 +101,9 @@ func (c Coverage) WriteMarkdown(w io.Writer, m *Manifest) error {
 		"no network beyond loopback, no devices, no module loading or clock setting). A test is covered when one of its own processes "+
 		"gave a detection naming its ATT&CK technique or sub-technique, or the technique its sub-technique belongs to.\n\n",
 		len(m.Tests), countTechniques(m.Tests), m.Source)
-	fmt.Fprintf(&b, "**%d of %d tests covered (%.1f %%)**; %d with the exact technique or sub-technique. %d could not be run.\n\n",
-		c.Parent, c.Tests, c.Percent(), c.Exact, c.Errors)
+	fmt.Fprintf(&b, "**%d of %d tests covered (%.1f %%)**; %d with the exact technique or sub-technique. %d could not be run; "+
+		"%d ran but are left out of the score, each for the reason given at the end.\n\n",
+		c.Parent, c.Tests, c.Percent(), c.Exact, c.Errors, len(c.Apart))
 	b.WriteString("## By technique\n\n| technique | tests | covered | exact |\n|---|---|---|---|\n")
 	for _, tc := range c.Techniques {
 		fmt.Fprintf(&b, "| [%s](https://attack.mitre.org/techniques/%s/) | %d | %d | %d |\n",
@@ -98,6 +117,10 @@ func (c Coverage) WriteMarkdown(w io.Writer, m *Manifest) error {
 		for _, r := range tc.Uncovered {
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", r.Test.ID(), cell(r.Test.Name), r.ExitCode, cell(strings.Join(r.StandIns, ", ")), cell(otherRecipes(r)))
 		}
+	}
+	b.WriteString("\n## Left out of the score\n\n| test | name | why | detections |\n|---|---|---|---|\n")
+	for _, a := range c.Apart {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", a.Result.Test.ID(), cell(a.Result.Test.Name), cell(a.Why), cell(otherRecipes(a.Result)))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
