@@ -20,7 +20,9 @@
 # test means it to. SCRIPT, the test's commands, runs in /root as Atomic
 # Red Team runs them, `SHELL -c COMMANDS`, with vigil-atomic-test for the
 # shell's argv[0]: the mark by which the harness tells the test's
-# processes (that shell and its descendants) from the sandbox's.
+# processes (that shell and its descendants) from the sandbox's. A final
+# `wait` keeps the shell from replacing itself with the last command (which
+# would lose the mark) and holds it until the test's background jobs end.
 set -euo pipefail
 
 shell=$1 script=$2
@@ -60,4 +62,5 @@ cp "$script" "$root/tmp/.atomic-test"
 
 exec setpriv \
 	--bounding-set -sys_module,-sys_time,-sys_boot,-sys_rawio,-mknod,-sys_admin,-bpf,-perfmon,-audit_control,-audit_write,-audit_read,-syslog,-mac_admin,-mac_override,-wake_alarm,-block_suspend \
-	-- chroot "$root" /bin/bash -c 'cd /root && exec -a vigil-atomic-test "$0" -c "$(< /tmp/.atomic-test)"' "$shell"
+	-- chroot "$root" /bin/bash -c 'cd /root && exec -a vigil-atomic-test "$0" -c "$(< /tmp/.atomic-test)
+wait"' "$shell"
