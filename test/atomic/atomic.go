@@ -280,7 +280,9 @@ func lastLines(s string, n int) string {
 
 // Programs returns the programs a test's commands run, roughly: the first
 // word of each command, past variable assignments and the wrappers that
-// run another program. The sandbox gives each one missing a stand-in.
+// run another program (or, for which, name one). A program named by an
+// absolute path is returned with its path, any other by its name. The
+// sandbox gives each one missing a stand-in.
 func Programs(command string) []string {
 	var out []string
 	for _, seg := range commandSep().Split(command, -1) {
@@ -291,8 +293,16 @@ func Programs(command string) []string {
 		if len(words) == 0 {
 			continue
 		}
-		name := filepath.Base(strings.Trim(words[0], `"'{}`))
-		if programName().MatchString(name) && !shellWords()[name] && !slices.Contains(out, name) {
+		word := strings.Trim(words[0], `"'{}`)
+		name := filepath.Base(word)
+		// A path built from variables is not known until it runs.
+		if !programName().MatchString(name) || shellWords()[name] || strings.Contains(word, "$") {
+			continue
+		}
+		if strings.HasPrefix(word, "/") && !strings.ContainsAny(word, `#*?"'\`) {
+			name = word
+		}
+		if !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
@@ -306,9 +316,9 @@ func commandSep() *regexp.Regexp { return regexp.MustCompile("\n|;|&&|\\|\\||\\|
 // programName is the shape of a program's name worth a stand-in.
 func programName() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._+-]{0,63}$`) }
 
-// wrappers run the program named after them.
+// wrappers run the program named after them (which only finds it).
 func wrappers() map[string]bool {
-	return map[string]bool{"sudo": true, "nohup": true, "exec": true, "env": true, "command": true, "time": true, "nice": true}
+	return map[string]bool{"sudo": true, "nohup": true, "exec": true, "env": true, "command": true, "time": true, "nice": true, "which": true}
 }
 
 // shellWords are the shell's own: keywords and builtins.

@@ -6,7 +6,7 @@
 #   unshare --mount --net --pid --uts --ipc --fork sandbox.sh SHELL SCRIPT [PROGRAM...]
 #
 # (the harness starts it so, under `vigil run`). Inside the new namespaces:
-#   - the root is an overlay on the host's: reads see the machine, writes go
+#   - the root is an overlay on the host's, pivoted to: reads see the machine, writes go
 #     to a tmpfs that goes with the namespace; /tmp, /run and /dev/shm are
 #     fresh tmpfs; /proc is the sandbox's own;
 #   - /dev holds null, zero, full, random, urandom and tty only: no disk,
@@ -52,15 +52,33 @@ ln -s /proc/self/fd/1 "$root/dev/stdout"
 ln -s /proc/self/fd/2 "$root/dev/stderr"
 ip link set lo up 2>/dev/null || true
 
+# A program named by its path (a payload under /opt/atomic-red-team, say)
+# gets its stand-in at that path; one named alone gets it on the PATH.
 missing=$(chroot "$root" /bin/sh -c 'for p; do command -v "$p" >/dev/null 2>&1 || echo "$p"; done' sh "$@")
 for program in $missing; do
-	cp /bin/true "$root/usr/local/bin/$program"
+	case $program in
+	/*)
+		mkdir -p "$(dirname "$root$program")"
+		cp /bin/true "$root$program"
+		;;
+	*) cp /bin/true "$root/usr/local/bin/$program" ;;
+	esac
 	echo "vigil-atomic: stand-in for $program" >&2
 done
 mkdir -p "$root/root"
 cp "$script" "$root/tmp/.atomic-test"
 
+# The copy becomes the namespace's root, as a container runtime makes an
+# image's (pivot_root, not chroot): paths in the test's events are then
+# the copy's own (/usr/bin/sudo, not /mnt/root/usr/bin/sudo), and the
+# host's tree is no longer reachable from inside.
+cd "$root"
+mkdir .oldroot
+pivot_root . .oldroot
+umount -l /.oldroot
+rmdir /.oldroot
+
 exec setpriv \
 	--bounding-set -sys_module,-sys_time,-sys_boot,-sys_rawio,-mknod,-sys_admin,-bpf,-perfmon,-audit_control,-audit_write,-audit_read,-syslog,-mac_admin,-mac_override,-wake_alarm,-block_suspend \
-	-- chroot "$root" /bin/bash -c 'cd /root && exec -a vigil-atomic-test "$0" -c "$(< /tmp/.atomic-test)
+	-- /bin/bash -c 'cd /root && exec -a vigil-atomic-test "$0" -c "$(< /tmp/.atomic-test)
 wait"' "$shell"
