@@ -290,6 +290,16 @@ func Programs(command string) []string {
 		for len(words) > 0 && (strings.Contains(words[0], "=") || wrappers()[words[0]] || strings.HasPrefix(words[0], "-")) {
 			words = words[1:]
 		}
+		// timeout runs the program after its options and its duration.
+		if len(words) > 1 && words[0] == "timeout" {
+			words = words[1:]
+			for len(words) > 0 && strings.HasPrefix(words[0], "-") {
+				words = words[1:]
+			}
+			if len(words) > 0 {
+				words = words[1:]
+			}
+		}
 		if len(words) == 0 {
 			continue
 		}

