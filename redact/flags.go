@@ -92,20 +92,33 @@ func sameName(n, name string) bool {
 	return true
 }
 
-// flagRule is a compiled rule with Flags.
+// flagRule is a compiled rule with Flags, or with Programs and a Pattern
+// but no Flags: an argument rule.
 type flagRule struct {
 	flags    []flag
 	letters  *letters // of flags
 	form     ValueForm
 	programs [][]string // each a program's name and subcommand words
 	pattern  *pattern   // picks the secret within the value; nil: all of it
+	// names holds the programs' first words, for a quick test of whether
+	// a command line may name one (see mentioned).
+	names map[string]bool
+	// arguments marks an argument rule: no flags, and the pattern is
+	// tried on every argument that follows one of the programs.
+	arguments bool
 }
 
 // newFlagRule compiles a rule that validate has accepted.
 func newFlagRule(rule Rule, p *pattern) flagRule {
-	fr := flagRule{form: rule.Value, pattern: p}
+	fr := flagRule{form: rule.Value, pattern: p, arguments: len(rule.Flags) == 0}
 	for _, prog := range rule.Programs {
 		fr.programs = append(fr.programs, strings.Fields(prog))
+	}
+	if len(fr.programs) > 0 {
+		fr.names = make(map[string]bool, len(fr.programs))
+		for _, words := range fr.programs {
+			fr.names[words[0]] = true
+		}
 	}
 	if fr.form == "" {
 		fr.form = ValueNext
@@ -141,6 +154,21 @@ func (fr *flagRule) keywords() []string {
 		kw = append(kw, best)
 	}
 	return kw
+}
+
+// mentioned reports whether exe or one of toks is, by its base name, the
+// first word of one of the rule's programs: a cheap test, without
+// allocation, before the gate that says where the program stands.
+func (fr *flagRule) mentioned(exe string, toks []string) bool {
+	if exe != "" && fr.names[base(exe)] {
+		return true
+	}
+	for _, t := range toks {
+		if fr.names[base(t)] {
+			return true
+		}
+	}
+	return false
 }
 
 // hit is a secret in token tok of a walk.
@@ -184,18 +212,33 @@ func (l *letters) maybe(t *token) bool {
 }
 
 // walk looks for the flags of rules among toks, the arguments or words of
-// a command, and appends to dst where their secret values are, in the
+// a command, and for the patterns of argument rules in the arguments of
+// their programs, and appends to dst where their secret values are, in the
 // order of the tokens. exe names the program besides the tokens
 // themselves; it may be empty. lets holds the letters of all the rules'
 // flags, or of more: most tokens are passed over on it alone.
 func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit) []hit {
-	cmd := 0         // the current command's first token
-	var gates []gate // per rule, made when a rule with Programs first needs it
+	cmd := 0           // the current command's first token
+	var gates []gate   // per rule, made when a rule with Programs first needs it
+	var argRules []int // the argument rules whose programs exe or toks name
+	for r := range rules {
+		if rules[r].arguments && rules[r].mentioned(exe, toks) {
+			argRules = append(argRules, r)
+		}
+	}
 	for i := 0; i < len(toks); i++ {
 		a := toks[i]
 		if separator(a) {
 			cmd = i + 1
 			continue
+		}
+		for _, r := range argRules {
+			if gates == nil {
+				gates = make([]gate, len(rules))
+			}
+			if fr := &rules[r]; gates[r].named(fr.programs, exe, toks, cmd, i) {
+				dst = fr.secrets(dst, i, a, span{0, len(a)})
+			}
 		}
 		t := parseToken(a)
 		for r := 0; r < len(rules) && lets.maybe(&t); r++ {
@@ -208,6 +251,9 @@ func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit)
 				continue
 			}
 			if len(fr.programs) > 0 {
+				if !fr.mentioned(exe, toks) {
+					continue
+				}
 				if gates == nil {
 					gates = make([]gate, len(rules))
 				}

@@ -66,6 +66,12 @@ type Rule struct {
 	// With Flags, it is searched for only in the value of one of the
 	// flags, and picks the part of that value that is secret: for
 	// curl -u user:password, the pattern :(?P<secret>.+) keeps the user.
+	//
+	// With Programs and no Flags, it is searched for in each argument
+	// (or word) that follows one of the programs in its command, each
+	// argument on its own: a secret that no option introduces, as the
+	// password in Impacket's DOMAIN/user:password@host. Anchor it (^…$)
+	// to test whole arguments.
 	Pattern string `yaml:"pattern,omitempty"`
 
 	// Flags are the options whose value is secret, written with their
@@ -92,7 +98,7 @@ type Rule struct {
 	// Value says where a flag's value stands; empty means [ValueNext].
 	Value ValueForm `yaml:"value,omitempty"`
 
-	// Programs limits a Flags rule to the command lines of these programs,
+	// Programs limits a rule to the command lines of these programs,
 	// named by the base name of their executable (mysql, not
 	// /usr/bin/mysql). A program counts when it is the executable, argv[0],
 	// or any earlier argument of the same command, so that sudo mysql -p…
@@ -101,7 +107,8 @@ type Rule struct {
 	// by subcommand words: "docker login" counts when a later argument of
 	// the same command, before the flag, is login, so that docker login's
 	// -p is a password and docker run's a port. Without Programs a rule
-	// applies to every program.
+	// applies to every program. With a Pattern and no Flags, the pattern
+	// is tried on the arguments that follow the program (see Pattern).
 	Programs []string `yaml:"programs,omitempty"`
 }
 
@@ -124,7 +131,7 @@ const (
 // [Config.Redactor]; the zero Redactor redacts nothing.
 type Redactor struct {
 	patterns []*pattern // of the rules with a Pattern and no Flags
-	flags    []flagRule // rules with Flags
+	flags    []flagRule // rules with Flags, or with Programs
 	letters  *letters   // of the flags of them all
 	kw       *keywords  // which rules may match a string; see keywords.go
 	always   []uint64   // rules that no keyword gates: always candidates
@@ -150,7 +157,7 @@ func New(rules []Rule) (*Redactor, error) {
 				return nil, fmt.Errorf("redaction rule %d (%q): pattern: %w", i, rule.Name, err)
 			}
 		}
-		if len(rule.Flags) == 0 {
+		if len(rule.Flags) == 0 && len(rule.Programs) == 0 {
 			r.patterns = append(r.patterns, p)
 			patternKW = append(patternKW, p.keywords)
 			continue
@@ -182,8 +189,6 @@ func validate(rule Rule, seen map[string]bool) error {
 		return fmt.Errorf("a rule of that name comes earlier")
 	case rule.Pattern == "" && len(rule.Flags) == 0:
 		return fmt.Errorf("neither pattern nor flags")
-	case len(rule.Programs) > 0 && len(rule.Flags) == 0:
-		return fmt.Errorf("programs given without flags")
 	}
 	switch rule.Value {
 	case "", ValueNext, ValueAttached, ValueAny:

@@ -138,6 +138,22 @@ func TestDefaultRedacts(t *testing.T) {
 		{"private-key", "", []string{"sh", "-c", "echo '-----BEGIN RSA PRIVATE KEY-----\nMIIEhunter2\n-----END RSA PRIVATE KEY-----' > k"}, "MIIEhunter2", []string{"-----BEGIN RSA PRIVATE KEY-----", "-----END", "> k"}},
 		{"private-key", "", []string{"app", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk"}, "b3BlbnNzaC1rZXk", nil},
 		{"jwt", "", []string{"curl", "-b", "jwt=" + jwt}, jwt, []string{"jwt="}},
+		{"ldap-password", "", []string{"ldapsearch", "-x", "-D", "user@example.test", "-w", "s3CurePssw0rD!", "-b", "CN=Users,DC=example,DC=test"}, "s3CurePssw0rD!", []string{"user@example.test", "-w", "CN=Users"}},
+		{"ldap-password", "", []string{"ldapadd", "-H", "ldap://example.test:389", "-x", "-D", "admin@example.test", "-wHunter2!", "-f", "tempadmin.ldif"}, "Hunter2!", []string{"-w", "tempadmin.ldif"}},
+		{"ldap-password", "", []string{"sh", "-c", "ldapmodify -x -D cn=admin -w 'hunter 2' -f change.ldif"}, "hunter 2", []string{"-f change.ldif"}},
+		{"ldappasswd-password", "", []string{"ldappasswd", "-x", "-D", "uid=bob", "-w", "old1", "-a", "old1", "-s", "hunter2"}, "hunter2", []string{"uid=bob"}},
+		{"ad-tool-password", "", []string{"ldapdomaindump", "-u", `domain\user`, "-p", "hunter2", "127.0.0.1", "-o", "/tmp/T1087"}, "hunter2", []string{`domain\user`, "127.0.0.1", "/tmp/T1087"}},
+		{"ad-tool-password", "/usr/bin/python3", []string{"/usr/bin/python3", "/usr/local/bin/bloodhound-python", "-d", "corp.local", "-u", "svc", "-p", "hunter2", "-c", "All"}, "hunter2", []string{"corp.local", "All"}},
+		{"ad-tool-password", "", []string{"nxc", "smb", "10.0.0.5", "-u", "admin", "-phunter2"}, "hunter2", []string{"admin"}},
+		{"samba-user-password", "", []string{"smbclient", "//fs/share", "-U", "CORP/bob%hunter2"}, "hunter2", []string{"CORP/bob%", "//fs/share"}},
+		{"samba-user-password", "", []string{"net", "ads", "join", "--user=admin%hunter2"}, "hunter2", []string{"--user=admin%"}},
+		{"wbinfo-password", "", []string{"wbinfo", "-a", "bob%hunter2"}, "hunter2", []string{"bob%"}},
+		{"impacket-target", "", []string{"psexec.py", "/Administrator:P@ssw0rd1@127.0.0.1", "whoami"}, "P@ssw0rd1", []string{"/Administrator:", "@127.0.0.1", "whoami"}},
+		{"impacket-target", "/usr/bin/python3", []string{"/usr/bin/python3", "/usr/local/bin/wmiexec.py", "CORP.LOCAL/admin:hun:ter2@10.0.0.5", "ipconfig"}, "hun:ter2", []string{"CORP.LOCAL/admin:", "@10.0.0.5"}},
+		{"impacket-target", "", []string{"impacket-secretsdump", "-just-dc", "corp/admin:hunter2@dc01"}, "hunter2", []string{"corp/admin:", "@dc01", "-just-dc"}},
+		{"impacket-target", "", []string{"bash", "-c", "psexec.py '/Administrator:P@ssw0rd1@127.0.0.1' 'whoami'"}, "P@ssw0rd1", []string{"psexec.py", "@127.0.0.1"}},
+		{"impacket-hashes", "", []string{"wmiexec.py", "-hashes", "aad3b435b51404eeaad3b435b51404ee:31d6cfe0d16ae931b73c59d7e0c089c0", "admin@10.0.0.5"}, "31d6cfe0d16ae931b73c59d7e0c089c0", []string{"-hashes", "admin@10.0.0.5"}},
+		{"impacket-hashes", "", []string{"getTGT.py", "-aesKey", "4a3b2c1d", "corp/svc"}, "4a3b2c1d", []string{"corp/svc"}},
 	}
 	r := newDefault(t)
 	for _, tt := range tests {
@@ -198,6 +214,20 @@ func TestDefaultKeeps(t *testing.T) {
 		{"sh", "-c", "cd /src && go test ./... | tee out.txt"},
 		{"/bin/bash", "-c", "for f in *.go; do gofmt -l \"$f\"; done\n\tdone"},
 		{"app", ""},
+		// -w, -p, -U, -a and -s are other things elsewhere, and user:x@host
+		// is a password only for Impacket.
+		{"wc", "-w", "README.md"},
+		{"grep", "-w", "token", "main.go"},
+		{"ldapsearch", "-x", "-W", "-D", "cn=admin", "-s", "sub", "-b", "dc=example,dc=com", "(uid=alice)"},
+		{"ssh", "-p", "2222", "-a", "host"},
+		{"sort", "-u", "-s", "names.txt"},
+		{"ls", "-a", "/tmp"},
+		{"useradd", "-U", "-s", "/bin/bash", "bob"},
+		{"smbclient", "//fs/share", "-U", "CORP/bob"},
+		{"docker", "pull", "alpine:3.19@sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1"},
+		{"xdg-open", "mailto:alice@example.com"},
+		{"psexec.py", "corp/admin@10.0.0.5", "-k", "-no-pass"},
+		{"secretsdump.py", "-sam", "SAM", "-system", "SYSTEM", "LOCAL"},
 		{},
 	}
 	r := newDefault(t)
@@ -264,6 +294,24 @@ func TestCustomRules(t *testing.T) {
 	assert.Equal(t, "call [REDACTED]", r.String("call 555-0100"))
 }
 
+func TestArgumentRule(t *testing.T) {
+	rules := append(Default(), Rule{Name: "acme-dsn", Programs: []string{"acmectl connect"}, Pattern: `^[a-z]+:(?P<secret>[^@]+)@`})
+	r, err := New(rules)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"acmectl", "connect", "bob:" + Placeholder + "@db"},
+		r.Args("/usr/bin/acmectl", []string{"acmectl", "connect", "bob:hunter2@db"}))
+	// Only after the program and its subcommand, in the same command.
+	for _, args := range [][]string{
+		{"acmectl", "status", "bob:hunter2@db"},
+		{"other", "connect", "bob:hunter2@db"},
+	} {
+		assert.Equal(t, args, r.Args("/usr/bin/"+args[0], args))
+	}
+	assert.Equal(t, "acmectl connect bob:[REDACTED]@db; echo bob:hunter2@db",
+		r.String("acmectl connect bob:hunter2@db; echo bob:hunter2@db"))
+	assert.Equal(t, "sudo acmectl connect 'bob:[REDACTED]@db'", r.String("sudo acmectl connect 'bob:hunter2@db'"))
+}
+
 func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		rule Rule
@@ -277,7 +325,7 @@ func TestNewErrors(t *testing.T) {
 		{Rule{Name: "f", Flags: []string{"---k"}}, `redaction rule 1 ("f"): flag "---k"`},
 		{Rule{Name: "f", Flags: []string{"--*"}}, `redaction rule 1 ("f"): flag "--*"`},
 		{Rule{Name: "p", Flags: []string{"-k"}, Programs: []string{"/usr/bin/x"}}, `redaction rule 1 ("p"): program "/usr/bin/x"`},
-		{Rule{Name: "p", Pattern: `x`, Programs: []string{"x"}}, `redaction rule 1 ("p"): programs given without flags`},
+		{Rule{Name: "p", Programs: []string{"x"}}, `redaction rule 1 ("p"): neither pattern nor flags`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -38,6 +38,27 @@ import (
 //   - aws-configure-set: the value after the words aws_secret_access_key
 //     and aws_session_token, as in aws configure set aws_secret_access_key
 //     VALUE.
+//   - ldap-password: -w VALUE or -wVALUE for OpenLDAP's clients
+//     (ldapsearch, ldapadd, ldapmodify, ldapdelete, ldapmodrdn,
+//     ldapcompare, ldapwhoami, ldappasswd, ldapexop, ldapvc), and -a and
+//     -s (the old and new passwords) for ldappasswd. Elsewhere -w is
+//     something else (wc -w, grep -w) and stays.
+//   - ad-tool-password: -p VALUE or -pVALUE for Active Directory tools:
+//     ldapdomaindump, windapsearch, the BloodHound collectors
+//     (bloodhound-python, bloodhound-ce-python, rusthound), ldeep,
+//     adidnsdump, ldapsearch-ad, pywerview, certipy, NetExec and
+//     CrackMapExec (nxc, netexec, crackmapexec, cme), smbmap, lsassy,
+//     enum4linux-ng, evil-winrm.
+//   - samba-user-password: the password in Samba's -U user%password and
+//     --user=user%password (smbclient, rpcclient, net, samba-tool,
+//     smbcacls, smbget, smbtree, smbcquotas, winexe) and wbinfo's
+//     -a/--authenticate user%password (the user stays).
+//   - impacket-target: the password in the DOMAIN/user:password@host
+//     argument of Impacket's scripts (psexec.py, wmiexec.py,
+//     secretsdump.py, ... and Debian's and Kali's impacket-psexec names).
+//   - impacket-hashes: the value of -hashes LMHASH:NTHASH and -aesKey,
+//     which log on as well as a password, for the same scripts and
+//     NetExec, CrackMapExec, lsassy, certipy and evil-winrm.
 //
 // Patterns, in every string and every argument:
 //
@@ -77,8 +98,10 @@ import (
 //   - jwt: JSON Web Tokens, eyJ….….…
 //
 // Not covered: secrets of no known format in positional arguments
-// (htpasswd -b FILE USER PASSWORD, cf auth USER PASSWORD); values split by
-// the shell in unusual ways. sshpass -p also hides the -p of the command
+// (htpasswd -b FILE USER PASSWORD, cf auth USER PASSWORD, samba-tool user
+// create USER PASSWORD, net rpc user add USER PASSWORD); values split by
+// the shell in unusual ways; a short flag bundled after others (ldapsearch
+// -xw VALUE). sshpass -p also hides the -p of the command
 // it runs (ssh -p 2222, a port).
 func Default() []Rule {
 	mysql := []string{
@@ -86,6 +109,21 @@ func Default() []Rule {
 		"mysqlbinlog", "mysqlpump", "mysqlsh", "mariadb", "mariadb-admin", "mariadb-dump", "mariadb-import",
 	}
 	mongo := []string{"mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport"}
+	ldap := []string{
+		"ldapsearch", "ldapadd", "ldapmodify", "ldapdelete", "ldapmodrdn", "ldapcompare",
+		"ldapwhoami", "ldappasswd", "ldapexop", "ldapvc",
+	}
+	adTools := []string{
+		"ldapdomaindump", "windapsearch", "windapsearch.py", "bloodhound-python", "bloodhound-ce-python",
+		"bloodhound.py", "rusthound", "rusthound-ce", "ldeep", "adidnsdump", "ldapsearch-ad", "ldapsearch-ad.py",
+		"pywerview", "certipy", "certipy-ad", "nxc", "netexec", "crackmapexec", "cme", "smbmap", "smbmap.py",
+		"lsassy", "enum4linux-ng", "enum4linux-ng.py", "evil-winrm",
+	}
+	samba := []string{
+		"smbclient", "rpcclient", "net", "samba-tool", "smbcacls", "smbget", "smbtree", "smbcquotas",
+		"winexe", "pth-winexe",
+	}
+	impacket := impacketScripts()
 	return []Rule{
 		{Name: "secret-flags", Flags: []string{
 			"--*password", "--*passwd", "--pass", "--*passphrase", "--*secret", "--*token",
@@ -105,6 +143,22 @@ func Default() []Rule {
 			Programs: []string{"curl"}, Pattern: `(?s):(?P<secret>.+)`,
 		},
 		{Name: "aws-configure-set", Flags: []string{"aws_secret_access_key", "aws_session_token"}},
+		{Name: "ldap-password", Flags: []string{"-w"}, Value: ValueAny, Programs: ldap},
+		{Name: "ldappasswd-password", Flags: []string{"-a", "-s"}, Value: ValueAny, Programs: []string{"ldappasswd"}},
+		{Name: "ad-tool-password", Flags: []string{"-p"}, Value: ValueAny, Programs: adTools},
+		{
+			Name: "samba-user-password", Flags: []string{"-U", "--user"}, Value: ValueAny,
+			Programs: samba, Pattern: `(?s)%(?P<secret>.+)`,
+		},
+		{
+			Name: "wbinfo-password", Flags: []string{"-a", "--authenticate"}, Value: ValueAny,
+			Programs: []string{"wbinfo"}, Pattern: `(?s)%(?P<secret>.+)`,
+		},
+		{Name: "impacket-target", Programs: impacket, Pattern: `(?s)^(?:[^/@:]*/)?[^/@:]*:(?P<secret>.+)@[^@]+$`},
+		{
+			Name: "impacket-hashes", Flags: []string{"--hashes", "--aesKey"},
+			Programs: slices.Concat(impacket, []string{"nxc", "netexec", "crackmapexec", "cme", "lsassy", "certipy", "certipy-ad", "evil-winrm"}),
+		},
 
 		{Name: "url-userinfo", Pattern: `(?i)\b[a-z][a-z0-9+.-]*://[^/?#@\s:]*:(?P<secret>[^/?#\s]+)@`},
 		{
@@ -173,4 +227,22 @@ func (c Config) Redactor() (*Redactor, error) {
 		rules = slices.Delete(rules, i, i+1)
 	}
 	return New(append(rules, c.Rules...))
+}
+
+// impacketScripts returns the names of Impacket's example scripts that
+// take credentials, as pip installs them (psexec.py) and as Debian and
+// Kali do (impacket-psexec).
+func impacketScripts() []string {
+	var names []string
+	for _, s := range []string{
+		"addcomputer", "atexec", "changepasswd", "dacledit", "dcomexec", "DumpNTLMInfo", "exchanger",
+		"findDelegation", "GetADComputers", "GetADUsers", "getArch", "Get-GPPPassword", "GetLAPSPassword",
+		"GetNPUsers", "getPac", "getST", "getTGT", "GetUserSPNs", "goldenPac", "keylistattack", "lookupsid",
+		"machine_role", "mimikatz", "mssqlclient", "net", "netview", "owneredit", "psexec", "raiseChild", "rbcd",
+		"rdp_check", "reg", "rpcdump", "rpcmap", "samrdump", "secretsdump", "services", "smbclient", "smbexec",
+		"smbpasswd", "ticketer", "tstool", "wmiexec", "wmipersist", "wmiquery",
+	} {
+		names = append(names, s+".py", "impacket-"+s)
+	}
+	return names
 }
