@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -299,6 +300,81 @@ func resolve(p, cwd string) string {
 		p = path.Join(cwd, p)
 	}
 	return path.Clean(p)
+}
+
+// scriptOperand returns the file a shell or an interpreter was handed to
+// run (`sh FILE`, `bash -x FILE`, `python3 FILE`), resolved against cwd, or
+// "" when the exec is no such program or reads no file: its program text
+// is on the command line (-c, -e, -m...) or comes from standard input. A
+// script run without its #! line takes this form too: the shell that
+// fails to exec it runs `/bin/sh FILE` instead.
+func scriptOperand(exe string, args []string, cwd string) string {
+	name := path.Base(exe)
+	if name == "busybox" && len(args) > 0 {
+		// An applet through its link (sh FILE) or named (busybox sh FILE).
+		if a := path.Base(args[0]); a != "busybox" {
+			name = a
+		} else if len(args) > 1 {
+			name, args = args[1], args[1:]
+		}
+	}
+	var text, valued string // options whose program text or value follows
+	switch {
+	case slices.Contains([]string{"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh"}, name):
+		text, valued = "cs", "oO"
+	case strings.HasPrefix(name, "python") || strings.HasPrefix(name, "pypy"):
+		text, valued = "cm", "WX"
+	case strings.HasPrefix(name, "perl") || strings.HasPrefix(name, "ruby"):
+		text, valued = "eE", ""
+	case slices.Contains([]string{"node", "nodejs", "bun", "deno"}, name):
+		text, valued = "ep", "r"
+	case strings.HasPrefix(name, "php"):
+		text, valued = "rR", "dc"
+	default:
+		return ""
+	}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			if i+1 < len(args) {
+				return resolve(args[i+1], cwd)
+			}
+			return ""
+		case a == "-" || a == "":
+			return ""
+		case strings.HasPrefix(a, "--"):
+			if slices.Contains([]string{"--eval", "--print", "--command"}, a) || strings.HasPrefix(a, "--eval=") {
+				return ""
+			}
+		case a[0] == '-' || a[0] == '+' && text == "cs":
+			// Flags bundled or alone (-x, -ex, +o): one that takes program
+			// text ends the search, one that takes a value as the next
+			// argument skips it. Other shapes (-I/dir) are passed over.
+			if !letters(a[1:]) {
+				continue
+			}
+			if strings.ContainsAny(a[1:], text) {
+				return ""
+			}
+			if strings.ContainsAny(a[len(a)-1:], valued) {
+				i++
+			}
+		default:
+			return resolve(a, cwd)
+		}
+	}
+	return ""
+}
+
+// letters says whether s is ASCII letters only, and not empty.
+func letters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // checkSequence checks what a sequence recipe asks of the rest of the

@@ -240,7 +240,8 @@ func (pt *partial) holds(st *SequenceStep, x *exec) bool {
 		v := pt.values[r.Name]
 		switch r.In {
 		case InExecutable:
-			if x.Process.Exe != v && (x.Event.Script == "" || resolve(x.Event.Script, cwd) != v) {
+			if x.Process.Exe != v && (x.Event.Script == "" || resolve(x.Event.Script, cwd) != v) &&
+				scriptOperand(x.Process.Exe, x.Process.Args, cwd) != v {
 				return false
 			}
 		case InArgument:

@@ -255,3 +255,32 @@ func TestOptionValue(t *testing.T) {
 		require.Equal(t, c.want, v, c.args)
 	}
 }
+
+// TestScriptOperand: the file a shell or an interpreter runs, which a
+// sequence's `require: {X: executable}` takes as the exec running it.
+func TestScriptOperand(t *testing.T) {
+	for _, c := range []struct {
+		exe  string
+		args []string
+		want string
+	}{
+		{"/usr/bin/dash", []string{"/bin/sh", "/tmp/art.sh"}, "/tmp/art.sh"}, // dash's fallback for a script with no #!
+		{"/usr/bin/bash", []string{"bash", "-x", "-o", "pipefail", "./run"}, "/work/run"},
+		{"/usr/bin/bash", []string{"bash", "+o", "history", "--", "x"}, "/work/x"},
+		{"/usr/bin/bash", []string{"bash", "-c", "/tmp/x", "/tmp/x"}, ""},
+		{"/usr/bin/bash", []string{"bash", "-ec", "id"}, ""},
+		{"/usr/bin/bash", []string{"bash", "-s", "/tmp/x"}, ""}, // the program comes from standard input
+		{"/usr/bin/python3.12", []string{"python3", "-W", "ignore", "/tmp/p.py"}, "/tmp/p.py"},
+		{"/usr/bin/python3.12", []string{"python3", "-m", "http.server"}, ""},
+		{"/usr/bin/perl", []string{"perl", "-I/home/me/lib", "/tmp/p.pl"}, "/tmp/p.pl"},
+		{"/usr/bin/perl", []string{"perl", "-we", "print 1", "/tmp/p.pl"}, ""},
+		{"/usr/bin/node", []string{"node", "--eval", "1", "/tmp/x.js"}, ""},
+		{"/bin/busybox", []string{"sh", "/tmp/x"}, "/tmp/x"},
+		{"/bin/busybox", []string{"busybox", "sh", "/tmp/x"}, "/tmp/x"},
+		{"/bin/busybox", []string{"busybox", "cat", "/tmp/x"}, ""},
+		{"/usr/bin/cat", []string{"cat", "/tmp/x"}, ""},
+		{"/usr/bin/bash", []string{"bash"}, ""},
+	} {
+		require.Equal(t, c.want, scriptOperand(c.exe, c.args, "/work"), c.args)
+	}
+}
