@@ -67,6 +67,10 @@ for program in $missing; do
 done
 mkdir -p "$root/root"
 cp "$script" "$root/tmp/.atomic-test"
+# Tests that edit the system logger's configuration look for its file
+# first; a machine with journald alone has none, so the copy gets an empty
+# one, as it gets stand-ins for programs.
+[ -e "$root/etc/rsyslog.conf" ] || : >"$root/etc/rsyslog.conf"
 
 # The copy becomes the namespace's root, as a container runtime makes an
 # image's (pivot_root, not chroot): paths in the test's events are then
