@@ -151,7 +151,7 @@ type Sensor struct {
 	tail  *ebpf.Program
 	links []link.Link
 	// ring is unmapped by Close, under ringMu, which Run holds while it
-	// reads the ring.
+	// reads and decodes one record, never while it hands the event on.
 	ringMu sync.Mutex
 	ring   *ring
 	// transient holds each fork and exit event while it is handled.
@@ -360,7 +360,8 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 }
 
 // Pending returns how many bytes the kernel has queued that Run has not
-// read yet. It is safe to call while Run runs.
+// read yet. It is safe to call while Run runs, and waits for no more than
+// one record's decoding.
 func (s *Sensor) Pending() uint64 {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
@@ -377,30 +378,47 @@ func (s *Sensor) pending() bool {
 	return s.ring == nil || s.ring.pending() > 0
 }
 
-// drain hands on every record in the ring, and returns how many it read.
+// drain hands on every event in the ring, and returns how many.
 func (s *Sensor) drain(handle func(ev *event.Event)) (int, error) {
+	for n := 0; ; n++ {
+		ev, err := s.next()
+		if ev == nil || err != nil {
+			return n, err
+		}
+		handle(ev)
+	}
+}
+
+// next decodes the next record and returns its event, nil when the ring
+// holds none. The ring's lock is held for the record alone, not for its
+// handling, so that Close and Pending never wait for a handler.
+func (s *Sensor) next() (*event.Event, error) {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
 	if s.ring == nil {
-		return 0, os.ErrClosed
+		return nil, os.ErrClosed
 	}
-	n, err := s.ring.consume(func(sample []byte) {
+	for {
 		ev := &s.transient
-		if err := s.decoder.decode(sample, ev); err != nil {
+		var decodeErr error
+		ok, err := s.ring.read(func(sample []byte) { decodeErr = s.decoder.decode(sample, ev) })
+		if err != nil {
+			return nil, fmt.Errorf("read ring buffer: %w", err)
+		}
+		if !ok {
+			return nil, nil
+		}
+		if decodeErr != nil {
 			s.decodeErrors.Add(1)
-			return
+			continue
 		}
 		if ev.Kind == event.KindExec {
 			kept := *ev
 			ev = &kept
 		}
 		s.events.Add(1)
-		handle(ev)
-	})
-	if err != nil {
-		return n, fmt.Errorf("read ring buffer: %w", err)
+		return ev, nil
 	}
-	return n, nil
 }
 
 // Stats returns the counts so far. It is safe to call while Run runs.
@@ -423,7 +441,8 @@ func (s *Sensor) Stats() (Stats, error) {
 }
 
 // Close detaches the programs and frees their maps. Run returns once Close
-// is called.
+// is called, waiting at most for the record it is decoding, not for its
+// handling.
 func (s *Sensor) Close() error {
 	var errs []error
 	if s.wake != nil {

@@ -1,0 +1,79 @@
+package sensor
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigil-otel/vigil/event"
+)
+
+// newSensor loads and attaches the real programs, following this test
+// process; the test closes the sensor itself.
+func newSensor(t *testing.T) *Sensor {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("loading eBPF programs needs root")
+	}
+	s, err := New(Config{Follow: uint32(os.Getpid()), Features: testFeatures(t), WakeupInterval: 50 * time.Millisecond})
+	require.NoError(t, err)
+	return s
+}
+
+// TestCloseDoesNotWaitForHandling holds the handler on an event while
+// Pending and Close are called: neither waits for it, and Run ends with
+// once the handler returns.
+func TestCloseDoesNotWaitForHandling(t *testing.T) {
+	s := newSensor(t)
+	t.Cleanup(func() { _ = s.Close() })
+	probe := probeBinary(t, "/bin/true", "vigil-held")
+	handling, release := make(chan struct{}), make(chan struct{})
+	ran := make(chan error, 1)
+	go func() {
+		held := false
+		ran <- s.Run(context.Background(), func(ev *event.Event) {
+			if !held && isExecOf(probe)(ev) {
+				held = true
+				close(handling)
+				<-release
+			}
+		})
+	}()
+	// Exits of the probe and of later children queue behind the held one.
+	require.NoError(t, exec.Command(probe).Run())
+	require.NoError(t, exec.Command("/bin/true").Run())
+	select {
+	case <-handling:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the probe's exec never reached the handler")
+	}
+
+	returned := func(name string, f func()) {
+		t.Helper()
+		done := make(chan struct{})
+		go func() { f(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			close(release)
+			t.Fatalf("%s waited for the handler", name)
+		}
+	}
+	var pending uint64
+	returned("Pending", func() { pending = s.Pending() })
+	require.NotZero(t, pending, "the probe's exit is queued")
+	var closeErr error
+	returned("Close", func() { closeErr = s.Close() })
+	require.NoError(t, closeErr)
+	close(release)
+	select {
+	case err := <-ran:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after Close")
+	}
+}
