@@ -24,9 +24,20 @@ func newSensor(t *testing.T) *Sensor {
 	return s
 }
 
+func TestCloseTwice(t *testing.T) {
+	s := newSensor(t)
+	require.NoError(t, s.Close())
+	require.NoError(t, s.Close(), "a second Close does nothing")
+
+	require.ErrorIs(t, s.Run(context.Background(), func(*event.Event) {}), ErrClosed)
+	_, err := s.Stats()
+	require.ErrorIs(t, err, ErrClosed)
+	require.Zero(t, s.Pending())
+}
+
 // TestCloseDoesNotWaitForHandling holds the handler on an event while
 // Pending and Close are called: neither waits for it, and Run ends with
-// once the handler returns.
+// ErrClosed once the handler returns.
 func TestCloseDoesNotWaitForHandling(t *testing.T) {
 	s := newSensor(t)
 	t.Cleanup(func() { _ = s.Close() })
@@ -72,7 +83,7 @@ func TestCloseDoesNotWaitForHandling(t *testing.T) {
 	close(release)
 	select {
 	case err := <-ran:
-		require.NoError(t, err)
+		require.ErrorIs(t, err, ErrClosed)
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after Close")
 	}

@@ -114,6 +114,10 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
+// ErrClosed is returned by Run and Stats once Close has been called, and by
+// Run when Close interrupts it.
+var ErrClosed = errors.New("sensor closed")
+
 // idlePoll is how often the reader looks for records when the machine is
 // quiet; the kernel wakes it for the first record after a pause anyway.
 const idlePoll = time.Second
@@ -154,6 +158,8 @@ type Sensor struct {
 	// reads and decodes one record, never while it hands the event on.
 	ringMu sync.Mutex
 	ring   *ring
+	// closed makes Close do its work once.
+	closed atomic.Bool
 	// transient holds each fork and exit event while it is handled.
 	transient event.Event
 	// wake is the ring buffer's descriptor in Go's poller: readable when
@@ -305,9 +311,10 @@ func (s *Sensor) Features() Features {
 
 // Run reads events and hands each to handle, in the order the kernel wrote
 // them, until ctx is done; it then delivers every record already in the ring
-// and returns. An exec event is new: handle may keep it. A fork or exit
-// event is only valid during the call: its memory is reused for the next
-// one, which spares the collector two thirds of the garbage.
+// and returns nil. Close interrupts it with ErrClosed. An exec event is
+// new: handle may keep it. A fork or exit event is only valid during the
+// call: its memory is reused for the next one, which spares the collector
+// two thirds of the garbage.
 //
 // The reader never blocks in a system call. It waits in Go's own network
 // poller, for the kernel's wake-up or its next look, and then drains the
@@ -315,6 +322,9 @@ func (s *Sensor) Features() Features {
 // than the records: the runtime takes its P away each time and its monitor
 // thread spins for a millisecond after each hand-off (bench/README.md).
 func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	raw, err := s.wake.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("ring buffer wake-ups: %w", err)
@@ -332,9 +342,6 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 	tail := s.cfg.WakeupInterval + s.cfg.WakeupInterval/8
 	for {
 		n, err := s.drain(handle)
-		if errors.Is(err, os.ErrClosed) {
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -352,7 +359,7 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 		switch {
 		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, os.ErrClosed):
-			return nil
+			return ErrClosed
 		default:
 			return fmt.Errorf("wait for ring buffer: %w", err)
 		}
@@ -360,8 +367,8 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 }
 
 // Pending returns how many bytes the kernel has queued that Run has not
-// read yet. It is safe to call while Run runs, and waits for no more than
-// one record's decoding.
+// read yet, 0 once the sensor is closed. It is safe to call while Run
+// runs, and waits for no more than one record's decoding.
 func (s *Sensor) Pending() uint64 {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
@@ -396,7 +403,7 @@ func (s *Sensor) next() (*event.Event, error) {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
 	if s.ring == nil {
-		return nil, os.ErrClosed
+		return nil, ErrClosed
 	}
 	for {
 		ev := &s.transient
@@ -422,8 +429,13 @@ func (s *Sensor) next() (*event.Event, error) {
 }
 
 // Stats returns the counts so far. It is safe to call while Run runs.
+// Once the sensor is closed, it returns ErrClosed with the counts kept
+// outside the kernel.
 func (s *Sensor) Stats() (Stats, error) {
 	st := Stats{Events: s.events.Load(), DecodeErrors: s.decodeErrors.Load()}
+	if s.closed.Load() {
+		return st, ErrClosed
+	}
 	for reason, n := range map[bpf.SensorDropReason]*uint64{
 		bpf.SensorDropReasonDROP_RINGBUF_FULL: &st.RingBufferDrops,
 		bpf.SensorDropReasonDROP_TRACK_FULL:   &st.TrackDrops,
@@ -440,10 +452,13 @@ func (s *Sensor) Stats() (Stats, error) {
 	return st, nil
 }
 
-// Close detaches the programs and frees their maps. Run returns once Close
-// is called, waiting at most for the record it is decoding, not for its
-// handling.
+// Close detaches the programs and frees their maps; it interrupts Run,
+// waiting at most for the record Run is decoding, not for its handling.
+// Calls after the first do nothing and return nil.
 func (s *Sensor) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	var errs []error
 	if s.wake != nil {
 		errs = append(errs, s.wake.Close())
