@@ -1,14 +1,18 @@
 package sensor
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-otel/vigil/bpf"
 	"github.com/vigil-otel/vigil/event"
 )
 
@@ -87,4 +91,30 @@ func TestCloseDoesNotWaitForHandling(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after Close")
 	}
+}
+
+// TestFirstDecodeErrorIsLogged feeds the reader records the kernel never
+// writes: each is counted, the first one's error logged, and the records
+// around them still delivered.
+func TestFirstDecodeErrorIsLogged(t *testing.T) {
+	var log bytes.Buffer
+	f := newFakeRing(1024)
+	s := &Sensor{ring: &f.ring, decoder: newTestDecoder(64), log: slog.New(slog.NewTextHandler(&log, nil))}
+	fork := func(pid uint32) string {
+		return string(fixed(t, bpf.SensorEventHeader{Kind: uint8(bpf.SensorEventKindEVENT_FORK), Tgid: pid}))
+	}
+	f.write(fork(1), 0)
+	f.write(string(fixed(t, bpf.SensorEventHeader{Kind: 99})), 0)
+	f.write("short", 0)
+	f.write(fork(2), 0)
+
+	var pids []uint32
+	n, err := s.drain(func(ev *event.Event) { pids = append(pids, ev.PID) })
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "records handed on")
+	require.Equal(t, []uint32{1, 2}, pids)
+	st := Stats{Events: s.events.Load(), DecodeErrors: s.decodeErrors.Load()}
+	require.Equal(t, Stats{Events: 2, DecodeErrors: 2}, st)
+	require.Equal(t, 1, strings.Count(log.String(), "\n"), "only the first is logged: %s", log.String())
+	require.Contains(t, log.String(), "unknown record kind 99")
 }

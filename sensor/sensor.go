@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sync"
@@ -166,6 +167,8 @@ type Sensor struct {
 	// the kernel wakes the reader.
 	wake    *os.File
 	decoder decoder
+	// log is where the first decode error is told.
+	log *slog.Logger
 
 	events       atomic.Uint64
 	decodeErrors atomic.Uint64
@@ -224,7 +227,7 @@ func New(cfg Config) (*Sensor, error) {
 		}
 	}
 
-	s := &Sensor{cfg: cfg, features: *features, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
+	s := &Sensor{cfg: cfg, features: *features, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}, log: slog.Default()}
 	if err := s.start(spec, env); err != nil {
 		s.Close()
 		return nil, err
@@ -416,7 +419,7 @@ func (s *Sensor) next() (*event.Event, error) {
 			return nil, nil
 		}
 		if decodeErr != nil {
-			s.decodeErrors.Add(1)
+			s.decodeFailed(decodeErr)
 			continue
 		}
 		if ev.Kind == event.KindExec {
@@ -425,6 +428,15 @@ func (s *Sensor) next() (*event.Event, error) {
 		}
 		s.events.Add(1)
 		return ev, nil
+	}
+}
+
+// decodeFailed counts a record that could not be decoded, and logs the
+// first: its text says what went wrong, and the later ones are most likely
+// the same.
+func (s *Sensor) decodeFailed(err error) {
+	if s.decodeErrors.Add(1) == 1 {
+		s.log.Warn("a ring buffer record could not be decoded; it and any later ones are counted as lost (undecodable), and only this first one is logged", "error", err)
 	}
 }
 
