@@ -81,6 +81,9 @@ func (s Summary) Losses() map[string]uint64 {
 	return losses(s.Sensor, s.EmitErrors+s.ExportFailed, s.SpanExportFailed)
 }
 
+// ErrClosed is returned by Stop once the pipeline is stopped.
+var ErrClosed = errors.New("pipeline stopped")
+
 // Pipeline is a running sensor with its downstream stages.
 type Pipeline struct {
 	sensor   *sensor.Sensor
@@ -130,6 +133,8 @@ type Pipeline struct {
 	// readerEnded holds why the reader goroutine ended before Stop asked
 	// it to: vigil is then alive but blind, which its liveness says.
 	readerEnded atomic.Pointer[error]
+	// stopped makes Stop do its work once.
+	stopped atomic.Bool
 }
 
 // Start loads and attaches the sensor, seeds the process table, and starts
@@ -357,7 +362,11 @@ func sameContext(a, b trace.SpanContext) bool {
 // detections to their destinations, and releases the sensor. ctx bounds
 // the flush. What the exporter could not deliver is counted in the
 // Summary and logged, never returned: the error is vigil's own failure.
+// Calls after the first do nothing and return ErrClosed.
 func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
+	if !p.stopped.CompareAndSwap(false, true) {
+		return Summary{}, ErrClosed
+	}
 	p.stop()
 	runErr := <-p.done
 	p.endSpans(time.Now())
