@@ -81,7 +81,8 @@ func (s Summary) Losses() map[string]uint64 {
 	return losses(s.Sensor, s.EmitErrors+s.ExportFailed, s.SpanExportFailed)
 }
 
-// ErrClosed is returned by Stop once the pipeline is stopped.
+// ErrClosed is returned by Stop once the pipeline is stopped, and by Err
+// once Stop has ended its handling of events.
 var ErrClosed = errors.New("pipeline stopped")
 
 // Pipeline is a running sensor with its downstream stages.
@@ -129,10 +130,10 @@ type Pipeline struct {
 	badTraceparents   atomic.Int64
 	detectionCount    metric.Int64Counter
 	stop              context.CancelFunc
-	done              chan error
-	// readerEnded holds why the reader goroutine ended before Stop asked
-	// it to: vigil is then alive but blind, which its liveness says.
-	readerEnded atomic.Pointer[error]
+	// done is closed when the reader goroutine ends; readErr, written
+	// before, is why: nil when Stop asked it to.
+	done    chan struct{}
+	readErr error
 	// stopped makes Stop do its work once.
 	stopped atomic.Bool
 }
@@ -162,7 +163,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p := newPipeline(table, exp, cfg.Recipes)
-	p.sensor, p.stop, p.done = sens, stop, make(chan error, 1)
+	p.sensor, p.stop, p.done = sens, stop, make(chan struct{})
 	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
 		p.record = json.NewEncoder(cfg.Record)
@@ -172,27 +173,36 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
 	go func() {
-		err := sens.Run(runCtx, p.handle)
-		if runCtx.Err() == nil {
-			ended := errors.New("the event reader stopped")
-			if err != nil {
-				ended = fmt.Errorf("the event reader stopped: %w", err)
+		defer close(p.done)
+		if err := sens.Run(runCtx, p.handle); err != nil {
+			p.readErr = fmt.Errorf("the event reader stopped: %w", err)
+			if runCtx.Err() == nil {
+				slog.Error("vigil no longer reads events", "error", p.readErr)
 			}
-			p.readerEnded.Store(&ended)
-			slog.Error("vigil no longer reads events", "error", ended)
 		}
-		p.done <- err
 	}()
 	return p, nil
 }
 
-// Alive says why the pipeline no longer handles events, nil while it does
-// (or was stopped on purpose): for a liveness probe.
-func (p *Pipeline) Alive() error {
-	if err := p.readerEnded.Load(); err != nil {
-		return *err
+// Done returns a channel that is closed when the pipeline no longer
+// handles events: once Stop is called, or when reading events failed.
+// Stop is to be called either way.
+func (p *Pipeline) Done() <-chan struct{} {
+	return p.done
+}
+
+// Err returns nil while Done is not closed. Once it is, Err says why: the
+// failure of the event reader, or ErrClosed when Stop ended it.
+func (p *Pipeline) Err() error {
+	select {
+	case <-p.done:
+	default:
+		return nil
 	}
-	return nil
+	if p.readErr != nil {
+		return p.readErr
+	}
+	return ErrClosed
 }
 
 // newPipeline joins the stages downstream of the sensor.
@@ -361,14 +371,15 @@ func sameContext(a, b trace.SpanContext) bool {
 // Stop handles every event the kernel has already written, flushes the
 // detections to their destinations, and releases the sensor. ctx bounds
 // the flush. What the exporter could not deliver is counted in the
-// Summary and logged, never returned: the error is vigil's own failure.
-// Calls after the first do nothing and return ErrClosed.
+// Summary and logged, never returned: the error is vigil's own failure,
+// the event reader's among them (see Err). Calls after the first do
+// nothing and return ErrClosed.
 func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	if !p.stopped.CompareAndSwap(false, true) {
 		return Summary{}, ErrClosed
 	}
 	p.stop()
-	runErr := <-p.done
+	<-p.done
 	p.endSpans(time.Now())
 	// A backend that is down, slow or without a pipeline for one signal
 	// is no failure of vigil's, nor of a command it watches: what it did
@@ -382,10 +393,11 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	if p.recordErr != nil {
 		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
 	}
-	if err := errors.Join(runErr, statsErr, closeErr, p.recordErr); err != nil {
-		return sum, fmt.Errorf("stop pipeline: %w", err)
+	var stopErr error
+	if err := errors.Join(statsErr, closeErr, p.recordErr); err != nil {
+		stopErr = fmt.Errorf("stop pipeline: %w", err)
 	}
-	return sum, nil
+	return sum, errors.Join(p.readErr, stopErr)
 }
 
 // StartRun starts the span of a watched command, a child of the context in

@@ -362,9 +362,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		rep.ExitCode = &code
 	} else {
 		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
+		// A pipeline that no longer reads events would leave vigil running
+		// blind: it stops, and Stop returns why.
 		select {
 		case <-stopSignals:
 		case <-ctx.Done():
+		case <-p.Done():
 		}
 	}
 
