@@ -74,6 +74,9 @@ type Summary struct {
 	// SequenceEvictions counts the sequences begun that sequence recipes
 	// forgot to keep their state within bounds.
 	SequenceEvictions uint64
+	// EvalErrors counts, by recipe, the times its expressions failed at
+	// run time, and so did not match, since the recipes were last loaded.
+	EvalErrors map[string]uint64
 }
 
 // Losses returns what was lost, by stage (the values of vigil.loss.stage).
@@ -111,6 +114,9 @@ type Pipeline struct {
 	record           *json.Encoder
 	// recordErr is the first error writing the recording.
 	recordErr error
+	// retiredEvalErrors are the expression failures of the engines that
+	// reloads replaced; only the reader goroutine uses it.
+	retiredEvalErrors uint64
 
 	detections atomic.Uint64
 	emitErrors atomic.Uint64
@@ -130,6 +136,9 @@ type Pipeline struct {
 	badTraceparents   atomic.Int64
 	detectionCount    metric.Int64Counter
 	stop              context.CancelFunc
+	// evalErrors mirrors, for the metrics, the expression failures of
+	// every engine so far.
+	evalErrors atomic.Int64
 	// done is closed when the reader goroutine ends; readErr, written
 	// before, is why: nil when Stop asked it to.
 	done    chan struct{}
@@ -241,6 +250,7 @@ func (p *Pipeline) applyReloads(t time.Time) {
 	n := 0
 	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
 		p.retiredEvictions += p.engine.Evicted()
+		p.retiredEvalErrors += p.engine.EvalErrorCount()
 		p.engine = p.reloads[n].engine
 		n++
 	}
@@ -281,6 +291,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	p.sequenceEvictions.Store(int64(p.retiredEvictions + p.engine.Evicted()))
+	p.evalErrors.Store(int64(p.retiredEvalErrors + p.engine.EvalErrorCount()))
 	if len(p.matches) == 0 {
 		return
 	}
@@ -472,5 +483,6 @@ func (p *Pipeline) summary(stats sensor.Stats) Summary {
 		TableEvictions:    p.table.Evictions(),
 		Suppressed:        p.engine.Suppressed(),
 		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
+		EvalErrors:        p.engine.EvalErrors(),
 	}
 }

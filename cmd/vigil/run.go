@@ -550,6 +550,9 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	if s.SequenceEvictions > 0 {
 		fmt.Fprintf(w, "vigil: sequences begun and forgotten to bound their state: %d (a detection each may have missed)\n", s.SequenceEvictions)
 	}
+	if len(s.EvalErrors) > 0 {
+		fmt.Fprintf(w, "vigil: recipe expressions that failed at run time, and did not match: %s\n", countList(s.EvalErrors))
+	}
 }
 
 // countList writes counts by name, names sorted: "a 1, b 2".
