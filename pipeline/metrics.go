@@ -38,7 +38,9 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		metric.WithDescription("Execs whose TRACEPARENT was not valid W3C trace context, and was ignored."))
 	seqEvictions, err8 := meter.Int64ObservableCounter(semconv.MetricSequenceEvictions, metric.WithUnit("{sequence}"),
 		metric.WithDescription("Sequences begun that sequence recipes forgot to keep their state within bounds."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8); err != nil {
+	evalErrors, err9 := meter.Int64ObservableCounter(semconv.MetricEvalErrors, metric.WithUnit("{evaluation}"),
+		metric.WithDescription("Evaluations of recipes' expressions that failed at run time, and so did not match."))
+	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
 		return fmt.Errorf("self-metrics: %w", err)
 	}
 	stage := func(name string) metric.ObserveOption {
@@ -60,8 +62,9 @@ func (p *Pipeline) observe(meter metric.Meter) error {
 		o.ObserveInt64(evictions, p.tableEvictions.Load())
 		o.ObserveInt64(badTrace, p.badTraceparents.Load())
 		o.ObserveInt64(seqEvictions, p.sequenceEvictions.Load())
+		o.ObserveInt64(evalErrors, p.evalErrors.Load())
 		return nil
-	}, events, execs, lost, pending, processes, evictions, badTrace, seqEvictions)
+	}, events, execs, lost, pending, processes, evictions, badTrace, seqEvictions, evalErrors)
 	if err != nil {
 		return fmt.Errorf("self-metrics callback: %w", err)
 	}

@@ -8,13 +8,26 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
 // TestSelfMetricsCountWhatHappened runs known execs and reads vigil's own
 // metrics as a collector receives them at shutdown.
 func TestSelfMetricsCountWhatHappened(t *testing.T) {
-	rcv, stop := watched(t, exporter.SpansAll)
+	// A recipe whose expression fails on every zip.
+	broken, errs := recipe.Parse("broken.yaml", []byte(`recipes:
+  - name: broken
+    description: d
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: low
+    match:
+      executable: {name: zip}
+      cel: 'env["NOT_SET"] == "1"'
+`), "test")
+	require.Empty(t, errs)
+	rcv, stop := watchedWith(t, exporter.SpansAll, append(builtinRecipe(t, "exec_example"), broken...))
 	zip := copyProgram(t, "/bin/true", t.TempDir(), "zip")
 	for range 3 {
 		require.NoError(t, exec.Command(zip).Run())
@@ -26,6 +39,7 @@ func TestSelfMetricsCountWhatHappened(t *testing.T) {
 
 	sum := stop()
 	require.Equal(t, uint64(1), sum.BadTraceparents)
+	require.Equal(t, map[string]uint64{"broken": 3}, sum.EvalErrors)
 
 	// The last export, at shutdown, holds the totals.
 	last := map[string]pmetric.Metric{}
@@ -64,4 +78,5 @@ func TestSelfMetricsCountWhatHappened(t *testing.T) {
 	require.Contains(t, last, semconv.MetricRingBufferPending)
 	require.Contains(t, last, semconv.MetricProcesses)
 	require.Zero(t, sumOf(semconv.MetricEvictions))
+	require.Equal(t, int64(3), sumOf(semconv.MetricEvalErrors))
 }

@@ -74,12 +74,19 @@ type Summary struct {
 	// SequenceEvictions counts the sequences begun that sequence recipes
 	// forgot to keep their state within bounds.
 	SequenceEvictions uint64
+	// EvalErrors counts, by recipe, the times its expressions failed at
+	// run time, and so did not match, since the recipes were last loaded.
+	EvalErrors map[string]uint64
 }
 
 // Losses returns what was lost, by stage (the values of vigil.loss.stage).
 func (s Summary) Losses() map[string]uint64 {
 	return losses(s.Sensor, s.EmitErrors+s.ExportFailed, s.SpanExportFailed)
 }
+
+// ErrClosed is returned by Stop once the pipeline is stopped, and by Err
+// once Stop has ended its handling of events.
+var ErrClosed = errors.New("pipeline stopped")
 
 // Pipeline is a running sensor with its downstream stages.
 type Pipeline struct {
@@ -107,6 +114,9 @@ type Pipeline struct {
 	record           *json.Encoder
 	// recordErr is the first error writing the recording.
 	recordErr error
+	// retiredEvalErrors are the expression failures of the engines that
+	// reloads replaced; only the reader goroutine uses it.
+	retiredEvalErrors uint64
 
 	detections atomic.Uint64
 	emitErrors atomic.Uint64
@@ -126,10 +136,15 @@ type Pipeline struct {
 	badTraceparents   atomic.Int64
 	detectionCount    metric.Int64Counter
 	stop              context.CancelFunc
-	done              chan error
-	// readerEnded holds why the reader goroutine ended before Stop asked
-	// it to: vigil is then alive but blind, which its liveness says.
-	readerEnded atomic.Pointer[error]
+	// evalErrors mirrors, for the metrics, the expression failures of
+	// every engine so far.
+	evalErrors atomic.Int64
+	// done is closed when the reader goroutine ends; readErr, written
+	// before, is why: nil when Stop asked it to.
+	done    chan struct{}
+	readErr error
+	// stopped makes Stop do its work once.
+	stopped atomic.Bool
 }
 
 // Start loads and attaches the sensor, seeds the process table, and starts
@@ -157,7 +172,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	p := newPipeline(table, exp, cfg.Recipes)
-	p.sensor, p.stop, p.done = sens, stop, make(chan error, 1)
+	p.sensor, p.stop, p.done = sens, stop, make(chan struct{})
 	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
 		p.record = json.NewEncoder(cfg.Record)
@@ -167,27 +182,36 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
 	go func() {
-		err := sens.Run(runCtx, p.handle)
-		if runCtx.Err() == nil {
-			ended := errors.New("the event reader stopped")
-			if err != nil {
-				ended = fmt.Errorf("the event reader stopped: %w", err)
+		defer close(p.done)
+		if err := sens.Run(runCtx, p.handle); err != nil {
+			p.readErr = fmt.Errorf("the event reader stopped: %w", err)
+			if runCtx.Err() == nil {
+				slog.Error("vigil no longer reads events", "error", p.readErr)
 			}
-			p.readerEnded.Store(&ended)
-			slog.Error("vigil no longer reads events", "error", ended)
 		}
-		p.done <- err
 	}()
 	return p, nil
 }
 
-// Alive says why the pipeline no longer handles events, nil while it does
-// (or was stopped on purpose): for a liveness probe.
-func (p *Pipeline) Alive() error {
-	if err := p.readerEnded.Load(); err != nil {
-		return *err
+// Done returns a channel that is closed when the pipeline no longer
+// handles events: once Stop is called, or when reading events failed.
+// Stop is to be called either way.
+func (p *Pipeline) Done() <-chan struct{} {
+	return p.done
+}
+
+// Err returns nil while Done is not closed. Once it is, Err says why: the
+// failure of the event reader, or ErrClosed when Stop ended it.
+func (p *Pipeline) Err() error {
+	select {
+	case <-p.done:
+	default:
+		return nil
 	}
-	return nil
+	if p.readErr != nil {
+		return p.readErr
+	}
+	return ErrClosed
 }
 
 // newPipeline joins the stages downstream of the sensor.
@@ -226,6 +250,7 @@ func (p *Pipeline) applyReloads(t time.Time) {
 	n := 0
 	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
 		p.retiredEvictions += p.engine.Evicted()
+		p.retiredEvalErrors += p.engine.EvalErrorCount()
 		p.engine = p.reloads[n].engine
 		n++
 	}
@@ -266,6 +291,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	p.sequenceEvictions.Store(int64(p.retiredEvictions + p.engine.Evicted()))
+	p.evalErrors.Store(int64(p.retiredEvalErrors + p.engine.EvalErrorCount()))
 	if len(p.matches) == 0 {
 		return
 	}
@@ -356,10 +382,15 @@ func sameContext(a, b trace.SpanContext) bool {
 // Stop handles every event the kernel has already written, flushes the
 // detections to their destinations, and releases the sensor. ctx bounds
 // the flush. What the exporter could not deliver is counted in the
-// Summary and logged, never returned: the error is vigil's own failure.
+// Summary and logged, never returned: the error is vigil's own failure,
+// the event reader's among them (see Err). Calls after the first do
+// nothing and return ErrClosed.
 func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
+	if !p.stopped.CompareAndSwap(false, true) {
+		return Summary{}, ErrClosed
+	}
 	p.stop()
-	runErr := <-p.done
+	<-p.done
 	p.endSpans(time.Now())
 	// A backend that is down, slow or without a pipeline for one signal
 	// is no failure of vigil's, nor of a command it watches: what it did
@@ -373,10 +404,11 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	if p.recordErr != nil {
 		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
 	}
-	if err := errors.Join(runErr, statsErr, closeErr, p.recordErr); err != nil {
-		return sum, fmt.Errorf("stop pipeline: %w", err)
+	var stopErr error
+	if err := errors.Join(statsErr, closeErr, p.recordErr); err != nil {
+		stopErr = fmt.Errorf("stop pipeline: %w", err)
 	}
-	return sum, nil
+	return sum, errors.Join(p.readErr, stopErr)
 }
 
 // StartRun starts the span of a watched command, a child of the context in
@@ -451,5 +483,6 @@ func (p *Pipeline) summary(stats sensor.Stats) Summary {
 		TableEvictions:    p.table.Evictions(),
 		Suppressed:        p.engine.Suppressed(),
 		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
+		EvalErrors:        p.engine.EvalErrors(),
 	}
 }

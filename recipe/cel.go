@@ -132,11 +132,15 @@ func compileCEL(scope *celScope, expr string) (*celProgram, []*litSet, error) {
 	return &celProgram{prg: prg, values: scope.values}, argsNeeds(ast.NativeRep().Expr()), nil
 }
 
-// eval runs the expression over an input. An expression that fails at
-// run time (a missing map key, say) does not match.
-func (p *celProgram) eval(in *Input) bool {
-	out, _, err := p.prg.Eval(celActivation{in: in, values: p.values})
+// eval runs the expression over an exec. An expression that fails at run
+// time (a missing map key, an index out of range) does not match; its
+// error is kept on x, for the engine to count against the recipe.
+func (p *celProgram) eval(x *exec) bool {
+	out, _, err := p.prg.Eval(celActivation{in: x.Input, values: p.values})
 	if err != nil {
+		if x.evalErr == nil {
+			x.evalErr = err
+		}
 		return false
 	}
 	b, ok := out.Value().(bool)

@@ -59,7 +59,7 @@ func TestCELVariablesRead(t *testing.T) {
 		require.True(t, ok, "no test of variable %s", v.name)
 		prg, _, err := compileCEL(scope, expr)
 		require.NoError(t, err, expr)
-		require.True(t, prg.eval(in), expr)
+		require.True(t, prg.eval(&exec{Input: in}), expr)
 	}
 	require.Len(t, exprs, len(celVariables()))
 
@@ -68,5 +68,7 @@ func TestCELVariablesRead(t *testing.T) {
 	orphan := (&Fixture{Exec: event.Event{Kind: event.KindExec, ExePath: "/x"}}).Input()
 	prg, _, err := compileCEL(scope, `parent_exe == "" && parent_args == [] && ancestors == [] && env == {}`)
 	require.NoError(t, err)
-	require.True(t, prg.eval(orphan))
+	x := &exec{Input: orphan}
+	require.True(t, prg.eval(x))
+	require.NoError(t, x.evalErr)
 }

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,10 @@ type Engine struct {
 	// key is where a limit's key is built, so that looking up its window
 	// allocates nothing.
 	key []byte
+	// evalErrors counts the expressions that failed at run time, of every
+	// recipe; log is where the first failure of each recipe is told.
+	evalErrors uint64
+	log        *slog.Logger
 }
 
 type compiled struct {
@@ -52,6 +57,8 @@ type compiled struct {
 	// windows counts reports per limit key in the current window.
 	windows    map[string]*window
 	suppressed uint64
+	// evalErrors counts the recipe's expressions that failed at run time.
+	evalErrors uint64
 
 	// A sequence recipe is filed once per step: seq is its state and
 	// step the step this entry matches; owner is the recipe's own entry,
@@ -95,6 +102,7 @@ func NewEngine(recipes []*Recipe) *Engine {
 		byDir:  make(map[string][]*compiled),
 		byArg:  make(map[string][]*compiled),
 		byEnv:  make(map[string][]*compiled),
+		log:    slog.Default(),
 	}
 	for _, r := range recipes {
 		e.recipes = append(e.recipes, r)
@@ -301,13 +309,13 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
 		}
 		m = &c.Sequence.Steps[c.step].Match
 	}
-	if !m.matches(x) {
-		return dst
+	x.evalErr = nil
+	held := m.matches(x) && !c.excepted(x)
+	if x.evalErr != nil {
+		e.evalFailed(c, x.evalErr)
 	}
-	for i := range c.Unless {
-		if c.Unless[i].matches(x) {
-			return dst
-		}
+	if !held {
+		return dst
 	}
 	if c.seq != nil {
 		// A step matched: the sequence moves after every step is known.
@@ -328,6 +336,33 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
 		return dst
 	}
 	return append(dst, Hit{Recipe: c.Recipe})
+}
+
+// excepted says one of the recipe's exceptions holds for the exec.
+func (c *compiled) excepted(x *exec) bool {
+	for i := range c.Unless {
+		if c.Unless[i].matches(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// evalFailed counts an expression of c's recipe that failed at run time,
+// and so did not hold, and logs the recipe's first: one broken expression
+// fails on many execs, and would otherwise flood the log. The expressions
+// of the recipes that supersede c are counted against their own recipe,
+// checked for the same exec.
+func (e *Engine) evalFailed(c *compiled, err error) {
+	if c.owner != nil {
+		c = c.owner
+	}
+	c.evalErrors++
+	e.evalErrors++
+	if c.evalErrors == 1 {
+		e.log.Warn("a recipe's expression failed at run time and did not match; its failures are counted, only this first one is logged",
+			"recipe", c.Name, "error", err)
+	}
 }
 
 // allow applies the recipe's limit to one more match. Only the first
@@ -388,6 +423,24 @@ func (e *Engine) Evicted() uint64 {
 		n += c.seq.evicted
 	}
 	return n
+}
+
+// EvalErrorCount returns how many times the recipes' expressions failed
+// at run time.
+func (e *Engine) EvalErrorCount() uint64 {
+	return e.evalErrors
+}
+
+// EvalErrors returns, by recipe name, how many times its expressions
+// failed at run time.
+func (e *Engine) EvalErrors() map[string]uint64 {
+	out := make(map[string]uint64)
+	for _, c := range e.enabled {
+		if c.evalErrors > 0 {
+			out[c.Name] = c.evalErrors
+		}
+	}
+	return out
 }
 
 // Suppressed returns, by recipe name, how many matches limits held back.

@@ -264,6 +264,9 @@ type exec struct {
 	// dir is the program's directory, worked out when first asked for.
 	dir     string
 	haveDir bool
+	// evalErr is the first error of an expression evaluated since the
+	// engine last cleared it.
+	evalErr error
 }
 
 func (x *exec) reset(in *Input) {
@@ -303,7 +306,7 @@ func (m *Match) matches(x *exec) bool {
 	if len(m.AnyOf) > 0 && !m.anyOfMatches(x) {
 		return false
 	}
-	return m.program == nil || m.celMayHold(p.Args) && m.program.eval(in)
+	return m.program == nil || m.celMayHold(p.Args) && m.program.eval(x)
 }
 
 // celMayHold says whether the arguments have what the expression needs.

@@ -117,6 +117,9 @@ const (
 	// MetricSequenceEvictions counts the sequences begun that sequence
 	// recipes forgot to stay within their bounds ({sequence}).
 	MetricSequenceEvictions = "vigil.recipe.sequence.evictions"
+	// MetricEvalErrors counts the evaluations of recipes' expressions
+	// that failed at run time, and so did not match ({evaluation}).
+	MetricEvalErrors = "vigil.recipe.evaluation.errors"
 	// MetricBadTraceparents counts execs whose TRACEPARENT was not valid
 	// ({exec}).
 	MetricBadTraceparents = "vigil.trace_context.invalid"

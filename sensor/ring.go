@@ -64,36 +64,37 @@ func (r *ring) pending() uint64 {
 	return atomic.LoadUint64(r.prodPos) - atomic.LoadUint64(r.consPos)
 }
 
-// consume hands each committed record to fn, in order, and gives its space
-// back to the kernel once fn returns: fn must not keep the slice. It stops
-// at the end of what is written, or at a record the kernel is still
-// writing, and returns how many records it handed on.
-func (r *ring) consume(fn func(sample []byte)) (int, error) {
-	n := 0
+// read hands the next committed record to fn and gives its space back to
+// the kernel once fn returns: fn must not keep the slice. Records the
+// program discarded are skipped. It returns false when there is no record
+// to read: at the end of what is written, or at a record the kernel is
+// still writing.
+func (r *ring) read(fn func(sample []byte)) (bool, error) {
 	cons := atomic.LoadUint64(r.consPos)
 	for {
 		prod := atomic.LoadUint64(r.prodPos)
 		if cons == prod {
-			return n, nil
+			return false, nil
 		}
 		if prod-cons < ringHeaderSize {
-			return n, fmt.Errorf("%w: %d bytes pending, less than a header", errRingCorrupt, prod-cons)
+			return false, fmt.Errorf("%w: %d bytes pending, less than a header", errRingCorrupt, prod-cons)
 		}
 		// The atomic load orders the read of the record after the kernel's
 		// commit of its length.
 		hdr := atomic.LoadUint32((*uint32)(unsafe.Pointer(&r.data[cons&r.mask])))
 		if hdr&ringBusyBit != 0 {
-			return n, nil
+			return false, nil
 		}
 		size := uint64(hdr &^ (ringBusyBit | ringDiscardBit))
 		next := cons + ringHeaderSize + (size+7)&^7
 		if next > prod {
-			return n, fmt.Errorf("%w: a %d-byte record overruns the written data", errRingCorrupt, size)
+			return false, fmt.Errorf("%w: a %d-byte record overruns the written data", errRingCorrupt, size)
 		}
 		if hdr&ringDiscardBit == 0 {
 			start := (cons + ringHeaderSize) & r.mask
 			fn(r.data[start : start+size])
-			n++
+			atomic.StoreUint64(r.consPos, next)
+			return true, nil
 		}
 		cons = next
 		atomic.StoreUint64(r.consPos, cons)

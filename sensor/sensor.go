@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"sync"
@@ -114,6 +115,10 @@ func (c *Config) setDefaults() error {
 	return nil
 }
 
+// ErrClosed is returned by Run and Stats once Close has been called, and by
+// Run when Close interrupts it.
+var ErrClosed = errors.New("sensor closed")
+
 // idlePoll is how often the reader looks for records when the machine is
 // quiet; the kernel wakes it for the first record after a pause anyway.
 const idlePoll = time.Second
@@ -151,15 +156,19 @@ type Sensor struct {
 	tail  *ebpf.Program
 	links []link.Link
 	// ring is unmapped by Close, under ringMu, which Run holds while it
-	// reads the ring.
+	// reads and decodes one record, never while it hands the event on.
 	ringMu sync.Mutex
 	ring   *ring
+	// closed makes Close do its work once.
+	closed atomic.Bool
 	// transient holds each fork and exit event while it is handled.
 	transient event.Event
 	// wake is the ring buffer's descriptor in Go's poller: readable when
 	// the kernel wakes the reader.
 	wake    *os.File
 	decoder decoder
+	// log is where the first decode error is told.
+	log *slog.Logger
 
 	events       atomic.Uint64
 	decodeErrors atomic.Uint64
@@ -218,7 +227,7 @@ func New(cfg Config) (*Sensor, error) {
 		}
 	}
 
-	s := &Sensor{cfg: cfg, features: *features, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}}
+	s := &Sensor{cfg: cfg, features: *features, decoder: decoder{maxArgs: cfg.MaxArgs, env: env.names}, log: slog.Default()}
 	if err := s.start(spec, env); err != nil {
 		s.Close()
 		return nil, err
@@ -305,9 +314,10 @@ func (s *Sensor) Features() Features {
 
 // Run reads events and hands each to handle, in the order the kernel wrote
 // them, until ctx is done; it then delivers every record already in the ring
-// and returns. An exec event is new: handle may keep it. A fork or exit
-// event is only valid during the call: its memory is reused for the next
-// one, which spares the collector two thirds of the garbage.
+// and returns nil. Close interrupts it with ErrClosed. An exec event is
+// new: handle may keep it. A fork or exit event is only valid during the
+// call: its memory is reused for the next one, which spares the collector
+// two thirds of the garbage.
 //
 // The reader never blocks in a system call. It waits in Go's own network
 // poller, for the kernel's wake-up or its next look, and then drains the
@@ -315,6 +325,9 @@ func (s *Sensor) Features() Features {
 // than the records: the runtime takes its P away each time and its monitor
 // thread spins for a millisecond after each hand-off (bench/README.md).
 func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	raw, err := s.wake.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("ring buffer wake-ups: %w", err)
@@ -332,9 +345,6 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 	tail := s.cfg.WakeupInterval + s.cfg.WakeupInterval/8
 	for {
 		n, err := s.drain(handle)
-		if errors.Is(err, os.ErrClosed) {
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -352,7 +362,7 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 		switch {
 		case err == nil, errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, os.ErrClosed):
-			return nil
+			return ErrClosed
 		default:
 			return fmt.Errorf("wait for ring buffer: %w", err)
 		}
@@ -360,7 +370,8 @@ func (s *Sensor) Run(ctx context.Context, handle func(ev *event.Event)) error {
 }
 
 // Pending returns how many bytes the kernel has queued that Run has not
-// read yet. It is safe to call while Run runs.
+// read yet, 0 once the sensor is closed. It is safe to call while Run
+// runs, and waits for no more than one record's decoding.
 func (s *Sensor) Pending() uint64 {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
@@ -377,35 +388,66 @@ func (s *Sensor) pending() bool {
 	return s.ring == nil || s.ring.pending() > 0
 }
 
-// drain hands on every record in the ring, and returns how many it read.
+// drain hands on every event in the ring, and returns how many.
 func (s *Sensor) drain(handle func(ev *event.Event)) (int, error) {
+	for n := 0; ; n++ {
+		ev, err := s.next()
+		if ev == nil || err != nil {
+			return n, err
+		}
+		handle(ev)
+	}
+}
+
+// next decodes the next record and returns its event, nil when the ring
+// holds none. The ring's lock is held for the record alone, not for its
+// handling, so that Close and Pending never wait for a handler.
+func (s *Sensor) next() (*event.Event, error) {
 	s.ringMu.Lock()
 	defer s.ringMu.Unlock()
 	if s.ring == nil {
-		return 0, os.ErrClosed
+		return nil, ErrClosed
 	}
-	n, err := s.ring.consume(func(sample []byte) {
+	for {
 		ev := &s.transient
-		if err := s.decoder.decode(sample, ev); err != nil {
-			s.decodeErrors.Add(1)
-			return
+		var decodeErr error
+		ok, err := s.ring.read(func(sample []byte) { decodeErr = s.decoder.decode(sample, ev) })
+		if err != nil {
+			return nil, fmt.Errorf("read ring buffer: %w", err)
+		}
+		if !ok {
+			return nil, nil
+		}
+		if decodeErr != nil {
+			s.decodeFailed(decodeErr)
+			continue
 		}
 		if ev.Kind == event.KindExec {
 			kept := *ev
 			ev = &kept
 		}
 		s.events.Add(1)
-		handle(ev)
-	})
-	if err != nil {
-		return n, fmt.Errorf("read ring buffer: %w", err)
+		return ev, nil
 	}
-	return n, nil
+}
+
+// decodeFailed counts a record that could not be decoded, and logs the
+// first: its text says what went wrong, and the later ones are most likely
+// the same.
+func (s *Sensor) decodeFailed(err error) {
+	if s.decodeErrors.Add(1) == 1 {
+		s.log.Warn("a ring buffer record could not be decoded; it and any later ones are counted as lost (undecodable), and only this first one is logged", "error", err)
+	}
 }
 
 // Stats returns the counts so far. It is safe to call while Run runs.
+// Once the sensor is closed, it returns ErrClosed with the counts kept
+// outside the kernel.
 func (s *Sensor) Stats() (Stats, error) {
 	st := Stats{Events: s.events.Load(), DecodeErrors: s.decodeErrors.Load()}
+	if s.closed.Load() {
+		return st, ErrClosed
+	}
 	for reason, n := range map[bpf.SensorDropReason]*uint64{
 		bpf.SensorDropReasonDROP_RINGBUF_FULL: &st.RingBufferDrops,
 		bpf.SensorDropReasonDROP_TRACK_FULL:   &st.TrackDrops,
@@ -422,9 +464,13 @@ func (s *Sensor) Stats() (Stats, error) {
 	return st, nil
 }
 
-// Close detaches the programs and frees their maps. Run returns once Close
-// is called.
+// Close detaches the programs and frees their maps; it interrupts Run,
+// waiting at most for the record Run is decoding, not for its handling.
+// Calls after the first do nothing and return nil.
 func (s *Sensor) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	var errs []error
 	if s.wake != nil {
 		errs = append(errs, s.wake.Close())

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 
@@ -45,13 +46,15 @@ func startHealth(addr string, expCfg *exporter.Config) (*healthEndpoint, error) 
 	return h, nil
 }
 
-// alive is vigil's liveness: the pipeline's, once it runs.
+// alive is vigil's liveness: the pipeline's, once it runs. A pipeline
+// stopped on purpose is flushing, not dead.
 func (h *healthEndpoint) alive() error {
 	if p := h.pipeline.Load(); p != nil {
-		return p.Alive()
+		if err := p.Err(); !errors.Is(err, pipeline.ErrClosed) {
+			return err
+		}
 	}
-	return nil // starting
-
+	return nil // starting, or stopping
 }
 
 // watching says the pipeline p watches: vigil is ready.

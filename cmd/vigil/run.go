@@ -362,9 +362,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		rep.ExitCode = &code
 	} else {
 		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
+		// A pipeline that no longer reads events would leave vigil running
+		// blind: it stops, and Stop returns why.
 		select {
 		case <-stopSignals:
 		case <-ctx.Done():
+		case <-p.Done():
 		}
 	}
 
@@ -546,6 +549,9 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	}
 	if s.SequenceEvictions > 0 {
 		fmt.Fprintf(w, "vigil: sequences begun and forgotten to bound their state: %d (a detection each may have missed)\n", s.SequenceEvictions)
+	}
+	if len(s.EvalErrors) > 0 {
+		fmt.Fprintf(w, "vigil: recipe expressions that failed at run time, and did not match: %s\n", countList(s.EvalErrors))
 	}
 }
 
