@@ -18,10 +18,10 @@ import (
 // update makes TestAtomicCoverage write docs/coverage.md from its run.
 var update = flag.Bool("update", false, "write docs/coverage.md from this run")
 
-// minCoverage is the share of the tests that must stay covered: a little
-// under docs/coverage.md's figure (76.9 %), for the time-outs of a loaded
-// machine. Raise it with the coverage; the goal is 90 %.
-const minCoverage = 70.0
+// minCoverage is the share of the tests that must stay covered: a few
+// points under docs/coverage.md's figure, for the time-outs of a loaded
+// machine. Raise it with the coverage.
+const minCoverage = 86.0
 
 // TestAtomicCoverage runs every Linux test of Atomic Red Team in the
 // sandbox under the real vigil and scores the catalog's coverage by
