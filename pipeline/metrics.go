@@ -10,61 +10,70 @@ import (
 
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
-	"github.com/vigil-otel/vigil/sensor"
 )
 
-// observe registers vigil's own metrics. They are read from the stages'
-// counters when the meter collects, once a minute, so that the event path
-// pays nothing for them; detections, rare, are counted as they happen.
+// lostDescription describes vigil.lost, which each Lost counter of
+// [Counters] reports under its stage.
+const lostDescription = "Events and detections lost, by the stage that lost them."
+
+// observe registers vigil's own metrics, one for each metric of
+// [Counters]. They are read from the stages' counters when the meter
+// collects, once a minute, so that the event path pays nothing for them;
+// detections, rare, are counted as they happen, by recipe.
 func (p *Pipeline) observe(meter metric.Meter) error {
-	var err error
-	if p.detectionCount, err = meter.Int64Counter(semconv.MetricDetections, metric.WithUnit("{detection}"),
-		metric.WithDescription("Detections, by recipe and importance.")); err != nil {
-		return fmt.Errorf("metric %s: %w", semconv.MetricDetections, err)
+	counters := Counters()
+	instruments := make(map[string]metric.Int64Observable)
+	var observed []metric.Observable
+	var errs []error
+	for _, c := range counters {
+		if _, ok := instruments[c.Metric]; ok {
+			continue
+		}
+		if c.Metric == semconv.MetricDetections {
+			var err error
+			p.detectionCount, err = meter.Int64Counter(c.Metric, metric.WithUnit(c.Unit), metric.WithDescription(c.Meaning))
+			errs = append(errs, err)
+			continue
+		}
+		desc := c.Meaning
+		if c.Kind == Lost {
+			desc = lostDescription
+		}
+		var inst metric.Int64Observable
+		var err error
+		if c.Gauge {
+			inst, err = meter.Int64ObservableGauge(c.Metric, metric.WithUnit(c.Unit), metric.WithDescription(desc))
+		} else {
+			inst, err = meter.Int64ObservableCounter(c.Metric, metric.WithUnit(c.Unit), metric.WithDescription(desc))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("metric %s: %w", c.Metric, err))
+			continue
+		}
+		instruments[c.Metric] = inst
+		observed = append(observed, inst)
 	}
-	events, err1 := meter.Int64ObservableCounter(semconv.MetricEvents, metric.WithUnit("{event}"),
-		metric.WithDescription("Exec, fork and exit events the sensor delivered."))
-	execs, err2 := meter.Int64ObservableCounter(semconv.MetricExecs, metric.WithUnit("{exec}"),
-		metric.WithDescription("Execs seen; their rate is the machine's exec rate."))
-	lost, err3 := meter.Int64ObservableCounter(semconv.MetricLost, metric.WithUnit("{event}"),
-		metric.WithDescription("Events and detections lost, by the stage that lost them."))
-	pending, err4 := meter.Int64ObservableGauge(semconv.MetricRingBufferPending, metric.WithUnit("By"),
-		metric.WithDescription("Bytes the kernel has queued for vigil and vigil has not read yet."))
-	processes, err5 := meter.Int64ObservableGauge(semconv.MetricProcesses, metric.WithUnit("{process}"),
-		metric.WithDescription("Processes in the process table."))
-	evictions, err6 := meter.Int64ObservableCounter(semconv.MetricEvictions, metric.WithUnit("{process}"),
-		metric.WithDescription("Processes the full process table forgot."))
-	badTrace, err7 := meter.Int64ObservableCounter(semconv.MetricBadTraceparents, metric.WithUnit("{exec}"),
-		metric.WithDescription("Execs whose TRACEPARENT was not valid W3C trace context, and was ignored."))
-	seqEvictions, err8 := meter.Int64ObservableCounter(semconv.MetricSequenceEvictions, metric.WithUnit("{sequence}"),
-		metric.WithDescription("Sequences begun that sequence recipes forgot to keep their state within bounds."))
-	evalErrors, err9 := meter.Int64ObservableCounter(semconv.MetricEvalErrors, metric.WithUnit("{evaluation}"),
-		metric.WithDescription("Evaluations of recipes' expressions that failed at run time, and so did not match."))
-	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7, err8, err9); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("self-metrics: %w", err)
 	}
-	stage := func(name string) metric.ObserveOption {
-		return metric.WithAttributes(semconv.VigilLossStageKey.String(name))
-	}
-	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		st, err := p.sensor.Stats()
 		if err != nil {
 			return err
 		}
-		exp := p.exporter.Stats()
-		o.ObserveInt64(events, int64(st.Events))
-		o.ObserveInt64(execs, int64(p.execs.Load()))
-		for name, n := range losses(st, p.emitErrors.Load()+exp.Failed, exp.SpansFailed) {
-			o.ObserveInt64(lost, int64(n), stage(name))
+		sum := p.counts(st)
+		for _, c := range counters {
+			if c.Metric == semconv.MetricDetections || c.Kind == Lost {
+				continue
+			}
+			o.ObserveInt64(instruments[c.Metric], int64(c.Value(sum)))
 		}
-		o.ObserveInt64(pending, int64(p.sensor.Pending()))
-		o.ObserveInt64(processes, p.tableSize.Load())
-		o.ObserveInt64(evictions, p.tableEvictions.Load())
-		o.ObserveInt64(badTrace, p.badTraceparents.Load())
-		o.ObserveInt64(seqEvictions, p.sequenceEvictions.Load())
-		o.ObserveInt64(evalErrors, p.evalErrors.Load())
+		for stage, n := range sum.Losses() {
+			o.ObserveInt64(instruments[semconv.MetricLost], int64(n),
+				metric.WithAttributes(semconv.VigilLossStageKey.String(stage)))
+		}
 		return nil
-	}, events, execs, lost, pending, processes, evictions, badTrace, seqEvictions, evalErrors)
+	}, observed...)
 	if err != nil {
 		return fmt.Errorf("self-metrics callback: %w", err)
 	}
@@ -77,18 +86,4 @@ func (p *Pipeline) countDetection(r *recipe.Recipe) {
 		semconv.SecurityRuleNameKey.String(r.Name),
 		semconv.VigilRecipeImportanceKey.String(r.Importance.String()),
 	)))
-}
-
-// losses says what was lost where: by the values of vigil.loss.stage, the
-// sensor's losses, the detections not exported and the spans not
-// exported. The metric and the summary both read it.
-func losses(st sensor.Stats, export, spanExport uint64) map[string]uint64 {
-	return map[string]uint64{
-		"ring_buffer": st.RingBufferDrops,
-		"filter":      st.TrackDrops,
-		"scratch":     st.ScratchBusyDrops,
-		"decode":      st.DecodeErrors,
-		"export":      export,
-		"span_export": spanExport,
-	}
 }

@@ -42,9 +42,14 @@ type Config struct {
 	Record io.Writer
 }
 
-// Summary is what a pipeline saw and lost, reported when it stops.
+// Summary is what a pipeline saw and lost, reported when it stops. Its
+// counts are described, once each, by [Counters].
 type Summary struct {
 	Sensor sensor.Stats
+	// Exporter counts what the exporter did not deliver.
+	Exporter exporter.Stats
+	// Pending is what the ring held unread when counted.
+	Pending uint64
 	// Execs counts the execs seen, over Duration.
 	Execs    uint64
 	Duration time.Duration
@@ -55,12 +60,6 @@ type Summary struct {
 	ByImportance map[recipe.Importance]uint64
 	// EmitErrors counts detections the exporter refused.
 	EmitErrors uint64
-	// ExportFailed counts detections the OTLP exporter did not deliver:
-	// refused by the receiver, unreachable, or dropped from a full queue.
-	ExportFailed uint64
-	// SpanExportFailed counts the spans of traced processes the OTLP
-	// exporter did not deliver, the same way.
-	SpanExportFailed uint64
 	// BadTraceparents counts execs whose TRACEPARENT was ignored as
 	// invalid.
 	BadTraceparents uint64
@@ -74,14 +73,11 @@ type Summary struct {
 	// SequenceEvictions counts the sequences begun that sequence recipes
 	// forgot to keep their state within bounds.
 	SequenceEvictions uint64
-	// EvalErrors counts, by recipe, the times its expressions failed at
-	// run time, and so did not match, since the recipes were last loaded.
-	EvalErrors map[string]uint64
-}
-
-// Losses returns what was lost, by stage (the values of vigil.loss.stage).
-func (s Summary) Losses() map[string]uint64 {
-	return losses(s.Sensor, s.EmitErrors+s.ExportFailed, s.SpanExportFailed)
+	// EvalErrorTotal counts the times the recipes' expressions failed at
+	// run time, and EvalErrors breaks it down by recipe, since the recipes
+	// were last loaded.
+	EvalErrorTotal uint64
+	EvalErrors     map[string]uint64
 }
 
 // ErrClosed is returned by Stop once the pipeline is stopped, and by Err
@@ -125,8 +121,8 @@ type Pipeline struct {
 	started      time.Time
 	byRecipe     map[string]uint64
 	byImportance map[recipe.Importance]uint64
-	// Copies of the reader goroutine's counts for the self-metrics, which
-	// are read from another goroutine.
+	// Copies of the reader goroutine's counts, which the self-metrics read
+	// from another goroutine, and the summary (see counts).
 	execs          atomic.Uint64
 	tableSize      atomic.Int64
 	tableEvictions atomic.Int64
@@ -265,6 +261,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	proc := p.table.Apply(ev)
 	p.tableSize.Store(int64(p.table.Len()))
+	p.tableEvictions.Store(int64(p.table.Evictions()))
 	switch ev.Kind {
 	case event.KindExit:
 		p.exporter.EndExec(proc, ev.Time)
@@ -274,7 +271,6 @@ func (p *Pipeline) handle(ev *event.Event) {
 		return
 	}
 	p.execs.Add(1)
-	p.tableEvictions.Store(int64(p.table.Evictions()))
 	p.badTraceparents.Store(int64(p.table.BadTraceparents()))
 	switch p.exporter.SpanMode() {
 	case exporter.SpansAll:
@@ -465,24 +461,34 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 }
 
 // summary reports what the pipeline's stages counted, with the sensor's
-// figures.
+// figures, once the reader goroutine has ended.
 func (p *Pipeline) summary(stats sensor.Stats) Summary {
-	exp := p.exporter.Stats()
-	return Summary{
+	sum := p.counts(stats)
+	sum.Duration = time.Since(p.started)
+	sum.ByRecipe, sum.ByImportance = p.byRecipe, p.byImportance
+	sum.Suppressed = p.engine.Suppressed()
+	sum.EvalErrors = p.engine.EvalErrors()
+	return sum
+}
+
+// counts reads the counts of [Counters] from the stages, and from the
+// reader goroutine's copies of its own: safe from any goroutine, it is
+// what the self-metrics read too.
+func (p *Pipeline) counts(stats sensor.Stats) Summary {
+	sum := Summary{
 		Sensor:            stats,
+		Exporter:          p.exporter.Stats(),
 		Execs:             p.execs.Load(),
-		Duration:          time.Since(p.started),
 		Detections:        p.detections.Load(),
-		ByRecipe:          p.byRecipe,
-		ByImportance:      p.byImportance,
 		EmitErrors:        p.emitErrors.Load(),
-		ExportFailed:      exp.Failed,
-		SpanExportFailed:  exp.SpansFailed,
-		BadTraceparents:   p.table.BadTraceparents(),
-		Processes:         p.table.Len(),
-		TableEvictions:    p.table.Evictions(),
-		Suppressed:        p.engine.Suppressed(),
+		BadTraceparents:   uint64(p.badTraceparents.Load()),
+		Processes:         int(p.tableSize.Load()),
+		TableEvictions:    uint64(p.tableEvictions.Load()),
 		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
-		EvalErrors:        p.engine.EvalErrors(),
+		EvalErrorTotal:    uint64(p.evalErrors.Load()),
 	}
+	if p.sensor != nil {
+		sum.Pending = p.sensor.Pending()
+	}
+	return sum
 }

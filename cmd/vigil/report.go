@@ -135,11 +135,7 @@ func completeReport(rep *report.Report, sum pipeline.Summary, command []string, 
 	rep.Version = version()
 	execs := sum.Execs
 	rep.Execs = &execs
-	lost := report.Losses{ByStage: sum.Losses()}
-	for _, n := range lost.ByStage {
-		lost.Total += n
-	}
-	rep.Lost = &lost
+	rep.Lost = &report.Losses{Total: sum.Lost(), ByStage: sum.Losses()}
 	if len(command) > 0 {
 		rep.Command = redactor.Args(command[0], command)
 		for i, a := range rep.Command {

@@ -526,12 +526,10 @@ func exitCode(ps *os.ProcessState) int {
 	return ps.ExitCode()
 }
 
+// printSummary writes what the run counted: the counts of
+// pipeline.Counters, then the breakdowns.
 func printSummary(w io.Writer, s pipeline.Summary) {
-	fmt.Fprintf(w, "vigil: events %d, detections %d, processes known %d; lost %d (ring buffer full %d, filter full %d, scratch busy %d, undecodable %d, export refused %d, export failed %d, span export failed %d); process table evictions %d; invalid TRACEPARENT ignored %d\n",
-		s.Sensor.Events, s.Detections, s.Processes,
-		s.Sensor.Lost()+s.EmitErrors+s.ExportFailed+s.SpanExportFailed, s.Sensor.RingBufferDrops, s.Sensor.TrackDrops,
-		s.Sensor.ScratchBusyDrops, s.Sensor.DecodeErrors, s.EmitErrors, s.ExportFailed, s.SpanExportFailed,
-		s.TableEvictions, s.BadTraceparents)
+	fmt.Fprintf(w, "vigil: %s\n", countLine(s))
 	if secs := s.Duration.Seconds(); s.Execs > 0 && secs > 0 {
 		fmt.Fprintf(w, "vigil: execs %d in %s (%.1f/s)\n", s.Execs, s.Duration.Round(time.Millisecond), float64(s.Execs)/secs)
 	}
@@ -547,12 +545,33 @@ func printSummary(w io.Writer, s pipeline.Summary) {
 	if len(s.Suppressed) > 0 {
 		fmt.Fprintf(w, "vigil: matches held back by report limits: %s\n", countList(s.Suppressed))
 	}
-	if s.SequenceEvictions > 0 {
-		fmt.Fprintf(w, "vigil: sequences begun and forgotten to bound their state: %d (a detection each may have missed)\n", s.SequenceEvictions)
-	}
 	if len(s.EvalErrors) > 0 {
 		fmt.Fprintf(w, "vigil: recipe expressions that failed at run time, and did not match: %s\n", countList(s.EvalErrors))
 	}
+}
+
+// countLine writes the counts of pipeline.Counters that have a label:
+// what was seen, then what was lost, with its total and by what, then
+// what was degraded. "events 10, detections 1; lost 0 (ring buffer full
+// 0); process table evictions 0".
+func countLine(s pipeline.Summary) string {
+	var seen, lost, degraded []string
+	for _, c := range pipeline.Counters() {
+		if c.Label == "" {
+			continue
+		}
+		part := fmt.Sprintf("%s %d", c.Label, c.Value(s))
+		switch c.Kind {
+		case pipeline.Seen:
+			seen = append(seen, part)
+		case pipeline.Lost:
+			lost = append(lost, part)
+		case pipeline.Degraded:
+			degraded = append(degraded, part)
+		}
+	}
+	parts := []string{strings.Join(seen, ", "), fmt.Sprintf("lost %d (%s)", s.Lost(), strings.Join(lost, ", "))}
+	return strings.Join(append(parts, degraded...), "; ")
 }
 
 // countList writes counts by name, names sorted: "a 1, b 2".
