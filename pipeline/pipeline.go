@@ -46,7 +46,7 @@ type Config struct {
 // counts are described, once each, by [Counters].
 type Summary struct {
 	Sensor sensor.Stats
-	// Exporter counts what the exporter did not deliver.
+	// Exporter is what the exporter delivered, and did not.
 	Exporter exporter.Stats
 	// Pending is what the ring held unread when counted.
 	Pending uint64
@@ -212,7 +212,7 @@ func (p *Pipeline) Err() error {
 
 // newPipeline joins the stages downstream of the sensor.
 func newPipeline(table *proctable.Table, exp *exporter.Exporter, recipes []*recipe.Recipe) *Pipeline {
-	return &Pipeline{
+	p := &Pipeline{
 		table:        table,
 		exporter:     exp,
 		engine:       recipe.NewEngine(recipes),
@@ -220,6 +220,10 @@ func newPipeline(table *proctable.Table, exp *exporter.Exporter, recipes []*reci
 		byRecipe:     make(map[string]uint64),
 		byImportance: make(map[recipe.Importance]uint64),
 	}
+	// The seeded table is counted before the first event.
+	p.tableSize.Store(int64(table.Len()))
+	p.tableEvictions.Store(int64(table.Evictions()))
+	return p
 }
 
 // reload is a new set of recipes and when it takes effect.
