@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -200,12 +201,16 @@ func (o *Owner) EndAll(at time.Time) {
 // endSpan ends span at `at` with its count of detections; exited, when
 // not nil, is the process that exited, whose exit code the span takes.
 func endSpan(span trace.Span, detections int, exited *proctable.Process, at time.Time) {
-	span.SetAttributes(semconv.VigilProcessDetectionsKey.Int(detections))
+	// One call: each one grows the span's attributes, a copy of them all.
+	attrs := [2]attribute.KeyValue{semconv.VigilProcessDetectionsKey.Int(detections)}
+	n := 1
 	if exited != nil {
-		span.SetAttributes(semconv.ProcessExitCodeKey.Int(exited.ExitCode))
+		attrs[1] = semconv.ProcessExitCodeKey.Int(exited.ExitCode)
+		n++
 		if exited.ExitCode != 0 {
 			span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", exited.ExitCode))
 		}
 	}
+	span.SetAttributes(attrs[:n]...)
 	span.End(trace.WithTimestamp(at))
 }
