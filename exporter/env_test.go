@@ -25,10 +25,10 @@ func exportAll(t *testing.T, settings OTLPSettings) {
 	parent := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true,
 	})
-	d.Process.Span = exp.StartExec(parent, d.Process, d.Exec)
-	require.NotNil(t, d.Process.Span)
-	require.NoError(t, exp.Emit(context.Background(), d))
-	exp.EndExec(d.Process, d.Exec.Time)
+	span := exp.StartExec(parent, d.Process, d.Exec)
+	require.NotNil(t, span)
+	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
+	span.End()
 	counter, err := exp.Meter().Int64Counter(semconv.MetricDetections)
 	require.NoError(t, err)
 	counter.Add(context.Background(), 1)
@@ -153,14 +153,12 @@ func TestUndeliveredSpansAreCounted(t *testing.T) {
 	require.NoError(t, err)
 	d := sampleDetection("zip")
 	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
-	d.Process.Span = exp.StartExec(parent, d.Process, d.Exec)
-	require.NoError(t, exp.Emit(context.Background(), d))
-	exp.EndExec(d.Process, d.Exec.Time)
+	span := exp.StartExec(parent, d.Process, d.Exec)
+	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
+	span.End()
 	// A span of a trace that is not sampled is not exported, nor lost.
 	unsampled := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{4}})
-	p := sampleDetection("unzip").Process
-	p.Span = exp.StartExec(unsampled, p, d.Exec)
-	exp.EndExec(p, d.Exec.Time)
+	exp.StartExec(unsampled, sampleDetection("unzip").Process, d.Exec).End()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -345,21 +345,15 @@ func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resou
 	return nil
 }
 
-// Emit reports one detection. It does not block on the network.
+// Emit reports one detection. It does not block on the network. The
+// record takes its trace and span id from ctx, and becomes an event of the
+// span there when that one still records.
 func (e *Exporter) Emit(ctx context.Context, d *detection.Detection) error {
 	if e.shutdown.Load() {
 		return ErrShutdown
 	}
 	rec := e.newRecord(d)
 	rec.SetObservedTimestamp(time.Now())
-	// The record takes its trace and span id from the context: the
-	// process's own span, or else the trace context it inherited.
-	switch p := d.Process; {
-	case p.Span != nil:
-		ctx = trace.ContextWithSpan(ctx, p.Span)
-	case p.Trace.IsValid():
-		ctx = trace.ContextWithSpanContext(ctx, p.Trace)
-	}
 	e.logger.Emit(ctx, rec)
 	e.emitted.Add(1)
 	return nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"time"
 
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/event"
@@ -71,22 +69,6 @@ func (e *Exporter) StartExec(parent trace.SpanContext, p *proctable.Process, ev 
 		trace.WithTimestamp(ev.Time),
 		trace.WithAttributes(e.processAttributes(p, ev)...))
 	return span
-}
-
-// EndExec ends the span of p at `at`: its exit, its next exec, or vigil's
-// own stop. A process that exited with a code other than 0 ends in error.
-func (e *Exporter) EndExec(p *proctable.Process, at time.Time) {
-	if p.Span == nil {
-		return
-	}
-	p.Span.SetAttributes(semconv.VigilProcessDetectionsKey.Int(p.Detections))
-	if p.Exited {
-		p.Span.SetAttributes(semconv.ProcessExitCodeKey.Int(p.ExitCode))
-		if p.ExitCode != 0 {
-			p.Span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", p.ExitCode))
-		}
-	}
-	p.Span.End(trace.WithTimestamp(at))
 }
 
 // StartRun starts the span of `vigil run -- COMMAND`: a child of the

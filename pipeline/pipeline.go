@@ -25,6 +25,7 @@ import (
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/sensor"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // Config holds each stage's configuration.
@@ -89,6 +90,9 @@ type Pipeline struct {
 	sensor   *sensor.Sensor
 	table    *proctable.Table
 	exporter *exporter.Exporter
+	// spans owns the spans of the table's processes; only the reader
+	// goroutine uses it, and Stop once it has ended.
+	spans *spans.Owner
 	// engine matches; only the reader goroutine uses it. reloads holds the
 	// engines of reloads, oldest first, each until the first exec that
 	// happened after it; pending says there are some.
@@ -215,6 +219,7 @@ func newPipeline(table *proctable.Table, exp *exporter.Exporter, recipes []*reci
 	p := &Pipeline{
 		table:        table,
 		exporter:     exp,
+		spans:        spans.New(exp.SpanMode(), exp, table),
 		engine:       recipe.NewEngine(recipes),
 		started:      time.Now(),
 		byRecipe:     make(map[string]uint64),
@@ -268,7 +273,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	p.tableEvictions.Store(int64(p.table.Evictions()))
 	switch ev.Kind {
 	case event.KindExit:
-		p.exporter.EndExec(proc, ev.Time)
+		p.spans.Exit(proc, ev.Time)
 		return
 	case event.KindExec:
 	default:
@@ -276,16 +281,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.execs.Add(1)
 	p.badTraceparents.Store(int64(p.table.BadTraceparents()))
-	switch p.exporter.SpanMode() {
-	case exporter.SpansAll:
-		p.startSpan(proc, ev)
-	case exporter.SpansDetections:
-		// Spans start at detections (spanLineage); a process that has
-		// one carries it on to its next program.
-		if proc.Span != nil {
-			p.startSpan(proc, ev)
-		}
-	}
+	p.spans.Exec(proc, ev)
 	if p.pending.Load() {
 		p.applyReloads(ev.Time)
 	}
@@ -296,16 +292,8 @@ func (p *Pipeline) handle(ev *event.Event) {
 		return
 	}
 	ancestors := p.table.Ancestry(proc, maxAncestry)
-	if mode := p.exporter.SpanMode(); mode != exporter.SpansNone {
-		// The spans of the process and of its ancestors carry the count.
-		proc.Detections += len(p.matches)
-		for _, a := range ancestors {
-			a.Detections += len(p.matches)
-		}
-		if mode == exporter.SpansDetections {
-			p.spanLineage(proc)
-		}
-	}
+	p.spans.Detected(proc, ancestors, len(p.matches))
+	ctx := p.spans.Context(context.Background(), proc)
 	chain := ancestors
 	if i := slices.IndexFunc(ancestors, func(a *proctable.Process) bool { return a.PID == p.follow }); p.follow != 0 && i >= 0 {
 		chain = ancestors[:i]
@@ -313,7 +301,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	for _, hit := range p.matches {
 		r := hit.Recipe
 		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: chain, Steps: hit.Steps}
-		if err := p.exporter.Emit(context.Background(), d); err != nil {
+		if err := p.exporter.Emit(ctx, d); err != nil {
 			p.emitErrors.Add(1)
 			continue
 		}
@@ -326,58 +314,9 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 }
 
-// maxAncestry bounds how far up a detection is counted, and described.
+// maxAncestry bounds how far up a detection is counted in spans, and
+// described.
 const maxAncestry = 64
-
-// startSpan gives an exec that runs in a trace its span. Its parent is the
-// span of the program the process ran before (which ends here), else its
-// parent process's span when both run in the same trace context, else the
-// context itself: the pipeline step that set TRACEPARENT.
-func (p *Pipeline) startSpan(proc *proctable.Process, ev *event.Event) {
-	if prev := proc.Span; prev != nil {
-		p.exporter.EndExec(proc, ev.Time)
-		proc.Span = p.exporter.StartExec(prev.SpanContext(), proc, ev)
-		return
-	}
-	proc.Span = p.exporter.StartExec(p.spanParent(proc), proc, ev)
-}
-
-// spanParent is the parent of the first span of a process: its parent
-// process's span when both run in the same trace context, else the
-// context itself.
-func (p *Pipeline) spanParent(proc *proctable.Process) trace.SpanContext {
-	if pp := p.table.Lookup(proc.PPID); pp != nil && pp != proc && pp.Span != nil && sameContext(pp.Trace, proc.Trace) {
-		return pp.Span.SpanContext()
-	}
-	return proc.Trace
-}
-
-// spanLineage gives a process with a detection its span, and its
-// ancestors in the same trace context theirs, as SpansAll would have at
-// their execs: each starts at its process's exec, parents first. A
-// process that has not exec'd since vigil started (a fork still running
-// its parent's program, or one older than vigil) has no span, and ends the
-// line as it would have.
-func (p *Pipeline) spanLineage(proc *proctable.Process) {
-	var line []*proctable.Process
-	for x := proc; x.Span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxAncestry; {
-		line = append(line, x)
-		pp := p.table.Lookup(x.PPID)
-		if pp == nil || pp == x || !sameContext(pp.Trace, x.Trace) {
-			break
-		}
-		x = pp
-	}
-	for _, x := range slices.Backward(line) {
-		x.Span = p.exporter.StartExec(p.spanParent(x), x, x.Exec)
-	}
-}
-
-// sameContext says two processes run in one trace context: the child
-// inherited its parent's rather than being given a new one.
-func sameContext(a, b trace.SpanContext) bool {
-	return a.TraceID() == b.TraceID() && a.SpanID() == b.SpanID()
-}
 
 // Stop handles every event the kernel has already written, flushes the
 // detections to their destinations, and releases the sensor. ctx bounds
@@ -391,7 +330,7 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	}
 	p.stop()
 	<-p.done
-	p.endSpans(time.Now())
+	p.spans.EndAll(time.Now())
 	// A backend that is down, slow or without a pipeline for one signal
 	// is no failure of vigil's, nor of a command it watches: what it did
 	// not take is counted in the summary, and said here.
@@ -415,14 +354,6 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 // ctx or the root of a new trace; see exporter.Exporter.StartRun.
 func (p *Pipeline) StartRun(ctx context.Context, command []string) (context.Context, trace.Span) {
 	return p.exporter.StartRun(ctx, command)
-}
-
-// endSpans ends the spans of the processes still running, so that they
-// are exported.
-func (p *Pipeline) endSpans(at time.Time) {
-	for proc := range p.table.All() {
-		p.exporter.EndExec(proc, at)
-	}
 }
 
 // Replay takes recorded events (one JSON object per line, as Config.Record
@@ -458,7 +389,7 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 	if err := sc.Err(); err != nil && readErr == nil {
 		readErr = fmt.Errorf("read recording: %w", err)
 	}
-	p.endSpans(time.Now())
+	p.spans.EndAll(time.Now())
 	flushErr := exp.Shutdown(ctx)
 	sum := p.summary(sensor.Stats{Events: events})
 	return sum, errors.Join(readErr, flushErr)

@@ -44,15 +44,20 @@ func watched(t *testing.T, spans exporter.SpanMode) (rcv *otlptest.Receiver, sto
 // watchedWith is watched with the given recipes.
 func watchedWith(t *testing.T, spans exporter.SpanMode, recipes []*recipe.Recipe) (rcv *otlptest.Receiver, stop func() Summary) {
 	t.Helper()
+	return watchedConfig(t, spans, Config{Recipes: recipes})
+}
+
+// watchedConfig is watched with the recipes and the process table cfg
+// gives; it sets the sensor and the exporter.
+func watchedConfig(t *testing.T, spans exporter.SpanMode, cfg Config) (rcv *otlptest.Receiver, stop func() Summary) {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("loading eBPF programs needs root")
 	}
 	rcv = otlptest.Start(t)
-	p, err := Start(context.Background(), Config{
-		Sensor:   sensor.Config{Follow: uint32(os.Getpid())},
-		Recipes:  recipes,
-		Exporter: exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: spans},
-	})
+	cfg.Sensor = sensor.Config{Follow: uint32(os.Getpid())}
+	cfg.Exporter = exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: spans}
+	p, err := Start(context.Background(), cfg)
 	require.NoError(t, err)
 	return rcv, func() Summary {
 		t.Helper()

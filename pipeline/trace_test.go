@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -133,4 +134,34 @@ func TestDetectionsOnlySpans(t *testing.T) {
 	require.True(t, sh.StartTimestamp().AsTime().Before(zipSpan.StartTimestamp().AsTime()))
 	require.Equal(t, sh.EndTimestamp(), last.StartTimestamp())
 	require.False(t, zipSpan.EndTimestamp().AsTime().Before(zipSpan.StartTimestamp().AsTime()))
+}
+
+// TestForgottenProcessesEndTheirSpans runs ten traced programs at once
+// under a process table of two: the table forgets most of them, and the
+// shell, before they exit, yet every span is ended and exported, or
+// counted as lost.
+func TestForgottenProcessesEndTheirSpans(t *testing.T) {
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	rcv, stop := watchedConfig(t, exporter.SpansAll, Config{Recipes: builtinRecipe(t, "exec_example"), TableCapacity: 2})
+	nap := copyProgram(t, "/bin/sleep", t.TempDir(), "nap")
+	script := strings.Repeat(nap+" 0.3 & ", 10) + "wait"
+	cmd := exec.Command("/bin/sh", "-c", script)
+	cmd.Env = append(os.Environ(), "TRACEPARENT=00-"+traceID+"-00f067aa0ba902b7-01")
+	require.NoError(t, cmd.Run())
+
+	sum := stop()
+	require.GreaterOrEqual(t, sum.TableEvictions, uint64(9), "the table forgot the programs it had no room for")
+	var naps, shells int
+	for _, s := range rcv.Spans() {
+		require.Equal(t, traceID, s.TraceID().String(), s.Name())
+		switch s.Name() {
+		case semconv.ExecSpanPrefix + "nap":
+			naps++
+		case semconv.ExecSpanPrefix + "dash":
+			shells++
+		}
+	}
+	require.Zero(t, sum.SpanExportFailed, "nothing to count as lost: the receiver takes everything")
+	require.Equal(t, 10, naps, "one span per exec of nap")
+	require.Equal(t, 1, shells, "and the shell's")
 }

@@ -44,12 +44,6 @@ type Process struct {
 	// environment named at its last exec (TRACEPARENT, TRACESTATE), or else
 	// its parent's. Invalid when it runs in none.
 	Trace trace.SpanContext
-	// Span is the span of its last exec, nil when it has none. Whoever
-	// starts it sets it, and ends it.
-	Span trace.Span
-	// Detections counts the detections of the process and of its
-	// descendants while they were in the table.
-	Detections int
 
 	// Exit only.
 	Exited   bool
@@ -77,6 +71,11 @@ type Table struct {
 	capacity int
 	proc     procfs
 
+	// forget, when set, hears of each process dropped other than at its
+	// exit; now is the time of the event being applied, which it is told.
+	forget func(p *Process, at time.Time)
+	now    time.Time
+
 	evictions uint64
 	// badTraceparents counts execs whose TRACEPARENT was not valid.
 	badTraceparents uint64
@@ -96,6 +95,13 @@ func New(procRoot string, capacity int) (*Table, error) {
 	}
 	return &Table{procs: make(map[uint32]*Process), lru: list.New(), capacity: capacity, proc: fs}, nil
 }
+
+// OnForget has f called with each process the table drops other than at
+// its exit: the least recently used one, evicted to make room, or one
+// whose PID a new process took, its exit never seen. at is the time of
+// the event the table was applying (zero during Seed). What the caller
+// keeps of the process ends there; f must not use the table.
+func (t *Table) OnForget(f func(p *Process, at time.Time)) { t.forget = f }
 
 // Seed adds every process now in procfs. Call it after the sensor is
 // attached, so that nothing started in between is missed; events applied
@@ -117,6 +123,7 @@ func (t *Table) Seed() error {
 // it is after the event; for an exit, the process as it ended, no longer in
 // the table.
 func (t *Table) Apply(ev *event.Event) *Process {
+	t.now = ev.Time
 	switch ev.Kind {
 	case event.KindFork:
 		child := &Process{PID: ev.PID, PPID: ev.PPID, Start: ev.Time}
@@ -243,17 +250,27 @@ func (t *Table) get(pid uint32) *Process {
 }
 
 // put adds or replaces a process, evicting the least recently used one
-// when the table is full.
+// when the table is full. Either is forgotten.
 func (t *Table) put(p *Process) {
 	if old := t.procs[p.PID]; old != nil {
 		t.remove(old)
+		t.forgotten(old)
 	}
 	if len(t.procs) >= t.capacity {
-		t.remove(t.lru.Back().Value.(*Process))
+		old := t.lru.Back().Value.(*Process)
+		t.remove(old)
 		t.evictions++
+		t.forgotten(old)
 	}
 	p.elem = t.lru.PushFront(p)
 	t.procs[p.PID] = p
+}
+
+// forgotten tells OnForget's function of p.
+func (t *Table) forgotten(p *Process) {
+	if t.forget != nil {
+		t.forget(p, t.now)
+	}
 }
 
 func (t *Table) remove(p *Process) {

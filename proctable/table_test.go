@@ -132,3 +132,34 @@ func TestHugeCommandLineIsBounded(t *testing.T) {
 	require.LessOrEqual(t, len(strings.Join(p.Args, "\x00")), maxCmdline)
 	require.Greater(t, len(p.Args), 300, "as many arguments as fit")
 }
+
+// TestForgottenProcessesAreTold evicts and replaces processes: OnForget's
+// function hears of each, with the time of the event that made room, and
+// not of a process that exits.
+func TestForgottenProcessesAreTold(t *testing.T) {
+	tab, err := New(t.TempDir(), 2)
+	require.NoError(t, err)
+	type forgotten struct {
+		pid uint32
+		at  time.Time
+	}
+	var got []forgotten
+	tab.OnForget(func(p *Process, at time.Time) { got = append(got, forgotten{p.PID, at}) })
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+	tab.Apply(&event.Event{Kind: event.KindExec, PID: 10, PPID: 1, Time: at(0), ExePath: "/bin/sh"})
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 11, PPID: 10, Time: at(1)})
+	tab.Apply(&event.Event{Kind: event.KindExit, PID: 11, PPID: 10, Time: at(2)})
+	require.Empty(t, got, "an exit is no forgetting")
+
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 12, PPID: 10, Time: at(3)})
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 13, PPID: 10, Time: at(4)})
+	// The forks looked their parent up: 12 is the least recently used.
+	require.Equal(t, []forgotten{{12, at(4)}}, got, "the least recently used, evicted")
+	require.Equal(t, uint64(1), tab.Evictions())
+
+	tab.Apply(&event.Event{Kind: event.KindFork, PID: 13, PPID: 10, Time: at(5)})
+	require.Equal(t, []forgotten{{12, at(4)}, {13, at(5)}}, got, "a PID taken again, its exit lost")
+	require.Equal(t, uint64(1), tab.Evictions(), "a replacement is no eviction")
+}

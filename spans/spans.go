@@ -1,0 +1,216 @@
+// Package spans owns the span of each traced process: it decides which
+// execs get one and what its parent is, counts the detections it carries,
+// and ends it at the process's next exec, its exit, when the process table
+// forgets the process (evicted, or its PID taken again) or when vigil
+// stops. Every span it starts is ended, so the exporter delivers it or
+// counts it as lost.
+package spans
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// Starter starts the span of an exec ev of p, a child of parent; nil when
+// it makes none. exporter.Exporter is one.
+type Starter interface {
+	StartExec(parent trace.SpanContext, p *proctable.Process, ev *event.Event) trace.Span
+}
+
+// maxLineage bounds how many ancestors a detection gives a span.
+const maxLineage = 64
+
+// state is what the owner keeps of one process: the span of its last exec
+// (nil when it has none) and the detections of the process and of its
+// descendants while they were in the table.
+type state struct {
+	span       trace.Span
+	detections int
+}
+
+// Owner keeps the spans of the processes of one process table. It is not
+// safe for concurrent use: the goroutine that applies events to the table
+// calls it.
+type Owner struct {
+	mode  exporter.SpanMode
+	start Starter
+	table *proctable.Table
+	// procs holds the processes with a span or a detection count, by
+	// identity: a PID taken again is another process.
+	procs map[*proctable.Process]state
+}
+
+// New returns the owner of the spans of table's processes, which start
+// selects to start under mode, and has table tell it of the processes it
+// forgets.
+func New(mode exporter.SpanMode, start Starter, table *proctable.Table) *Owner {
+	o := &Owner{mode: mode, start: start, table: table, procs: make(map[*proctable.Process]state)}
+	if mode != exporter.SpansNone {
+		table.OnForget(o.end)
+	}
+	return o
+}
+
+// Exec gives the exec ev of proc, just applied to the table, its span:
+// under SpansAll when it runs in a trace, under SpansDetections when its
+// previous program had one. Its parent is the span of the program the
+// process ran before (which ends here), else its parent process's span
+// when both run in the same trace context, else the context itself: the
+// pipeline step that set TRACEPARENT.
+func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
+	if o.mode == exporter.SpansNone {
+		return
+	}
+	st, ok := o.procs[proc]
+	if prev := st.span; prev != nil {
+		endSpan(prev, st.detections, nil, ev.Time)
+		st.span = o.start.StartExec(prev.SpanContext(), proc, ev)
+		o.procs[proc] = st
+		return
+	}
+	if o.mode != exporter.SpansAll {
+		return
+	}
+	if st.span = o.start.StartExec(o.parent(proc), proc, ev); st.span != nil || ok {
+		o.procs[proc] = st
+	}
+}
+
+// Detected counts n detections of proc in its span and those of its
+// ancestors, its parent first. Under SpansDetections, it first gives proc
+// its span, and its ancestors in the same trace context theirs, as
+// SpansAll would have at their execs.
+func (o *Owner) Detected(proc *proctable.Process, ancestors []*proctable.Process, n int) {
+	if o.mode == exporter.SpansNone {
+		return
+	}
+	o.count(proc, n)
+	for _, a := range ancestors {
+		o.count(a, n)
+	}
+	if o.mode == exporter.SpansDetections {
+		o.lineage(proc)
+	}
+}
+
+// count adds n detections to those of proc.
+func (o *Owner) count(proc *proctable.Process, n int) {
+	st := o.procs[proc]
+	st.detections += n
+	o.procs[proc] = st
+}
+
+// lineage gives a process with a detection its span, and its ancestors
+// in the same trace context theirs, as SpansAll would have at their
+// execs: each starts at its process's exec, parents first. A process that
+// has not exec'd since vigil started (a fork still running its parent's
+// program, or one older than vigil) has no span, and ends the line as it
+// would have.
+func (o *Owner) lineage(proc *proctable.Process) {
+	var line []*proctable.Process
+	for x := proc; o.procs[x].span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxLineage; {
+		line = append(line, x)
+		pp := o.table.Lookup(x.PPID)
+		if pp == nil || pp == x || !sameContext(pp.Trace, x.Trace) {
+			break
+		}
+		x = pp
+	}
+	for _, x := range slices.Backward(line) {
+		st := o.procs[x]
+		st.span = o.start.StartExec(o.parent(x), x, x.Exec)
+		o.procs[x] = st
+	}
+}
+
+// parent is the parent of the first span of a process: its parent
+// process's span when both run in the same trace context, else the
+// context itself.
+func (o *Owner) parent(proc *proctable.Process) trace.SpanContext {
+	if pp := o.table.Lookup(proc.PPID); pp != nil && pp != proc && sameContext(pp.Trace, proc.Trace) {
+		if span := o.procs[pp].span; span != nil {
+			return span.SpanContext()
+		}
+	}
+	return proc.Trace
+}
+
+// sameContext says two processes run in one trace context: the child
+// inherited its parent's rather than being given a new one.
+func sameContext(a, b trace.SpanContext) bool {
+	return a.TraceID() == b.TraceID() && a.SpanID() == b.SpanID()
+}
+
+// Context returns ctx with what a detection of proc belongs to: its span,
+// or else the trace context it inherited.
+func (o *Owner) Context(ctx context.Context, proc *proctable.Process) context.Context {
+	if span := o.procs[proc].span; span != nil {
+		return trace.ContextWithSpan(ctx, span)
+	}
+	if proc.Trace.IsValid() {
+		return trace.ContextWithSpanContext(ctx, proc.Trace)
+	}
+	return ctx
+}
+
+// Exit ends the span of proc, which exited at `at`: in error when its
+// exit code is not 0.
+func (o *Owner) Exit(proc *proctable.Process, at time.Time) {
+	st, ok := o.procs[proc]
+	if !ok {
+		return
+	}
+	delete(o.procs, proc)
+	if st.span != nil {
+		endSpan(st.span, st.detections, proc, at)
+	}
+}
+
+// end ends the span of a process whose end vigil did not see: the table
+// forgot it, or vigil stops.
+func (o *Owner) end(proc *proctable.Process, at time.Time) {
+	st, ok := o.procs[proc]
+	if !ok {
+		return
+	}
+	delete(o.procs, proc)
+	if st.span != nil {
+		endSpan(st.span, st.detections, nil, at)
+	}
+}
+
+// EndAll ends the span of every process still running, at `at`: vigil
+// stops.
+func (o *Owner) EndAll(at time.Time) {
+	for proc := range o.procs {
+		o.end(proc, at)
+	}
+}
+
+// endSpan ends span at `at` with its count of detections; exited, when
+// not nil, is the process that exited, whose exit code the span takes.
+func endSpan(span trace.Span, detections int, exited *proctable.Process, at time.Time) {
+	// One call: each one grows the span's attributes, a copy of them all.
+	attrs := [2]attribute.KeyValue{semconv.VigilProcessDetectionsKey.Int(detections)}
+	n := 1
+	if exited != nil {
+		attrs[1] = semconv.ProcessExitCodeKey.Int(exited.ExitCode)
+		n++
+		if exited.ExitCode != 0 {
+			span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", exited.ExitCode))
+		}
+	}
+	span.SetAttributes(attrs[:n]...)
+	span.End(trace.WithTimestamp(at))
+}
