@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/interpreter"
+
+	"github.com/vigil-otel/vigil/internal/literal"
 )
 
 // celVariable is one variable of recipes' CEL expressions: its name, its
@@ -115,7 +117,7 @@ type celProgram struct {
 
 // compileCEL type-checks expr, which must yield a bool, and plans it. It
 // also returns what expr needs of the arguments (see argsNeeds).
-func compileCEL(scope *celScope, expr string) (*celProgram, []*litSet, error) {
+func compileCEL(scope *celScope, expr string) (*celProgram, []*literal.Set, error) {
 	env := scope.env
 	ast, iss := env.Compile(expr)
 	if iss.Err() != nil {

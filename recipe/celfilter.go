@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
+
+	"github.com/vigil-otel/vigil/internal/literal"
 )
 
 // argsNeeds finds sets of literals that expr (type-checked) needs to be
@@ -15,13 +17,13 @@ import (
 // costs microseconds and allocates. It looks through ||, && and exists(),
 // at matches(), startsWith(), endsWith(), contains(), == and in on the
 // arguments; it returns nil when it knows of no such literals.
-func argsNeeds(expr ast.Expr) []*litSet {
-	return litSets(celNeeds(expr, map[string]bool{}))
+func argsNeeds(expr ast.Expr) []*literal.Set {
+	return literal.Sets(celNeeds(expr, map[string]bool{}))
 }
 
 // celNeeds returns the needs of e on the arguments. elems holds the
 // comprehension variables in scope: true for those that range over args.
-func celNeeds(e ast.Expr, elems map[string]bool) []need {
+func celNeeds(e ast.Expr, elems map[string]bool) []literal.Need {
 	switch e.Kind() {
 	case ast.ComprehensionKind:
 		return existsNeeds(e.AsComprehension(), elems)
@@ -40,9 +42,9 @@ func celNeeds(e ast.Expr, elems map[string]bool) []need {
 	a, b := operands[0], operands[1]
 	switch call.FunctionName() {
 	case "_||_":
-		return eitherOf(celNeeds(a, elems), celNeeds(b, elems))
+		return literal.EitherOf(celNeeds(a, elems), celNeeds(b, elems))
 	case "_&&_":
-		return allOf(celNeeds(a, elems), celNeeds(b, elems))
+		return literal.AllOf(celNeeds(a, elems), celNeeds(b, elems))
 	case "matches":
 		pattern, ok := stringConst(b)
 		if !ok || !isArg(a, elems) {
@@ -52,21 +54,21 @@ func celNeeds(e ast.Expr, elems map[string]bool) []need {
 		if err != nil {
 			return nil
 		}
-		return literals(re.Simplify()).allNeeds()
+		return literal.Needs(re)
 	case "startsWith", "endsWith", "contains":
 		if lit, ok := stringConst(b); ok && isArg(a, elems) {
-			return exactly(false, lit).allNeeds()
+			return literal.OneOf(lit)
 		}
 	case "_==_":
 		if lit, ok := stringConst(b); ok && isArg(a, elems) {
-			return exactly(false, lit).allNeeds()
+			return literal.OneOf(lit)
 		}
 		if lit, ok := stringConst(a); ok && isArg(b, elems) {
-			return exactly(false, lit).allNeeds()
+			return literal.OneOf(lit)
 		}
 	case "@in":
 		if lit, ok := stringConst(a); ok && isArgs(b, elems) {
-			return exactly(false, lit).allNeeds()
+			return literal.OneOf(lit)
 		}
 		if b.Kind() == ast.ListKind && isArg(a, elems) {
 			var lits []string
@@ -77,7 +79,7 @@ func celNeeds(e ast.Expr, elems map[string]bool) []need {
 				}
 				lits = append(lits, lit)
 			}
-			return exactly(false, lits...).allNeeds()
+			return literal.OneOf(lits...)
 		}
 	}
 	return nil
@@ -85,7 +87,7 @@ func celNeeds(e ast.Expr, elems map[string]bool) []need {
 
 // existsNeeds handles the comprehension exists() expands to: the
 // predicate must hold for some element, so what it needs is needed.
-func existsNeeds(c ast.ComprehensionExpr, elems map[string]bool) []need {
+func existsNeeds(c ast.ComprehensionExpr, elems map[string]bool) []literal.Need {
 	step := c.LoopStep()
 	if c.HasIterVar2() || step.Kind() != ast.CallKind || step.AsCall().FunctionName() != "_||_" {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"path"
 
 	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/literal"
 	"github.com/vigil-otel/vigil/proctable"
 )
 
@@ -51,7 +52,7 @@ type Match struct {
 	program *celProgram
 	// celArgs holds sets of literals the expression needs: for each, some
 	// argument (argv[0] included) contains one of its literals.
-	celArgs []*litSet
+	celArgs []*literal.Set
 	// flagMask holds the flags that are set above, flagWant their values:
 	// all the flags are tested in one comparison.
 	flagMask, flagWant flagSet
@@ -319,9 +320,9 @@ func (m *Match) celMayHold(args []string) bool {
 	return true
 }
 
-func anyContains(need *litSet, strs []string) bool {
+func anyContains(need *literal.Set, strs []string) bool {
 	for _, s := range strs {
-		if need.contains(s) {
+		if need.Contains(s) {
 			return true
 		}
 	}

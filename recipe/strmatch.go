@@ -4,6 +4,8 @@ import (
 	"path"
 	"regexp"
 	"slices"
+
+	"github.com/vigil-otel/vigil/internal/literal"
 )
 
 // StringMatch tests a string. It holds when any of its forms does; an
@@ -20,11 +22,11 @@ type StringMatch struct {
 
 	// The compiled forms, which test all the values of a form at once.
 	exact    *strSet // for long Exact lists; nil for short ones
-	prefix   *litSet
-	suffix   *litSet
-	contains *litSet
+	prefix   *literal.Set
+	suffix   *literal.Set
+	contains *literal.Set
 	// filters[i] is Regex[i]'s prefilter.
-	filters []regexFilter
+	filters []literal.Filter
 }
 
 // exactSetLen is the length of Exact from which a strSet finds a value
@@ -36,12 +38,12 @@ func (m *StringMatch) compile(exprs []string) error {
 	if len(m.Exact) >= exactSetLen {
 		m.exact = newStrSet(m.Exact)
 	}
-	m.prefix = newLitSet(m.Prefix, false, false)
-	m.suffix = newLitSet(m.Suffix, false, true)
-	m.contains = newLitSet(m.Contains, false, false)
+	m.prefix = literal.NewSet(m.Prefix, false)
+	m.suffix = literal.NewSuffixSet(m.Suffix)
+	m.contains = literal.NewSet(m.Contains, false)
 	m.filters = m.filters[:0]
 	for _, expr := range exprs {
-		f, err := newRegexFilter(expr)
+		f, err := literal.NewFilter(expr)
 		if err != nil {
 			return err
 		}
@@ -69,9 +71,9 @@ func (m *StringMatch) matchAny(s string) bool {
 	} else if slices.Contains(m.Exact, s) {
 		return true
 	}
-	if m.prefix != nil && m.prefix.hasPrefix(s) ||
-		m.suffix != nil && m.suffix.hasSuffix(s) ||
-		m.contains != nil && m.contains.contains(s) {
+	if m.prefix != nil && m.prefix.HasPrefix(s) ||
+		m.suffix != nil && m.suffix.HasSuffix(s) ||
+		m.contains != nil && m.contains.Contains(s) {
 		return true
 	}
 	for _, g := range m.Glob {
@@ -80,7 +82,7 @@ func (m *StringMatch) matchAny(s string) bool {
 		}
 	}
 	for i, re := range m.Regex {
-		if m.filters[i].pass(s) && re.MatchString(s) {
+		if m.filters[i].Pass(s) && re.MatchString(s) {
 			return true
 		}
 	}
