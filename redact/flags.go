@@ -182,7 +182,7 @@ type hit struct {
 // for a short flag, by the last letter of its name for the others.
 type letters struct {
 	short [256]bool
-	last  [2][256]bool // folded as sameName folds; [0] for bare words, [1] with dashes
+	last  [2][256]bool // in each way sameName matches it; [0] for bare words, [1] with dashes
 }
 
 // add adds the letters of flags.
@@ -190,8 +190,16 @@ func (l *letters) add(flags []flag) {
 	for _, f := range flags {
 		if f.short {
 			l.short[f.name[0]] = true
-		} else {
-			l.last[min(f.dashes, 1)][f.name[len(f.name)-1]] = true
+			continue
+		}
+		last := &l.last[min(f.dashes, 1)]
+		switch c := f.name[len(f.name)-1]; {
+		case 'a' <= c && c <= 'z':
+			last[c], last[c-'a'+'A'] = true, true
+		case c == '-':
+			last['-'], last['_'] = true, true
+		default:
+			last[c] = true
 		}
 	}
 }
@@ -204,11 +212,7 @@ func (l *letters) maybe(t *token) bool {
 	if t.end == t.dashes {
 		return false
 	}
-	c := lower(t.s[t.end-1])
-	if c == '_' {
-		c = '-'
-	}
-	return l.last[min(t.dashes, 1)][c]
+	return l.last[min(t.dashes, 1)][t.s[t.end-1]]
 }
 
 // walk looks for the flags of rules among toks, the arguments or words of

@@ -39,6 +39,8 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+
+	"github.com/vigil-otel/vigil/internal/literal"
 )
 
 // Placeholder replaces each secret.
@@ -130,11 +132,12 @@ const (
 // Redactor replaces secrets with Placeholder. Make one with [New] or
 // [Config.Redactor]; the zero Redactor redacts nothing.
 type Redactor struct {
-	patterns []*pattern // of the rules with a Pattern and no Flags
-	flags    []flagRule // rules with Flags, or with Programs
-	letters  *letters   // of the flags of them all
-	kw       *keywords  // which rules may match a string; see keywords.go
-	always   []uint64   // rules that no keyword gates: always candidates
+	patterns []*pattern     // of the rules with a Pattern and no Flags
+	flags    []flagRule     // rules with Flags, or with Programs
+	letters  *letters       // of the flags of them all
+	kw       *literal.Index // which rules may match a string; see pattern.go
+	always   []uint64       // rules that no keyword gates: always candidates
+	folded   []uint64       // and those whose keywords ignore case, for a string beyond ASCII
 }
 
 // New compiles rules into a Redactor. The rules are used as given: to add
@@ -145,6 +148,7 @@ func New(rules []Rule) (*Redactor, error) {
 	r := &Redactor{letters: &letters{}}
 	seen := make(map[string]bool, len(rules))
 	var patternKW, flagKW [][]string
+	var folded []int // the rules whose keywords ignore case
 	for i, rule := range rules {
 		if err := validate(rule, seen); err != nil {
 			return nil, fmt.Errorf("redaction rule %d (%q): %w", i, rule.Name, err)
@@ -158,8 +162,12 @@ func New(rules []Rule) (*Redactor, error) {
 			}
 		}
 		if len(rule.Flags) == 0 && len(rule.Programs) == 0 {
+			lits, fold := p.keywords()
+			if fold {
+				folded = append(folded, len(r.patterns))
+			}
 			r.patterns = append(r.patterns, p)
-			patternKW = append(patternKW, p.keywords)
+			patternKW = append(patternKW, lits)
 			continue
 		}
 		fr := newFlagRule(rule, p)
@@ -175,7 +183,11 @@ func New(rules []Rule) (*Redactor, error) {
 			r.always[id/64] |= 1 << (id % 64)
 		}
 	}
-	r.kw = newKeywords(all)
+	r.folded = slices.Clone(r.always)
+	for _, id := range folded {
+		r.folded[id/64] |= 1 << (id % 64)
+	}
+	r.kw = literal.NewIndex(all)
 	return r, nil
 }
 
@@ -258,7 +270,12 @@ func (r *Redactor) spans(s string, dst []span) []span {
 		cand = make([]uint64, len(r.always))
 	}
 	copy(cand, r.always)
-	r.kw.scan(s, cand)
+	if !r.kw.Scan(s, cand) {
+		// Unicode may write a keyword in a case the index does not see.
+		for i := range cand {
+			cand[i] |= r.folded[i]
+		}
+	}
 	var flagBuf [16]flagRule // room for the default rules with Flags, and some
 	flags := flagBuf[:0]
 	for w, word := range cand {
