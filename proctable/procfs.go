@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/vigil-otel/vigil/internal/boottime"
 )
 
 // userHZ is the unit of the start times in /proc/PID/stat: USER_HZ, 100 on
@@ -21,16 +21,16 @@ const userHZ = 100
 // procfs reads processes from a mounted procfs.
 type procfs struct {
 	root string
-	// boot is the wall-clock time of boot, to turn start ticks into times.
-	boot time.Time
+	// clock turns start ticks, counted since boot, into times.
+	clock boottime.Clock
 }
 
 func newProcfs(root string) (procfs, error) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return procfs{}, fmt.Errorf("read CLOCK_BOOTTIME: %w", err)
+	clock, err := boottime.Read()
+	if err != nil {
+		return procfs{}, err
 	}
-	return procfs{root: root, boot: time.Now().Add(-time.Duration(ts.Nano()))}, nil
+	return procfs{root: root, clock: clock}, nil
 }
 
 // pids lists the process ids in procfs.
@@ -72,7 +72,7 @@ func (fs procfs) read(pid uint32) (*Process, error) {
 	p := &Process{
 		PID:   pid,
 		PPID:  ppid,
-		Start: fs.boot.Add(time.Duration(startTicks) * time.Second / userHZ),
+		Start: fs.clock.Time(time.Duration(startTicks) * time.Second / userHZ),
 	}
 	// Kernel threads have neither an executable nor a command line.
 	p.Exe, _ = os.Readlink(filepath.Join(dir, "exe"))

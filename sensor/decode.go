@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-otel/vigil/bpf"
 	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/boottime"
 )
 
 // errShortRecord reports a ring-buffer record smaller than its layout says.
@@ -18,8 +19,8 @@ var errShortRecord = errors.New("short record")
 
 // decoder turns ring-buffer records into events.
 type decoder struct {
-	// bootOffset converts the kernel's CLOCK_BOOTTIME nanoseconds to Unix time.
-	bootOffset int64
+	// clock converts the kernel's CLOCK_BOOTTIME nanoseconds to wall time.
+	clock boottime.Clock
 	// maxArgs bounds how many arguments one exec keeps.
 	maxArgs int
 	// env is the allow-list of environment variables; the kernel only
@@ -44,7 +45,7 @@ func (d *decoder) decode(raw []byte, ev *event.Event) error {
 		return err
 	}
 	*ev = event.Event{
-		Time: time.Unix(0, d.bootOffset+int64(hdr.TimeNs)),
+		Time: d.clock.Time(time.Duration(hdr.TimeNs)),
 		PID:  hdr.Tgid,
 		PPID: hdr.Ptgid,
 	}

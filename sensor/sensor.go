@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigil-otel/vigil/bpf"
 	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/boottime"
 )
 
 // btfPath is where the kernel publishes its own type information, which
@@ -266,7 +267,7 @@ func (s *Sensor) start(spec *ebpf.CollectionSpec, env envFilter) (err error) {
 	if s.wake, err = pollable(s.maps.Events.FD()); err != nil {
 		return err
 	}
-	s.decoder.bootOffset, err = bootOffset()
+	s.decoder.clock, err = boottime.Read()
 	return err
 }
 
@@ -528,16 +529,6 @@ func explainLoadError(err error) error {
 		return fmt.Errorf("the kernel's verifier rejected vigil's programs: %w\nverifier log (last lines):\n%-*v", err, verifierLogLines, verr)
 	}
 	return fmt.Errorf("load programs: %w", err)
-}
-
-// bootOffset returns Unix time minus CLOCK_BOOTTIME, in nanoseconds, which
-// turns the kernel's event times into wall-clock times.
-func bootOffset() (int64, error) {
-	var boot unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot); err != nil {
-		return 0, fmt.Errorf("read CLOCK_BOOTTIME: %w", err)
-	}
-	return time.Now().UnixNano() - boot.Nano(), nil
 }
 
 func boolByte(b bool) uint8 {
