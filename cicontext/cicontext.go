@@ -4,9 +4,9 @@
 //
 // It works on one process's environment at a time, so that a runner that
 // executes several jobs at once attributes each process to its own job. The
-// sensor reads the variables at exec (its allow-list must hold Env()); the
-// values are whatever the job set, so they are bounded and made valid UTF-8
-// before they become attributes.
+// variables are those internal/execenv lists for the CI job, which the
+// sensor reads at exec; the values are whatever the job set, so they are
+// bounded and made valid UTF-8 before they become attributes.
 package cicontext
 
 import (
@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/vigil-otel/vigil/internal/execenv"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -50,7 +51,7 @@ func (s System) String() string {
 }
 
 // environment reads one variable; "" means unset. Every reading goes
-// through one, which lets Env list the names by running the same code.
+// through one, which lets a test list the names by running the same code.
 type environment interface {
 	getenv(name string) string
 }
@@ -69,12 +70,13 @@ func (f funcEnv) getenv(name string) string { return f(name) }
 // Detect tells which CI system runs a process, from its environment env.
 func Detect(env map[string]string) System { return detect(mapEnv(env)) }
 
-// detect reads every marker before deciding, so that Env sees them all.
+// detect reads every marker before deciding, whatever the others say, as
+// the test that lists the variables cicontext reads expects.
 // The systems' own markers come before JENKINS_URL, which is merely set,
 // and before the generic CI=true that they all set too.
 func detect(env environment) System {
-	github, gitlab, buildkite := env.getenv("GITHUB_ACTIONS"), env.getenv("GITLAB_CI"), env.getenv("BUILDKITE")
-	jenkins, ci := env.getenv("JENKINS_URL"), env.getenv("CI")
+	github, gitlab := env.getenv(execenv.GitHubActions), env.getenv(execenv.GitLabCI)
+	buildkite, jenkins, ci := env.getenv(execenv.Buildkite), env.getenv(execenv.JenkinsURL), env.getenv(execenv.CI)
 	switch {
 	case github == "true":
 		return GitHubActions
@@ -119,29 +121,6 @@ func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.Key
 	return a.dst
 }
 
-// Env returns the names of the variables cicontext reads, each once: the
-// sensor's allow-list must hold them all. It runs the detection and every
-// system's mapping on an empty environment that records what is asked of
-// it; the mappings read each of their variables whatever the values of the
-// others, so none is missed.
-func Env() []string {
-	var names []string
-	seen := make(map[string]bool)
-	record := funcEnv(func(name string) string {
-		if !seen[name] {
-			seen[name] = true
-			names = append(names, name)
-		}
-		return ""
-	})
-	detect(record)
-	for _, sys := range []System{GitHubActions, GitLabCI, Jenkins, Buildkite} {
-		a := appender{env: record}
-		a.system(sys)
-	}
-	return names
-}
-
 // appender collects the attributes of one environment.
 type appender struct {
 	dst []attribute.KeyValue
@@ -178,11 +157,11 @@ func (a *appender) system(sys System) {
 // id nor its page, so the task run is named by the run, its attempt and the
 // job's key; jobs of one matrix share that key, and so that id.
 func (a *appender) github() {
-	server, repo := strings.TrimSuffix(a.read("GITHUB_SERVER_URL"), "/"), a.read("GITHUB_REPOSITORY")
-	runID, attempt, job := a.read("GITHUB_RUN_ID"), a.read("GITHUB_RUN_ATTEMPT"), a.read("GITHUB_JOB")
-	ref := a.read("GITHUB_REF")
+	server, repo := strings.TrimSuffix(a.read(execenv.GitHubServerURL), "/"), a.read(execenv.GitHubRepository)
+	runID, attempt, job := a.read(execenv.GitHubRunID), a.read(execenv.GitHubRunAttempt), a.read(execenv.GitHubJob)
+	ref := a.read(execenv.GitHubRef)
 
-	a.add(semconv.CICDPipelineNameKey, a.read("GITHUB_WORKFLOW"))
+	a.add(semconv.CICDPipelineNameKey, a.read(execenv.GitHubWorkflow))
 	// A re-run keeps the run id and counts attempts: each attempt is a run.
 	run := runID
 	if runID != "" && attempt != "" {
@@ -201,13 +180,13 @@ func (a *appender) github() {
 	// The step: a step's id, __run_N for an unnamed script, or the
 	// action's name. It is what ties a process to the line of the workflow
 	// that started it.
-	a.add(semconv.CIStepKey, a.read("GITHUB_ACTION"))
+	a.add(semconv.CIStepKey, a.read(execenv.GitHubAction))
 	if run != "" && job != "" {
 		a.add(semconv.CICDPipelineTaskRunIDKey, run+"-"+job)
 	}
-	a.add(semconv.CICDWorkerNameKey, a.read("RUNNER_NAME"))
-	a.add(semconv.VCSRefHeadNameKey, a.read("GITHUB_REF_NAME"))
-	a.add(semconv.VCSRefHeadRevisionKey, a.read("GITHUB_SHA"))
+	a.add(semconv.CICDWorkerNameKey, a.read(execenv.GitHubRunnerName))
+	a.add(semconv.VCSRefHeadNameKey, a.read(execenv.GitHubRefName))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read(execenv.GitHubSHA))
 	a.add(semconv.VCSChangeIDKey, pullRequest(ref))
 	a.add(semconv.VCSProviderNameKey, "github")
 }
@@ -229,22 +208,22 @@ func pullRequest(ref string) string {
 // gitlab maps GitLab CI's variables. CI_PIPELINE_NAME is set only when the
 // pipeline has a name; the project's path names it otherwise.
 func (a *appender) gitlab() {
-	name, project := a.read("CI_PIPELINE_NAME"), a.read("CI_PROJECT_PATH")
+	name, project := a.read(execenv.GitLabPipelineName), a.read(execenv.GitLabProjectPath)
 	if name == "" {
 		name = project
 	}
 	a.add(semconv.CICDPipelineNameKey, name)
-	a.add(semconv.CICDPipelineRunIDKey, a.read("CI_PIPELINE_ID"))
-	a.add(semconv.CICDPipelineRunURLFullKey, a.read("CI_PIPELINE_URL"))
-	a.add(semconv.CICDPipelineTaskNameKey, a.read("CI_JOB_NAME"))
-	a.add(semconv.CICDPipelineTaskRunIDKey, a.read("CI_JOB_ID"))
-	a.add(semconv.CICDPipelineTaskRunURLFullKey, a.read("CI_JOB_URL"))
-	a.add(semconv.CICDWorkerNameKey, a.read("CI_RUNNER_DESCRIPTION"))
-	a.add(semconv.CICDWorkerIDKey, a.read("CI_RUNNER_ID"))
-	a.add(semconv.VCSRepositoryURLFullKey, a.read("CI_PROJECT_URL"))
-	a.add(semconv.VCSRefHeadNameKey, a.read("CI_COMMIT_REF_NAME"))
-	a.add(semconv.VCSRefHeadRevisionKey, a.read("CI_COMMIT_SHA"))
-	a.add(semconv.VCSChangeIDKey, a.read("CI_MERGE_REQUEST_IID"))
+	a.add(semconv.CICDPipelineRunIDKey, a.read(execenv.GitLabPipelineID))
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read(execenv.GitLabPipelineURL))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read(execenv.GitLabJobName))
+	a.add(semconv.CICDPipelineTaskRunIDKey, a.read(execenv.GitLabJobID))
+	a.add(semconv.CICDPipelineTaskRunURLFullKey, a.read(execenv.GitLabJobURL))
+	a.add(semconv.CICDWorkerNameKey, a.read(execenv.GitLabRunnerDescription))
+	a.add(semconv.CICDWorkerIDKey, a.read(execenv.GitLabRunnerID))
+	a.add(semconv.VCSRepositoryURLFullKey, a.read(execenv.GitLabProjectURL))
+	a.add(semconv.VCSRefHeadNameKey, a.read(execenv.GitLabCommitRefName))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read(execenv.GitLabCommitSHA))
+	a.add(semconv.VCSChangeIDKey, a.read(execenv.GitLabMergeRequestIID))
 	a.add(semconv.VCSProviderNameKey, "gitlab")
 }
 
@@ -255,38 +234,38 @@ func (a *appender) gitlab() {
 // is the Git plugin's remote, which the job configures: it may hold
 // credentials, or be an SSH address.
 func (a *appender) jenkins() {
-	number, id := a.read("BUILD_NUMBER"), a.read("BUILD_ID")
+	number, id := a.read(execenv.JenkinsBuildNumber), a.read(execenv.JenkinsBuildID)
 	if number == "" {
 		number = id
 	}
-	a.add(semconv.CICDPipelineNameKey, a.read("JOB_NAME"))
+	a.add(semconv.CICDPipelineNameKey, a.read(execenv.JenkinsJobName))
 	a.add(semconv.CICDPipelineRunIDKey, number)
-	a.add(semconv.CICDPipelineRunURLFullKey, a.read("BUILD_URL"))
-	a.add(semconv.CICDPipelineTaskNameKey, a.read("STAGE_NAME"))
-	a.add(semconv.CICDWorkerNameKey, a.read("NODE_NAME"))
-	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read("GIT_URL")))
-	a.add(semconv.VCSRefHeadNameKey, a.read("GIT_BRANCH"))
-	a.add(semconv.VCSRefHeadRevisionKey, a.read("GIT_COMMIT"))
-	a.add(semconv.VCSChangeIDKey, a.read("CHANGE_ID"))
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read(execenv.JenkinsBuildURL))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read(execenv.JenkinsStageName))
+	a.add(semconv.CICDWorkerNameKey, a.read(execenv.JenkinsNodeName))
+	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read(execenv.JenkinsGitURL)))
+	a.add(semconv.VCSRefHeadNameKey, a.read(execenv.JenkinsGitBranch))
+	a.add(semconv.VCSRefHeadRevisionKey, a.read(execenv.JenkinsGitCommit))
+	a.add(semconv.VCSChangeIDKey, a.read(execenv.JenkinsChangeID))
 }
 
 // buildkite maps Buildkite's variables. BUILDKITE_PULL_REQUEST is "false"
 // outside pull requests, and BUILDKITE_COMMIT may be "HEAD" for a build
 // started without a commit: neither is a value.
 func (a *appender) buildkite() {
-	a.add(semconv.CICDPipelineNameKey, a.read("BUILDKITE_PIPELINE_SLUG"))
-	a.add(semconv.CICDPipelineRunIDKey, a.read("BUILDKITE_BUILD_ID"))
-	a.add(semconv.CICDPipelineRunURLFullKey, a.read("BUILDKITE_BUILD_URL"))
-	a.add(semconv.CICDPipelineTaskNameKey, a.read("BUILDKITE_LABEL"))
-	a.add(semconv.CICDPipelineTaskRunIDKey, a.read("BUILDKITE_JOB_ID"))
-	a.add(semconv.CICDWorkerNameKey, a.read("BUILDKITE_AGENT_NAME"))
-	a.add(semconv.CICDWorkerIDKey, a.read("BUILDKITE_AGENT_ID"))
-	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read("BUILDKITE_REPO")))
-	a.add(semconv.VCSRefHeadNameKey, a.read("BUILDKITE_BRANCH"))
-	if commit := a.read("BUILDKITE_COMMIT"); commit != "HEAD" {
+	a.add(semconv.CICDPipelineNameKey, a.read(execenv.BuildkitePipelineSlug))
+	a.add(semconv.CICDPipelineRunIDKey, a.read(execenv.BuildkiteBuildID))
+	a.add(semconv.CICDPipelineRunURLFullKey, a.read(execenv.BuildkiteBuildURL))
+	a.add(semconv.CICDPipelineTaskNameKey, a.read(execenv.BuildkiteLabel))
+	a.add(semconv.CICDPipelineTaskRunIDKey, a.read(execenv.BuildkiteJobID))
+	a.add(semconv.CICDWorkerNameKey, a.read(execenv.BuildkiteAgentName))
+	a.add(semconv.CICDWorkerIDKey, a.read(execenv.BuildkiteAgentID))
+	a.add(semconv.VCSRepositoryURLFullKey, repositoryURL(a.read(execenv.BuildkiteRepo)))
+	a.add(semconv.VCSRefHeadNameKey, a.read(execenv.BuildkiteBranch))
+	if commit := a.read(execenv.BuildkiteCommit); commit != "HEAD" {
 		a.add(semconv.VCSRefHeadRevisionKey, commit)
 	}
-	if pr := a.read("BUILDKITE_PULL_REQUEST"); pr != "false" {
+	if pr := a.read(execenv.BuildkitePullRequest); pr != "false" {
 		a.add(semconv.VCSChangeIDKey, pr)
 	}
 }

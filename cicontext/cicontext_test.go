@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/vigil-otel/vigil/internal/execenv"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
-	"github.com/vigil-otel/vigil/sensor"
 )
 
 const (
@@ -205,10 +205,10 @@ func TestAttributes(t *testing.T) {
 			assert.Equal(t, tt.want, asMap(t, attrs))
 			assert.LessOrEqual(t, len(attrs), maxAttributes)
 
-			// Only the variables Env names count: the others may be left
-			// out of the sensor's allow-list without changing anything.
+			// Only the variables cicontext reads count: the others may be
+			// left out of the sensor's allow-list without changing anything.
 			read := make(map[string]string)
-			for _, name := range Env() {
+			for _, name := range readNames() {
 				if v, ok := tt.env[name]; ok {
 					read[name] = v
 				}
@@ -348,12 +348,38 @@ func TestRepositoryURL(t *testing.T) {
 	}
 }
 
-// Every variable cicontext reads is one the sensor reads by default.
-func TestEnvInSensorAllowList(t *testing.T) {
-	names := Env()
-	allowed := sensor.DefaultEnv()
+// readNames returns the names of the variables cicontext reads, each once.
+// It runs the detection and every system's mapping on an empty environment
+// that records what is asked of it; the mappings read each of their
+// variables whatever the values of the others, so none is missed.
+func readNames() []string {
+	var names []string
+	seen := make(map[string]bool)
+	record := funcEnv(func(name string) string {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+		return ""
+	})
+	detect(record)
+	for _, sys := range []System{GitHubActions, GitLabCI, Jenkins, Buildkite} {
+		a := appender{env: record}
+		a.system(sys)
+	}
+	return names
+}
+
+// Every variable cicontext reads is listed for the CI job, so the sensor
+// reads it by default.
+func TestReadsListedVariables(t *testing.T) {
+	names := readNames()
+	ci := make(map[string]bool)
+	for _, v := range execenv.Vars() {
+		ci[v.Name] = v.Use == execenv.CIJob
+	}
 	for _, name := range names {
-		assert.Contains(t, allowed, name)
+		assert.True(t, ci[name], name)
 	}
 	// The fallbacks and the variables only parts of a value come from
 	// are read too.

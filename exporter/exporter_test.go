@@ -19,7 +19,6 @@ import (
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
-	"github.com/vigil-otel/vigil/sensor"
 )
 
 func sampleDetection(args ...string) *detection.Detection {
@@ -199,14 +198,6 @@ func TestLoaderVariables(t *testing.T) {
 		"LD_PRELOAD": "/tmp/.x/libhide.so https://bob:[REDACTED]@example.com/x",
 		"LD_AUDIT":   "",
 	}, env)
-}
-
-// TestLoaderVariablesAreRead: the sensor reads by default the variables
-// the exporter exports.
-func TestLoaderVariablesAreRead(t *testing.T) {
-	for _, name := range loaderEnv() {
-		require.Contains(t, sensor.DefaultEnv(), name)
-	}
 }
 
 func TestPodOfTheProcess(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/execenv"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/recipe/attack"
@@ -96,13 +97,6 @@ func techniqueAttributes(techniques []recipe.Technique) []attribute.KeyValue {
 // job.
 const maxProcessAttributes = 31
 
-// loaderEnv returns the dynamic loader's variables that each exec's
-// attributes carry when its environment sets them: the libraries loaded
-// into the program before its own (LD_PRELOAD), its audit modules
-// (LD_AUDIT), and where it looks for the rest (LD_LIBRARY_PATH). The
-// sensor's default allow-list holds them.
-func loaderEnv() [3]string { return [3]string{"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"} }
-
 // Bounds of vigil.process.ancestors: how many ancestors, and the bytes of
 // each one's line. A chain is for a person to read; the parent's own
 // detection, if any, has its whole command line.
@@ -166,8 +160,9 @@ func (e *Exporter) processAttributes(p *proctable.Process, ev *event.Event) []at
 		attrs = append(attrs, semconv.K8SPodUIDKey.String(ev.PodUID))
 	}
 	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
-	// Set, even to nothing, is not unset: an empty value is exported too.
-	for _, name := range loaderEnv() {
+	// The dynamic loader's variables: set, even to nothing, is not unset,
+	// so an empty value is exported too.
+	for _, name := range execenv.LoaderNames() {
 		if value, ok := ev.Env[name]; ok {
 			attrs = append(attrs, semconv.ProcessEnvironmentVariable(name, e.safe(value)))
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-otel/vigil/internal/boottime"
+	"github.com/vigil-otel/vigil/internal/execenv"
 )
 
 // userHZ is the unit of the start times in /proc/PID/stat: USER_HZ, 100 on
@@ -116,7 +117,7 @@ func traceEnv(path string) map[string]string {
 	for kv := range bytes.SplitSeq(data, []byte{0}) {
 		name, value, _ := bytes.Cut(kv, []byte{'='})
 		switch string(name) {
-		case "TRACEPARENT", "TRACESTATE":
+		case execenv.TraceParent, execenv.TraceState:
 			if env == nil {
 				env = make(map[string]string, 2)
 			}

@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-otel/vigil/internal/execenv"
 )
 
 // envCarrier reads W3C trace context from the environment variables the
@@ -29,7 +31,7 @@ func (c envCarrier) Keys() []string {
 // envTraceContext returns the trace context an exec's environment names,
 // and whether the environment named one at all, valid or not.
 func envTraceContext(env map[string]string) (trace.SpanContext, bool) {
-	if env["TRACEPARENT"] == "" {
+	if env[execenv.TraceParent] == "" {
 		return trace.SpanContext{}, false
 	}
 	ctx := propagation.TraceContext{}.Extract(context.Background(), envCarrier(env))

@@ -3,38 +3,14 @@ package sensor
 import (
 	"fmt"
 	"strings"
+
+	"github.com/vigil-otel/vigil/internal/execenv"
 )
 
 // DefaultEnv returns the environment variables the sensor reads by
-// default: the trace context of the OpenTelemetry environment carrier, the
-// variables by which CI systems name the pipeline, job, runner and commit a
-// process belongs to, and the dynamic loader's variables that make it load
-// code into a program (LD_PRELOAD, LD_AUDIT) or search for libraries
-// elsewhere (LD_LIBRARY_PATH). None of them holds a secret.
-func DefaultEnv() []string {
-	return []string{
-		// OpenTelemetry context propagation, and the CI-specific copies.
-		"TRACEPARENT", "TRACESTATE", "BAGGAGE", "BUILDKITE_TRACING_TRACEPARENT",
-		"CI",
-		// GitHub Actions.
-		"GITHUB_ACTIONS", "GITHUB_ACTION", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_JOB", "GITHUB_WORKFLOW",
-		"GITHUB_REPOSITORY", "GITHUB_SERVER_URL", "GITHUB_SHA", "GITHUB_REF", "GITHUB_REF_NAME", "RUNNER_NAME",
-		// GitLab CI.
-		"GITLAB_CI", "CI_PIPELINE_ID", "CI_PIPELINE_NAME", "CI_PIPELINE_URL", "CI_PROJECT_PATH", "CI_PROJECT_URL",
-		"CI_JOB_ID", "CI_JOB_NAME", "CI_JOB_URL", "CI_RUNNER_ID", "CI_RUNNER_DESCRIPTION",
-		"CI_COMMIT_SHA", "CI_COMMIT_REF_NAME", "CI_MERGE_REQUEST_IID",
-		// Jenkins.
-		"JENKINS_URL", "JOB_NAME", "BUILD_NUMBER", "BUILD_ID", "BUILD_URL", "STAGE_NAME", "NODE_NAME",
-		"EXECUTOR_NUMBER", "GIT_URL", "GIT_BRANCH", "GIT_COMMIT", "CHANGE_ID",
-		// Buildkite.
-		"BUILDKITE", "BUILDKITE_BUILD_ID", "BUILDKITE_BUILD_URL", "BUILDKITE_PIPELINE_SLUG", "BUILDKITE_LABEL",
-		"BUILDKITE_JOB_ID", "BUILDKITE_AGENT_NAME", "BUILDKITE_AGENT_ID", "BUILDKITE_REPO", "BUILDKITE_BRANCH",
-		"BUILDKITE_COMMIT", "BUILDKITE_PULL_REQUEST",
-		// The dynamic loader: libraries loaded into the program before its
-		// own (T1574.006), audit modules, the library search path.
-		"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH",
-	}
-}
+// default: those the later stages read, listed with what each is for in
+// internal/execenv (trace context, the CI job, the dynamic loader's).
+func DefaultEnv() []string { return execenv.Names() }
 
 // The kernel's prefix table: ENV_PREFIX_SLOTS slots, a prefix in one of
 // ENV_PREFIX_PROBES slots from its own.
