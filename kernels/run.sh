@@ -146,13 +146,22 @@ while read -r s a release dir; do
 	boot "$s" "$a" "$release" "$dir"
 	# QEMU's TCG now and then stalls a guest CPU in the kernel's own
 	# allocator (an RCU stall in kmem_cache_alloc under cgroup_mkdir, no
-	# program of vigil's in the trace) until the timeout. A VM that hung is
-	# booted once more; its first log is kept beside the second. A panic or
-	# a failed check is never retried.
-	if ! grep -aq 'VIGIL-DONE' "$out/$release.log" && grep -qxE '124|137' "$out/$release.log.status"; then
-		log "$release hung; booting it once more (first console log: $out/$release.log.hung)"
-		mv "$out/$release.log" "$out/$release.log.hung"
-		boot "$s" "$a" "$release" "$dir"
+	# program of vigil's in the trace) until the timeout, and now and then
+	# oopses on an int3 the kernel is patching its own code with while it
+	# boots, before any of vigil's runs. A VM that hung, or that died
+	# before its init printed VIGIL-KERNEL, is booted once more; its first
+	# log is kept beside the second. A panic once init ran, or a failed
+	# check, is never retried.
+	if ! grep -aq 'VIGIL-DONE' "$out/$release.log"; then
+		if grep -qxE '124|137' "$out/$release.log.status"; then
+			log "$release hung; booting it once more (first console log: $out/$release.log.hung)"
+			mv "$out/$release.log" "$out/$release.log.hung"
+			boot "$s" "$a" "$release" "$dir"
+		elif ! grep -aq 'VIGIL-KERNEL' "$out/$release.log"; then
+			log "$release died before its init ran; booting it once more (first console log: $out/$release.log.early)"
+			mv "$out/$release.log" "$out/$release.log.early"
+			boot "$s" "$a" "$release" "$dir"
+		fi
 	fi
 	# One line per check as it comes, for whoever watches the job.
 	grep -ao 'VIGIL-CHECK .*' "$out/$release.log" | cut -c1-200 | sed "s/^/  $release: /" >&2 || true
