@@ -166,28 +166,28 @@ func (o *Owner) Context(ctx context.Context, proc *proctable.Process) context.Co
 
 // Exit ends the span of proc, which exited at `at`: in error when its
 // exit code is not 0.
-func (o *Owner) Exit(proc *proctable.Process, at time.Time) {
-	st, ok := o.procs[proc]
-	if !ok {
-		return
-	}
-	delete(o.procs, proc)
-	if st.span != nil {
-		endSpan(st.span, st.detections, proc, at)
-	}
-}
+func (o *Owner) Exit(proc *proctable.Process, at time.Time) { o.finish(proc, at, true) }
 
 // end ends the span of a process whose end vigil did not see: the table
 // forgot it, or vigil stops.
-func (o *Owner) end(proc *proctable.Process, at time.Time) {
+func (o *Owner) end(proc *proctable.Process, at time.Time) { o.finish(proc, at, false) }
+
+// finish ends and forgets the span of proc; only a process seen to exit
+// has an exit status for it.
+func (o *Owner) finish(proc *proctable.Process, at time.Time, exited bool) {
 	st, ok := o.procs[proc]
 	if !ok {
 		return
 	}
 	delete(o.procs, proc)
-	if st.span != nil {
-		endSpan(st.span, st.detections, nil, at)
+	if st.span == nil {
+		return
 	}
+	var exit *proctable.Process
+	if exited {
+		exit = proc
+	}
+	endSpan(st.span, st.detections, exit, at)
 }
 
 // EndAll ends the span of every process still running, at `at`: vigil
