@@ -434,21 +434,21 @@ func (e *Engine) EvalErrorCount() uint64 {
 // EvalErrors returns, by recipe name, how many times its expressions
 // failed at run time.
 func (e *Engine) EvalErrors() map[string]uint64 {
-	out := make(map[string]uint64)
-	for _, c := range e.enabled {
-		if c.evalErrors > 0 {
-			out[c.Name] = c.evalErrors
-		}
-	}
-	return out
+	return e.byRecipe(func(c *compiled) uint64 { return c.evalErrors })
 }
 
 // Suppressed returns, by recipe name, how many matches limits held back.
 func (e *Engine) Suppressed() map[string]uint64 {
+	return e.byRecipe(func(c *compiled) uint64 { return c.suppressed })
+}
+
+// byRecipe returns one count of each enabled recipe, by name, leaving out
+// the zeros.
+func (e *Engine) byRecipe(count func(*compiled) uint64) map[string]uint64 {
 	out := make(map[string]uint64)
 	for _, c := range e.enabled {
-		if c.suppressed > 0 {
-			out[c.Name] = c.suppressed
+		if n := count(c); n > 0 {
+			out[c.Name] = n
 		}
 	}
 	return out
