@@ -30,6 +30,7 @@ import (
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/config"
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/execenv"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/redact"
@@ -463,7 +464,7 @@ func runTraced(ctx context.Context, p *pipeline.Pipeline, command []string, sign
 	prop := propagation.TraceContext{}
 	ctx, span := p.StartRun(prop.Extract(ctx, &envcar.Carrier{}), command)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, "TRACEPARENT=") || strings.HasPrefix(kv, "TRACESTATE=")
+		return strings.HasPrefix(kv, execenv.TraceParent+"=") || strings.HasPrefix(kv, execenv.TraceState+"=")
 	})
 	prop.Inject(ctx, &envcar.Carrier{SetEnvFunc: func(k, v string) { env = append(env, k+"="+v) }})
 
