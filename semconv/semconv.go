@@ -65,6 +65,18 @@ const RunSpanPrefix = "vigil run "
 // detections of the process and of its descendants.
 const VigilProcessDetectionsKey = attribute.Key("vigil.process.detections")
 
+// VigilSpanEndKey holds, on an exec's span, what ended it: one of the
+// SpanEnd values.
+const VigilSpanEndKey = attribute.Key("vigil.span.end")
+
+// The values of VigilSpanEndKey.
+const (
+	SpanEndExit      = "exit"
+	SpanEndExec      = "exec"
+	SpanEndForgotten = "forgotten"
+	SpanEndStop      = "stop"
+)
+
 // VigilProcessAncestorsKey holds, on a detection, the process's ancestors,
 // its parent first: "PID COMMAND LINE" each, redacted and bounded.
 const VigilProcessAncestorsKey = attribute.Key("vigil.process.ancestors")

@@ -57,7 +57,7 @@ type Owner struct {
 func New(mode exporter.SpanMode, start Starter, table *proctable.Table) *Owner {
 	o := &Owner{mode: mode, start: start, table: table, procs: make(map[*proctable.Process]state)}
 	if mode != exporter.SpansNone {
-		table.OnForget(o.end)
+		table.OnForget(o.forget)
 	}
 	return o
 }
@@ -74,7 +74,7 @@ func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
 	}
 	st, ok := o.procs[proc]
 	if prev := st.span; prev != nil {
-		endSpan(prev, st.detections, nil, ev.Time)
+		endSpan(prev, st.detections, semconv.SpanEndExec, nil, ev.Time)
 		st.span = o.start.StartExec(prev.SpanContext(), proc, ev)
 		o.procs[proc] = st
 		return
@@ -166,15 +166,18 @@ func (o *Owner) Context(ctx context.Context, proc *proctable.Process) context.Co
 
 // Exit ends the span of proc, which exited at `at`: in error when its
 // exit code is not 0.
-func (o *Owner) Exit(proc *proctable.Process, at time.Time) { o.finish(proc, at, true) }
+func (o *Owner) Exit(proc *proctable.Process, at time.Time) {
+	o.finish(proc, at, semconv.SpanEndExit)
+}
 
-// end ends the span of a process whose end vigil did not see: the table
-// forgot it, or vigil stops.
-func (o *Owner) end(proc *proctable.Process, at time.Time) { o.finish(proc, at, false) }
+// forget ends the span of a process the table let go before its exit was
+// seen.
+func (o *Owner) forget(proc *proctable.Process, at time.Time) {
+	o.finish(proc, at, semconv.SpanEndForgotten)
+}
 
-// finish ends and forgets the span of proc; only a process seen to exit
-// has an exit status for it.
-func (o *Owner) finish(proc *proctable.Process, at time.Time, exited bool) {
+// finish ends and forgets the span of proc, saying why it ends.
+func (o *Owner) finish(proc *proctable.Process, at time.Time, why string) {
 	st, ok := o.procs[proc]
 	if !ok {
 		return
@@ -183,29 +186,33 @@ func (o *Owner) finish(proc *proctable.Process, at time.Time, exited bool) {
 	if st.span == nil {
 		return
 	}
-	var exit *proctable.Process
-	if exited {
-		exit = proc
+	var exited *proctable.Process
+	if why == semconv.SpanEndExit {
+		exited = proc
 	}
-	endSpan(st.span, st.detections, exit, at)
+	endSpan(st.span, st.detections, why, exited, at)
 }
 
 // EndAll ends the span of every process still running, at `at`: vigil
 // stops.
 func (o *Owner) EndAll(at time.Time) {
 	for proc := range o.procs {
-		o.end(proc, at)
+		o.finish(proc, at, semconv.SpanEndStop)
 	}
 }
 
-// endSpan ends span at `at` with its count of detections; exited, when
-// not nil, is the process that exited, whose exit code the span takes.
-func endSpan(span trace.Span, detections int, exited *proctable.Process, at time.Time) {
+// endSpan ends span at `at` with its count of detections and why it
+// ends; exited, when not nil, is the process that exited, whose exit code
+// the span takes.
+func endSpan(span trace.Span, detections int, why string, exited *proctable.Process, at time.Time) {
 	// One call: each one grows the span's attributes, a copy of them all.
-	attrs := [2]attribute.KeyValue{semconv.VigilProcessDetectionsKey.Int(detections)}
-	n := 1
+	attrs := [3]attribute.KeyValue{
+		semconv.VigilProcessDetectionsKey.Int(detections),
+		semconv.VigilSpanEndKey.String(why),
+	}
+	n := 2
 	if exited != nil {
-		attrs[1] = semconv.ProcessExitCodeKey.Int(exited.ExitCode)
+		attrs[2] = semconv.ProcessExitCodeKey.Int(exited.ExitCode)
 		n++
 		if exited.ExitCode != 0 {
 			span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", exited.ExitCode))

@@ -44,6 +44,7 @@ type endedSpan struct {
 	detections int64
 	exitCode   int64 // -1 when the span has none
 	status     codes.Code
+	why        string
 }
 
 func (r *recorder) spans() []endedSpan {
@@ -56,6 +57,8 @@ func (r *recorder) spans() []endedSpan {
 				e.detections = kv.Value.AsInt64()
 			case semconv.ProcessExitCodeKey:
 				e.exitCode = kv.Value.AsInt64()
+			case semconv.VigilSpanEndKey:
+				e.why = kv.Value.AsString()
 			}
 		}
 		out = append(out, e)
@@ -111,15 +114,15 @@ func TestEverySpanEnds(t *testing.T) {
 
 	got := rec.spans()
 	require.Equal(t, []endedSpan{
-		{name: "make", end: at(3), exitCode: -1},
-		{name: "cc", end: at(4), exitCode: 1, status: codes.Error},
-		{name: "ld", end: at(9), exitCode: -1},
-		{name: "cpp", end: at(10), exitCode: -1},
+		{name: "make", end: at(3), exitCode: -1, why: semconv.SpanEndExec},
+		{name: "cc", end: at(4), exitCode: 1, status: codes.Error, why: semconv.SpanEndExit},
+		{name: "ld", end: at(9), exitCode: -1, why: semconv.SpanEndForgotten},
+		{name: "cpp", end: at(10), exitCode: -1, why: semconv.SpanEndForgotten},
 	}, got[:4])
 	// What the stop ends, it ends in no order.
 	require.ElementsMatch(t, []endedSpan{
-		{name: "sh", end: at(12), detections: 2, exitCode: -1},
-		{name: "as", end: at(12), exitCode: -1},
+		{name: "sh", end: at(12), detections: 2, exitCode: -1, why: semconv.SpanEndStop},
+		{name: "as", end: at(12), exitCode: -1, why: semconv.SpanEndStop},
 	}, got[4:])
 	require.Empty(t, o.procs, "nothing kept of what ended")
 }
