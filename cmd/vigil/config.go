@@ -66,3 +66,28 @@ func applyRecipes(fs *pflag.FlagSet, file *config.File, dirs *[]string) {
 		*dirs = file.Recipes
 	}
 }
+
+// apply fills in opts from file where the command line is silent.
+func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
+	opts.output.apply(fs, file)
+	applyRecipes(fs, file, &opts.recipeDirs)
+	if file.Record != "" && !fs.Changed("record") {
+		opts.record = file.Record
+	}
+	if file.Sensor.ArgsMax != 0 && !fs.Changed("args-max") {
+		opts.argsMax = file.Sensor.ArgsMax
+	}
+	if file.Sensor.RingBufferSize != 0 && !fs.Changed("ring-buffer-size") {
+		opts.ringBufferSize = file.Sensor.RingBufferSize
+	}
+	if file.Sensor.WakeupInterval != 0 && !fs.Changed("wakeup-interval") {
+		opts.wakeupInterval = file.Sensor.WakeupInterval
+	}
+	opts.extraEnv = file.Sensor.Env
+	if file.Sensor.ProcRoot != "" && !fs.Changed("proc-root") {
+		opts.procRoot = file.Sensor.ProcRoot
+	}
+	if file.HealthAddress != "" && !fs.Changed("health-addr") {
+		opts.healthAddr = file.HealthAddress
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/vigil-otel/vigil/cicontext"
+	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/redact"
+	"github.com/vigil-otel/vigil/sensor"
+)
+
+// Outputs: where detections go (OTLP, a JSON lines file, the console),
+// resolved from the flags and the configuration file; run and replay share them.
+
+// output says where detections go; run and replay share it.
+type output struct {
+	jsonl        string
+	otlp         bool
+	otlpEndpoint string
+	spans        exporter.SpanMode
+	// The rest has no flag: it comes from the configuration file.
+	otlpSettings       exporter.OTLPSettings
+	serviceName        string
+	resourceAttributes map[string]string
+	redaction          redact.Config
+}
+
+func (o *output) flags(f *pflag.FlagSet) {
+	f.StringVar(&o.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
+	f.BoolVar(&o.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
+	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+	f.Var(&o.spans, "spans", "which processes that run in a trace get a span, exported with OTLP: all, those with detections and their ancestors, or none")
+}
+
+// exporterConfig resolves the outputs: OTLP when asked or configured, the
+// JSON lines file, and the console when there is neither. The returned
+// function closes what it opened.
+func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
+	s := o.otlpSettings
+	if o.otlpEndpoint != "" {
+		// An endpoint on the command line is for every signal: those the
+		// file names, per-signal ones included, give way to it.
+		s.Endpoint, s.Logs.Endpoint, s.Traces.Endpoint, s.Metrics.Endpoint = o.otlpEndpoint, "", "", ""
+	}
+	redactor, err := o.redaction.Redactor()
+	if err != nil {
+		return exporter.Config{}, func() error { return nil }, fmt.Errorf("redaction rules: %w", err)
+	}
+	cfg := exporter.Config{
+		Redactor: redactor,
+		// An endpoint named anywhere, for any signal, turns OTLP on.
+		OTLP: o.otlp || s.Endpoint != "" || s.Logs.Endpoint != "" || s.Traces.Endpoint != "" || s.Metrics.Endpoint != "" ||
+			exporter.OTLPFromEnv(),
+		OTLPSettings:       s,
+		ServiceVersion:     version(),
+		ServiceName:        o.serviceName,
+		ResourceAttributes: o.resourceAttributes,
+		Spans:              o.spans,
+		Detectors: []resource.Detector{
+			cicontext.CIDetector(os.Getenv),
+			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),
+		},
+	}
+	closeFn := func() error { return nil }
+	switch o.jsonl {
+	case "":
+	case "-":
+		cfg.JSONL = stdout
+	default:
+		f, err := os.Create(o.jsonl)
+		if err != nil {
+			return cfg, closeFn, fmt.Errorf("open JSON lines output: %w", err)
+		}
+		cfg.JSONL, closeFn = f, f.Close
+	}
+	if cfg.JSONL == nil && !cfg.OTLP {
+		cfg.Console = stderr
+	}
+	return cfg, closeFn, nil
+}
