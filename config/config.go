@@ -28,6 +28,7 @@ import (
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // File is a configuration file. A field the file leaves out is the zero
@@ -42,7 +43,7 @@ type File struct {
 	// JSONL is --jsonl.
 	JSONL string `yaml:"jsonl"`
 	// Spans is --spans; nil when the file does not say.
-	Spans *exporter.SpanMode `yaml:"spans"`
+	Spans *spans.Mode `yaml:"spans"`
 	// Recipes is --recipes, the directories of extra recipe files.
 	Recipes []string `yaml:"recipes"`
 	// Record is --record (vigil run only).

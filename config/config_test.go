@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/redact"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // TestLoadExample loads the example that docs/configuration.md shows and
@@ -21,7 +22,7 @@ import (
 func TestLoadExample(t *testing.T) {
 	f, err := Load("testdata/vigil.yaml")
 	require.NoError(t, err)
-	info, detections := slog.LevelInfo, exporter.SpansDetections
+	info, detections := slog.LevelInfo, spans.Detections
 	require.Equal(t, &File{
 		Path:          "testdata/vigil.yaml",
 		LogLevel:      &info,

@@ -33,7 +33,7 @@ func (e *Error) Error() string {
 }
 
 // setter is a value that parses itself from a string, as flag values do
-// (exporter.SpanMode): the file then accepts exactly what the flag does.
+// (spans.Mode): the file then accepts exactly what the flag does.
 type setter interface{ Set(string) error }
 
 // decoder fills a Go value from a YAML tree strictly: a key that names no

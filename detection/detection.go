@@ -1,24 +1,52 @@
-// Package detection defines a detection: one recipe matched by one exec, in
-// the context of its process, as the exporter reports it.
+// Package detection holds what vigil reports, in OpenTelemetry's terms: a
+// process at one of its execs ([Exec], which its span and every detection
+// of that exec share) and the record of one detection ([Record]). Package
+// describe builds them from what the stages know; package exporter sends
+// them. Neither type refers to a stage, so the exporter depends on none.
+//
+// Every string in them is fit to leave the machine: redacted, valid UTF-8,
+// control characters escaped, bounded. Their attribute slices are shared
+// and read-only.
 package detection
 
 import (
-	"github.com/vigil-otel/vigil/event"
-	"github.com/vigil-otel/vigil/proctable"
-	"github.com/vigil-otel/vigil/recipe"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
 )
 
-// Detection is a recipe match.
-type Detection struct {
-	Recipe *recipe.Recipe
-	// Exec is the event that matched.
-	Exec *event.Event
-	// Process is the process after the exec.
-	Process *proctable.Process
-	// Ancestors are the process's ancestors that the process table knows,
-	// its parent first.
-	Ancestors []*proctable.Process
-	// Steps are, for a sequence recipe, the execs of its earlier steps,
-	// oldest first.
-	Steps []recipe.Step
+// Exec is a process at one of its execs, described once for its span and
+// for each detection of the exec.
+type Exec struct {
+	// SpanName names the exec's span.
+	SpanName string
+	// Time is when the exec happened.
+	Time time.Time
+	// Attributes describe the process: process.*, container.id,
+	// k8s.pod.uid, the loader's variables, the CI job's cicd.* and vcs.*.
+	Attributes []attribute.KeyValue
+}
+
+// Record is one detection: one recipe matched by one exec.
+type Record struct {
+	// Exec is the exec that matched; its attributes follow Rule's in the
+	// record.
+	Exec *Exec
+	// Severity and SeverityText follow the recipe's importance.
+	Severity     log.Severity
+	SeverityText string
+	// Body is the line a person reads first.
+	Body string
+	// Rule describes the recipe: security_rule.*, threat.*, its
+	// importance. Every detection of a recipe shares one slice.
+	Rule []attribute.KeyValue
+	// Context describes this detection's own surroundings: the process's
+	// ancestors, a sequence's earlier steps. Nil when there are none.
+	Context []attribute.KeyValue
+}
+
+// Len is the number of attributes the record carries.
+func (r *Record) Len() int {
+	return len(r.Rule) + len(r.Exec.Attributes) + len(r.Context)
 }

@@ -19,13 +19,13 @@ import (
 // flushes.
 func exportAll(t *testing.T, settings OTLPSettings) {
 	t.Helper()
-	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll, OTLPSettings: settings})
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: true, OTLPSettings: settings})
 	require.NoError(t, err)
-	d := sampleDetection("zip", "-q", "x.zip")
+	d := sampleRecord("zip", "-q", "x.zip")
 	parent := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true,
 	})
-	span := exp.StartExec(parent, d.Process, d.Exec)
+	span := exp.StartExec(parent, d.Exec)
 	require.NotNil(t, span)
 	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
 	span.End()
@@ -148,17 +148,17 @@ func TestUndeliveredSpansAreCounted(t *testing.T) {
 	require.NoError(t, err)
 	dead := "http://" + lis.Addr().String()
 	require.NoError(t, lis.Close())
-	exp, err := New(context.Background(), Config{OTLP: true, Spans: SpansAll,
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: true,
 		OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: dead, Timeout: 200 * time.Millisecond}}})
 	require.NoError(t, err)
-	d := sampleDetection("zip")
+	d := sampleRecord("zip")
 	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled})
-	span := exp.StartExec(parent, d.Process, d.Exec)
+	span := exp.StartExec(parent, d.Exec)
 	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
 	span.End()
 	// A span of a trace that is not sampled is not exported, nor lost.
 	unsampled := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{4}})
-	exp.StartExec(unsampled, sampleDetection("unzip").Process, d.Exec).End()
+	exp.StartExec(unsampled, sampleRecord("unzip").Exec).End()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -30,7 +30,6 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/vigil-otel/vigil/detection"
-	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -44,9 +43,6 @@ var ErrShutdown = errors.New("exporter is shut down")
 type Config struct {
 	// OTLP exports over OTLP/gRPC, configured by the OTEL_* variables.
 	OTLP bool
-	// Redactor hides secrets in what processes control (arguments, paths,
-	// CI variables) before anything is exported (default: redact.Default()).
-	Redactor *redact.Redactor
 	// OTLPSettings override what the environment says of the endpoints
 	// and their connections; what they leave empty, the
 	// OTEL_EXPORTER_OTLP_* variables decide.
@@ -63,10 +59,10 @@ type Config struct {
 	// Detectors add to the resource what they find: the CI job and the
 	// container vigil itself runs in, say.
 	Detectors []resource.Detector
-	// Spans says which traced processes get a span, exported over
-	// OTLP/gRPC beside the detections (default SpansAll); without OTLP
-	// there are none.
-	Spans SpanMode
+	// Spans exports spans over OTLP/gRPC beside the detections; without
+	// OTLP there are none. Which processes get one is package spans'
+	// decision.
+	Spans bool
 	// ServiceName, when set, names the service on the resource, over
 	// OTEL_SERVICE_NAME and ResourceAttributes.
 	ServiceName string
@@ -216,7 +212,6 @@ func OTLPFromEnv() bool {
 
 // Exporter emits detections.
 type Exporter struct {
-	redactor *redact.Redactor
 	provider *sdklog.LoggerProvider
 	logger   log.Logger
 	// otlp is nil when OTLP export is off.
@@ -230,7 +225,6 @@ type Exporter struct {
 	tracer   trace.Tracer
 	spans    *countingSpanExporter
 	ended    *endedSpans
-	spanMode SpanMode
 	shutdown atomic.Bool
 }
 
@@ -249,12 +243,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	// The bridge comes first: it adds each detection to its span before the
 	// exporters see the record.
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
-	e := &Exporter{redactor: cfg.Redactor, spanMode: SpansNone}
-	if e.redactor == nil {
-		if e.redactor, err = redact.New(redact.Default()); err != nil {
-			return nil, fmt.Errorf("default redaction rules: %w", err)
-		}
-	}
+	e := &Exporter{}
 	if cfg.OTLP {
 		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Logs), "LOGS", grpcOptions[otlploggrpc.Option]{
 			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
@@ -270,11 +259,10 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 			return nil, err
 		}
 		built = append(built, e.metrics.Shutdown)
-		if cfg.Spans != SpansNone {
+		if cfg.Spans {
 			if err := e.newTracerProvider(ctx, cfg, res); err != nil {
 				return nil, err
 			}
-			e.spanMode = cfg.Spans
 			e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
 		}
 	}
@@ -348,12 +336,20 @@ func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resou
 // Emit reports one detection. It does not block on the network. The
 // record takes its trace and span id from ctx, and becomes an event of the
 // span there when that one still records.
-func (e *Exporter) Emit(ctx context.Context, d *detection.Detection) error {
+func (e *Exporter) Emit(ctx context.Context, d *detection.Record) error {
 	if e.shutdown.Load() {
 		return ErrShutdown
 	}
-	rec := e.newRecord(d)
+	var rec log.Record
+	rec.SetEventName(semconv.DetectionEventName)
+	rec.SetTimestamp(d.Exec.Time)
 	rec.SetObservedTimestamp(time.Now())
+	rec.SetSeverity(d.Severity)
+	rec.SetSeverityText(d.SeverityText)
+	rec.SetBody(attribute.StringValue(d.Body))
+	rec.AddAttributes(d.Rule...)
+	rec.AddAttributes(d.Exec.Attributes...)
+	rec.AddAttributes(d.Context...)
 	e.logger.Emit(ctx, rec)
 	e.emitted.Add(1)
 	return nil

@@ -5,19 +5,20 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/internal/otlptest"
-	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/semconv"
 )
 
-// BenchmarkExecSpan is what a traced exec costs the exporter: its span
-// started with the process's attributes (arguments redacted, the CI job's
-// attributes read from its environment) and ended.
+// BenchmarkExecSpan is what a traced exec costs the exporter once it is
+// described: its span started with the exec's attributes (those of a
+// compiler in a GitHub Actions job), ended, batched and exported.
 func BenchmarkExecSpan(b *testing.B) {
 	rcv := otlptest.Start(b)
-	exp, err := New(context.Background(), Config{OTLP: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,19 +26,25 @@ func BenchmarkExecSpan(b *testing.B) {
 	parent := trace.NewSpanContext(trace.SpanContextConfig{
 		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true,
 	})
-	ev := &event.Event{
-		Kind: event.KindExec, Time: time.Now(), PID: 4242, PPID: 4200, UID: 1001, EUID: 1001,
-		Cwd: "/home/runner/work/app/app",
-		Env: map[string]string{
-			"GITHUB_ACTIONS": "true", "GITHUB_WORKFLOW": "ci", "GITHUB_RUN_ID": "9876543210",
-			"GITHUB_RUN_ATTEMPT": "1", "GITHUB_JOB": "test", "GITHUB_REPOSITORY": "acme/app",
-			"GITHUB_SERVER_URL": "https://github.com", "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
-		},
-	}
-	p := &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/gcc",
-		Args: []string{"gcc", "-O2", "-c", "src/main.c", "-o", "obj/main.o"}, Exited: true}
+	ex := &detection.Exec{SpanName: "exec gcc", Time: time.Now(), Attributes: []attribute.KeyValue{
+		semconv.ProcessPIDKey.Int64(4242),
+		semconv.ProcessParentPIDKey.Int64(4200),
+		semconv.ProcessExecutablePathKey.String("/usr/bin/gcc"),
+		semconv.ProcessExecutableNameKey.String("gcc"),
+		semconv.ProcessCommandArgsKey.StringSlice([]string{"gcc", "-O2", "-c", "src/main.c", "-o", "obj/main.o"}),
+		semconv.ProcessUserIDKey.Int64(1001),
+		semconv.ProcessRealUserIDKey.Int64(1001),
+		semconv.ProcessWorkingDirectoryKey.String("/home/runner/work/app/app"),
+		semconv.ProcessInteractiveKey.Bool(false),
+		semconv.CISystemKey.String("github_actions"),
+		semconv.CICDPipelineNameKey.String("ci"),
+		semconv.CICDPipelineRunIDKey.String("9876543210"),
+		semconv.CICDPipelineTaskNameKey.String("test"),
+		semconv.VCSRepositoryURLFullKey.String("https://github.com/acme/app"),
+		semconv.VCSRefHeadRevisionKey.String("0123456789abcdef0123456789abcdef01234567"),
+	}}
 	b.ReportAllocs()
 	for b.Loop() {
-		exp.StartExec(parent, p, ev).End(trace.WithTimestamp(ev.Time))
+		exp.StartExec(parent, ex).End(trace.WithTimestamp(ex.Time))
 	}
 }

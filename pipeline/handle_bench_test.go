@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // BenchmarkHandleTracedExec is the pipeline's work for a compiler run in a
@@ -35,9 +36,9 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 		Cwd: "/home/runner/work/app"}
 	exit := &event.Event{Kind: event.KindExit, Time: now, PID: 101, PPID: 100}
 
-	for _, mode := range []exporter.SpanMode{exporter.SpansNone, exporter.SpansDetections, exporter.SpansAll} {
+	for _, mode := range []spans.Mode{spans.None, spans.Detections, spans.All} {
 		b.Run(mode.String(), func(b *testing.B) {
-			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, Spans: mode})
+			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, Spans: mode != spans.None})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -46,7 +47,10 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			p := newPipeline(table, exp, recipes)
+			p, err := newPipeline(table, exp, Config{Recipes: recipes, Spans: mode})
+			if err != nil {
+				b.Fatal(err)
+			}
 			p.handle(shell)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
-	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // TestSelfMetricsCountWhatHappened runs known execs and reads vigil's own
@@ -27,7 +27,7 @@ func TestSelfMetricsCountWhatHappened(t *testing.T) {
       cel: 'env["NOT_SET"] == "1"'
 `), "test")
 	require.Empty(t, errs)
-	rcv, stop := watchedWith(t, exporter.SpansAll, append(builtinRecipe(t, "exec_example"), broken...))
+	rcv, stop := watchedWith(t, spans.All, append(builtinRecipe(t, "exec_example"), broken...))
 	zip := copyProgram(t, "/bin/true", t.TempDir(), "zip")
 	for range 3 {
 		require.NoError(t, exec.Command(zip).Run())

@@ -19,11 +19,12 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/describe"
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
 	"github.com/vigil-otel/vigil/spans"
 )
@@ -33,6 +34,13 @@ type Config struct {
 	Sensor   sensor.Config
 	Recipes  []*recipe.Recipe
 	Exporter exporter.Config
+	// Redactor hides secrets in what processes control (arguments, paths,
+	// CI variables) before anything is reported (default:
+	// redact.Default()).
+	Redactor *redact.Redactor
+	// Spans says which traced processes get a span (default spans.All);
+	// there are none unless the exporter sends spans (Exporter.Spans).
+	Spans spans.Mode
 	// ProcRoot is where procfs is mounted (default "/proc").
 	ProcRoot string
 	// TableCapacity bounds the process table (default
@@ -90,6 +98,9 @@ type Pipeline struct {
 	sensor   *sensor.Sensor
 	table    *proctable.Table
 	exporter *exporter.Exporter
+	// describe describes each exec once, for its span and its detections;
+	// only the reader goroutine uses it.
+	describe execDescriber
 	// spans owns the spans of the table's processes; only the reader
 	// goroutine uses it, and Stop once it has ended.
 	spans *spans.Owner
@@ -171,7 +182,11 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	p := newPipeline(table, exp, cfg.Recipes)
+	p, err := newPipeline(table, exp, cfg)
+	if err != nil {
+		stop()
+		return nil, errors.Join(err, sens.Close(), exp.Shutdown(ctx))
+	}
 	p.sensor, p.stop, p.done = sens, stop, make(chan struct{})
 	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
@@ -215,20 +230,29 @@ func (p *Pipeline) Err() error {
 }
 
 // newPipeline joins the stages downstream of the sensor.
-func newPipeline(table *proctable.Table, exp *exporter.Exporter, recipes []*recipe.Recipe) *Pipeline {
+func newPipeline(table *proctable.Table, exp *exporter.Exporter, cfg Config) (*Pipeline, error) {
+	d, err := describe.New(cfg.Redactor)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pipeline{
 		table:        table,
 		exporter:     exp,
-		spans:        spans.New(exp.SpanMode(), exp, table),
-		engine:       recipe.NewEngine(recipes),
+		describe:     execDescriber{Describer: d},
+		engine:       recipe.NewEngine(cfg.Recipes),
 		started:      time.Now(),
 		byRecipe:     make(map[string]uint64),
 		byImportance: make(map[recipe.Importance]uint64),
 	}
+	mode := cfg.Spans
+	if !exp.Tracing() {
+		mode = spans.None
+	}
+	p.spans = spans.New(mode, exp, &p.describe, table)
 	// The seeded table is counted before the first event.
 	p.tableSize.Store(int64(table.Len()))
 	p.tableEvictions.Store(int64(table.Evictions()))
-	return p
+	return p, nil
 }
 
 // reload is a new set of recipes and when it takes effect.
@@ -281,6 +305,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.execs.Add(1)
 	p.badTraceparents.Store(int64(p.table.BadTraceparents()))
+	p.describe.begin(ev)
 	p.spans.Exec(proc, ev)
 	if p.pending.Load() {
 		p.applyReloads(ev.Time)
@@ -298,10 +323,11 @@ func (p *Pipeline) handle(ev *event.Event) {
 	if i := slices.IndexFunc(ancestors, func(a *proctable.Process) bool { return a.PID == p.follow }); p.follow != 0 && i >= 0 {
 		chain = ancestors[:i]
 	}
+	ex := p.describe.Exec(proc, ev)
 	for _, hit := range p.matches {
 		r := hit.Recipe
-		d := &detection.Detection{Recipe: r, Exec: ev, Process: proc, Ancestors: chain, Steps: hit.Steps}
-		if err := p.exporter.Emit(ctx, d); err != nil {
+		rec := p.describe.Detection(hit, proc, ex, chain)
+		if err := p.exporter.Emit(ctx, &rec); err != nil {
 			p.emitErrors.Add(1)
 			continue
 		}
@@ -353,7 +379,8 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 // StartRun starts the span of a watched command, a child of the context in
 // ctx or the root of a new trace; see exporter.Exporter.StartRun.
 func (p *Pipeline) StartRun(ctx context.Context, command []string) (context.Context, trace.Span) {
-	return p.exporter.StartRun(ctx, command)
+	name, attrs := p.describe.Run(command)
+	return p.exporter.StartRun(ctx, name, attrs...)
 }
 
 // Replay takes recorded events (one JSON object per line, as Config.Record
@@ -369,7 +396,10 @@ func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	p := newPipeline(table, exp, cfg.Recipes)
+	p, err := newPipeline(table, exp, cfg)
+	if err != nil {
+		return Summary{}, errors.Join(err, exp.Shutdown(ctx))
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	var events uint64

@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
 	"github.com/vigil-otel/vigil/sensor"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // copyProgram puts a copy of a system binary under name in dir.
@@ -36,27 +37,28 @@ func copyProgram(t *testing.T, src, dir, name string) string {
 // tests copy live under /tmp, where other recipes rightly fire too) and the
 // OTLP/gRPC exporter, into a receiver built on the Collector's pdata
 // packages. stop ends it and returns its summary.
-func watched(t *testing.T, spans exporter.SpanMode) (rcv *otlptest.Receiver, stop func() Summary) {
+func watched(t *testing.T, mode spans.Mode) (rcv *otlptest.Receiver, stop func() Summary) {
 	t.Helper()
-	return watchedWith(t, spans, builtinRecipe(t, "exec_example"))
+	return watchedWith(t, mode, builtinRecipe(t, "exec_example"))
 }
 
 // watchedWith is watched with the given recipes.
-func watchedWith(t *testing.T, spans exporter.SpanMode, recipes []*recipe.Recipe) (rcv *otlptest.Receiver, stop func() Summary) {
+func watchedWith(t *testing.T, mode spans.Mode, recipes []*recipe.Recipe) (rcv *otlptest.Receiver, stop func() Summary) {
 	t.Helper()
-	return watchedConfig(t, spans, Config{Recipes: recipes})
+	return watchedConfig(t, mode, Config{Recipes: recipes})
 }
 
 // watchedConfig is watched with the recipes and the process table cfg
 // gives; it sets the sensor and the exporter.
-func watchedConfig(t *testing.T, spans exporter.SpanMode, cfg Config) (rcv *otlptest.Receiver, stop func() Summary) {
+func watchedConfig(t *testing.T, mode spans.Mode, cfg Config) (rcv *otlptest.Receiver, stop func() Summary) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("loading eBPF programs needs root")
 	}
 	rcv = otlptest.Start(t)
 	cfg.Sensor = sensor.Config{Follow: uint32(os.Getpid())}
-	cfg.Exporter = exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: spans}
+	cfg.Exporter = exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, ServiceVersion: "test", Spans: mode != spans.None}
+	cfg.Spans = mode
 	p, err := Start(context.Background(), cfg)
 	require.NoError(t, err)
 	return rcv, func() Summary {
@@ -83,7 +85,7 @@ func builtinRecipe(t *testing.T, name string) []*recipe.Recipe {
 // sensor, the process table, the built-in catalog and the OTLP/gRPC
 // exporter, into a receiver built on the Collector's pdata packages.
 func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
-	rcv, stop := watched(t, exporter.SpansAll)
+	rcv, stop := watched(t, spans.All)
 	dir := t.TempDir()
 	zip := copyProgram(t, "/bin/true", dir, "zip")
 	other := copyProgram(t, "/bin/true", dir, "unzip")

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // placedAndRun is a sequence recipe: a program copied into place, made
@@ -46,7 +47,7 @@ func placedAndRun(t *testing.T) []*recipe.Recipe {
 // names the copy and the chmod as its earlier steps; the same three steps
 // on two different files fire nothing.
 func TestSequenceRecipeFiresOnRealExecs(t *testing.T) {
-	rcv, stop := watchedWith(t, exporter.SpansNone, placedAndRun(t))
+	rcv, stop := watchedWith(t, spans.None, placedAndRun(t))
 
 	dir := t.TempDir()
 	payload := filepath.Join(dir, "payload")

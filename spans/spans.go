@@ -16,16 +16,23 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
-	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
-// Starter starts the span of an exec ev of p, a child of parent; nil when
-// it makes none. exporter.Exporter is one.
+// Starter starts the span of an exec, a child of parent; nil when it makes
+// none. exporter.Exporter is one.
 type Starter interface {
-	StartExec(parent trace.SpanContext, p *proctable.Process, ev *event.Event) trace.Span
+	StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span
+}
+
+// Describer describes a process at one of its execs, for its span.
+// describe.Describer is one; the pipeline gives one that describes each
+// exec once, for its span and its detections alike.
+type Describer interface {
+	Exec(p *proctable.Process, ev *event.Event) *detection.Exec
 }
 
 // maxLineage bounds how many ancestors a detection gives a span.
@@ -43,20 +50,21 @@ type state struct {
 // safe for concurrent use: the goroutine that applies events to the table
 // calls it.
 type Owner struct {
-	mode  exporter.SpanMode
-	start Starter
-	table *proctable.Table
+	mode     Mode
+	start    Starter
+	describe Describer
+	table    *proctable.Table
 	// procs holds the processes with a span or a detection count, by
 	// identity: a PID taken again is another process.
 	procs map[*proctable.Process]state
 }
 
 // New returns the owner of the spans of table's processes, which start
-// selects to start under mode, and has table tell it of the processes it
-// forgets.
-func New(mode exporter.SpanMode, start Starter, table *proctable.Table) *Owner {
-	o := &Owner{mode: mode, start: start, table: table, procs: make(map[*proctable.Process]state)}
-	if mode != exporter.SpansNone {
+// starts, described by describe, under mode, and has table tell it of the
+// processes it forgets.
+func New(mode Mode, start Starter, describe Describer, table *proctable.Table) *Owner {
+	o := &Owner{mode: mode, start: start, describe: describe, table: table, procs: make(map[*proctable.Process]state)}
+	if mode != None {
 		table.OnForget(o.forget)
 	}
 	return o
@@ -69,20 +77,20 @@ func New(mode exporter.SpanMode, start Starter, table *proctable.Table) *Owner {
 // when both run in the same trace context, else the context itself: the
 // pipeline step that set TRACEPARENT.
 func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
-	if o.mode == exporter.SpansNone {
+	if o.mode == None {
 		return
 	}
 	st, ok := o.procs[proc]
 	if prev := st.span; prev != nil {
 		endSpan(prev, st.detections, semconv.SpanEndExec, nil, ev.Time)
-		st.span = o.start.StartExec(prev.SpanContext(), proc, ev)
+		st.span = o.start.StartExec(prev.SpanContext(), o.describe.Exec(proc, ev))
 		o.procs[proc] = st
 		return
 	}
-	if o.mode != exporter.SpansAll {
+	if o.mode != All {
 		return
 	}
-	if st.span = o.start.StartExec(o.parent(proc), proc, ev); st.span != nil || ok {
+	if st.span = o.start.StartExec(o.parent(proc), o.describe.Exec(proc, ev)); st.span != nil || ok {
 		o.procs[proc] = st
 	}
 }
@@ -92,14 +100,14 @@ func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
 // its span, and its ancestors in the same trace context theirs, as
 // SpansAll would have at their execs.
 func (o *Owner) Detected(proc *proctable.Process, ancestors []*proctable.Process, n int) {
-	if o.mode == exporter.SpansNone {
+	if o.mode == None {
 		return
 	}
 	o.count(proc, n)
 	for _, a := range ancestors {
 		o.count(a, n)
 	}
-	if o.mode == exporter.SpansDetections {
+	if o.mode == Detections {
 		o.lineage(proc)
 	}
 }
@@ -129,7 +137,7 @@ func (o *Owner) lineage(proc *proctable.Process) {
 	}
 	for _, x := range slices.Backward(line) {
 		st := o.procs[x]
-		st.span = o.start.StartExec(o.parent(x), x, x.Exec)
+		st.span = o.start.StartExec(o.parent(x), o.describe.Exec(x, x.Exec))
 		o.procs[x] = st
 	}
 }

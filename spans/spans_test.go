@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
-	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -29,12 +29,17 @@ func newRecorder() *recorder {
 	return &recorder{tracer: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ended)).Tracer("test"), ended: ended}
 }
 
-func (r *recorder) StartExec(parent trace.SpanContext, p *proctable.Process, ev *event.Event) trace.Span {
+func (r *recorder) StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span {
 	if !parent.IsValid() {
 		return nil
 	}
-	_, span := r.tracer.Start(trace.ContextWithSpanContext(context.Background(), parent), p.Exe, trace.WithTimestamp(ev.Time))
+	_, span := r.tracer.Start(trace.ContextWithSpanContext(context.Background(), parent), ex.SpanName, trace.WithTimestamp(ex.Time))
 	return span
+}
+
+// Exec describes an exec by its executable alone, which names its span.
+func (r *recorder) Exec(p *proctable.Process, ev *event.Event) *detection.Exec {
+	return &detection.Exec{SpanName: p.Exe, Time: ev.Time}
 }
 
 // endedSpan is what a test checks of an ended span.
@@ -75,7 +80,7 @@ func TestEverySpanEnds(t *testing.T) {
 	table, err := proctable.New("", 3)
 	require.NoError(t, err)
 	rec := newRecorder()
-	o := New(exporter.SpansAll, rec, table)
+	o := New(All, rec, rec, table)
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	env := map[string]string{"TRACEPARENT": traceparent}
@@ -134,7 +139,7 @@ func TestDetectionsOnlyStartAtDetections(t *testing.T) {
 	table, err := proctable.New("", 0)
 	require.NoError(t, err)
 	rec := newRecorder()
-	o := New(exporter.SpansDetections, rec, table)
+	o := New(Detections, rec, rec, table)
 	t0 := time.Now()
 	env := map[string]string{"TRACEPARENT": traceparent}
 	sh := table.Apply(&event.Event{Kind: event.KindExec, PID: 10, PPID: 1, Time: t0, ExePath: "sh", Env: env})

@@ -52,7 +52,7 @@ func (o *output) apply(fs *pflag.FlagSet, file *config.File) {
 		o.spans = *file.Spans
 	}
 	// The command line's endpoint, when given, replaces the file's
-	// (exporterConfig).
+	// (pipelineConfig).
 	o.otlpSettings = file.OTLP.Settings()
 	o.serviceName = file.ServiceName
 	o.resourceAttributes = file.ResourceAttributes

@@ -10,8 +10,10 @@ import (
 
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
+	"github.com/vigil-otel/vigil/spans"
 )
 
 // Outputs: where detections go (OTLP, a JSON lines file, the console),
@@ -22,7 +24,7 @@ type output struct {
 	jsonl        string
 	otlp         bool
 	otlpEndpoint string
-	spans        exporter.SpanMode
+	spans        spans.Mode
 	// The rest has no flag: it comes from the configuration file.
 	otlpSettings       exporter.OTLPSettings
 	serviceName        string
@@ -37,10 +39,11 @@ func (o *output) flags(f *pflag.FlagSet) {
 	f.Var(&o.spans, "spans", "which processes that run in a trace get a span, exported with OTLP: all, those with detections and their ancestors, or none")
 }
 
-// exporterConfig resolves the outputs: OTLP when asked or configured, the
-// JSON lines file, and the console when there is neither. The returned
-// function closes what it opened.
-func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func() error, error) {
+// pipelineConfig resolves the outputs: OTLP when asked or configured, the
+// JSON lines file, and the console when there is neither; what is
+// redacted before anything goes out, and which traced processes get a
+// span. The returned function closes what it opened.
+func (o *output) pipelineConfig(stdout, stderr io.Writer) (pipeline.Config, func() error, error) {
 	s := o.otlpSettings
 	if o.otlpEndpoint != "" {
 		// An endpoint on the command line is for every signal: those the
@@ -49,10 +52,9 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 	}
 	redactor, err := o.redaction.Redactor()
 	if err != nil {
-		return exporter.Config{}, func() error { return nil }, fmt.Errorf("redaction rules: %w", err)
+		return pipeline.Config{}, func() error { return nil }, fmt.Errorf("redaction rules: %w", err)
 	}
 	cfg := exporter.Config{
-		Redactor: redactor,
 		// An endpoint named anywhere, for any signal, turns OTLP on.
 		OTLP: o.otlp || s.Endpoint != "" || s.Logs.Endpoint != "" || s.Traces.Endpoint != "" || s.Metrics.Endpoint != "" ||
 			exporter.OTLPFromEnv(),
@@ -60,13 +62,14 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 		ServiceVersion:     version(),
 		ServiceName:        o.serviceName,
 		ResourceAttributes: o.resourceAttributes,
-		Spans:              o.spans,
+		Spans:              o.spans != spans.None,
 		Detectors: []resource.Detector{
 			cicontext.CIDetector(os.Getenv),
 			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),
 		},
 	}
 	closeFn := func() error { return nil }
+	out := pipeline.Config{Redactor: redactor, Spans: o.spans}
 	switch o.jsonl {
 	case "":
 	case "-":
@@ -74,12 +77,13 @@ func (o *output) exporterConfig(stdout, stderr io.Writer) (exporter.Config, func
 	default:
 		f, err := os.Create(o.jsonl)
 		if err != nil {
-			return cfg, closeFn, fmt.Errorf("open JSON lines output: %w", err)
+			return out, closeFn, fmt.Errorf("open JSON lines output: %w", err)
 		}
 		cfg.JSONL, closeFn = f, f.Close
 	}
 	if cfg.JSONL == nil && !cfg.OTLP {
 		cfg.Console = stderr
 	}
-	return cfg, closeFn, nil
+	out.Exporter = cfg
+	return out, closeFn, nil
 }

@@ -42,12 +42,13 @@ to try recipes on what a real job did.`,
 			for _, err := range errs {
 				slog.Error("recipe error", "error", err)
 			}
-			expCfg, closeOutput, err := out.exporterConfig(stdout, stderr)
+			cfg, closeOutput, err := out.pipelineConfig(stdout, stderr)
 			if err != nil {
 				return err
 			}
 			defer closeOutput()
-			sum, err := pipeline.Replay(cmd.Context(), pipeline.Config{Recipes: recipes, Exporter: expCfg}, f)
+			cfg.Recipes = recipes
+			sum, err := pipeline.Replay(cmd.Context(), cfg, f)
 			printSummary(stderr, sum)
 			return err
 		},

@@ -242,7 +242,7 @@ func readReport(cmd *cobra.Command, path string, dirs []string, redactor *redact
 	rep = report.New(0)
 	var cfg pipeline.Config
 	cfg.Recipes = recipes
-	cfg.Exporter.Redactor = redactor
+	cfg.Redactor = redactor
 	cfg.Exporter.Report = rep.Lines()
 	sum, err := pipeline.Replay(cmd.Context(), cfg, f)
 	if err != nil {

@@ -159,12 +159,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		return fail(err)
 	}
 
-	expCfg, closeOutput, err := opts.exporterConfig(stdout, stderr)
+	cfg, closeOutput, err := opts.pipelineConfig(stdout, stderr)
 	if err != nil {
 		return fail(err)
 	}
 	defer closeOutput()
-	health, err := startHealth(opts.healthAddr, &expCfg)
+	health, err := startHealth(opts.healthAddr, &cfg.Exporter)
 	if err != nil {
 		return fail(err)
 	}
@@ -175,14 +175,10 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		listed = -1
 	}
 	rep := report.New(listed)
-	expCfg.Report = rep.Lines()
-
-	cfg := pipeline.Config{
-		Sensor:   sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features},
-		Recipes:  recipes,
-		Exporter: expCfg,
-		ProcRoot: opts.procRoot,
-	}
+	cfg.Exporter.Report = rep.Lines()
+	cfg.Sensor = sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features}
+	cfg.Recipes = recipes
+	cfg.ProcRoot = opts.procRoot
 	if len(opts.extraEnv) > 0 {
 		cfg.Sensor.Env = append(sensor.DefaultEnv(), opts.extraEnv...)
 	}
@@ -274,7 +270,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
-	completeReport(rep, sum, command, expCfg.Redactor)
+	completeReport(rep, sum, command, cfg.Redactor)
 	// Each detection carries the importance it was made with, so a recipe
 	// reloaded since with another importance does not change the verdict.
 	var policy *report.Policy

@@ -1,0 +1,183 @@
+// Package describe turns what vigil's stages know of an exec (the event,
+// the process table's entry, the recipes that matched) into what it
+// reports: a [detection.Exec] once per exec, shared by the exec's span and
+// its detections, and a [detection.Record] per detection. It is the one
+// place where strings that processes control are redacted and made safe
+// before they leave the machine.
+package describe
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/vigil-otel/vigil/cicontext"
+	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/execenv"
+	"github.com/vigil-otel/vigil/proctable"
+	"github.com/vigil-otel/vigil/recipe"
+	"github.com/vigil-otel/vigil/redact"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// maxString bounds every string taken from a process, which the process
+// itself controls.
+const maxString = 4096
+
+// Bounds of vigil.process.ancestors: how many ancestors, and the bytes of
+// each one's line. A chain is for a person to read; the parent's own
+// detection, if any, has its whole command line.
+const (
+	maxAncestors    = 16
+	maxAncestorLine = 256
+)
+
+// maxProcessAttributes is how many attributes an Exec has at most: 11 of
+// the process, 3 of its loader's variables and 17 of its CI job.
+const maxProcessAttributes = 31
+
+// Describer describes execs and detections. It is not safe for concurrent
+// use: the goroutine that handles events calls it.
+type Describer struct {
+	redactor *redact.Redactor
+	rules    ruleCache
+}
+
+// New returns a Describer that redacts with r; nil redacts with
+// redact.Default().
+func New(r *redact.Redactor) (*Describer, error) {
+	if r == nil {
+		var err error
+		if r, err = redact.New(redact.Default()); err != nil {
+			return nil, fmt.Errorf("default redaction rules: %w", err)
+		}
+	}
+	return &Describer{redactor: r}, nil
+}
+
+// Exec describes process p at its exec ev. Every string p controls is
+// redacted and made safe before it goes in.
+func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec {
+	exe := d.safe(p.Exe)
+	name := filepath.Base(exe)
+	// Room for the CI job's attributes too: one allocation, not several.
+	attrs := make([]attribute.KeyValue, 0, maxProcessAttributes)
+	attrs = append(attrs,
+		semconv.ProcessPIDKey.Int64(int64(p.PID)),
+		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
+		semconv.ProcessExecutablePathKey.String(exe),
+		semconv.ProcessExecutableNameKey.String(name),
+		semconv.ProcessCommandArgsKey.StringSlice(d.safeArgs(p.Exe, p.Args)),
+		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
+		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
+	)
+	if ev.Cwd != "" {
+		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(d.safe(ev.Cwd)))
+	}
+	if ev.ContainerID != "" {
+		attrs = append(attrs, semconv.ContainerIDKey.String(ev.ContainerID))
+	}
+	if ev.PodUID != "" {
+		attrs = append(attrs, semconv.K8SPodUIDKey.String(ev.PodUID))
+	}
+	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
+	// The dynamic loader's variables: set, even to nothing, is not unset,
+	// so an empty value is exported too.
+	for _, name := range execenv.LoaderNames() {
+		if value, ok := ev.Env[name]; ok {
+			attrs = append(attrs, semconv.ProcessEnvironmentVariable(name, d.safe(value)))
+		}
+	}
+	// The CI job of this very process: a runner may run several at once.
+	// Its variables are the job's to set: a URL may carry credentials.
+	n := len(attrs)
+	attrs = cicontext.AppendAttributes(attrs, ev.Env)
+	for i := n; i < len(attrs); i++ {
+		if attrs[i].Value.Type() == attribute.STRING {
+			attrs[i].Value = attribute.StringValue(d.safe(attrs[i].Value.AsString()))
+		}
+	}
+	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: attrs}
+}
+
+// Detection describes hit, a recipe that matched ex, the exec of p;
+// ancestors are p's, its parent first, as far as the detection's chain
+// goes.
+func (d *Describer) Detection(hit recipe.Hit, p *proctable.Process, ex *detection.Exec, ancestors []*proctable.Process) detection.Record {
+	r := hit.Recipe
+	rule := d.rules.of(r)
+	rec := detection.Record{
+		Exec:         ex,
+		Severity:     rule.severity,
+		SeverityText: rule.severityText,
+		Body:         r.Description + ": " + d.safe(p.Exe) + " ran as pid " + strconv.FormatUint(uint64(p.PID), 10),
+		Rule:         rule.attrs,
+	}
+	if len(ancestors) > 0 {
+		rec.Context = append(rec.Context, semconv.VigilProcessAncestorsKey.StringSlice(d.processLines(ancestors)))
+	}
+	if len(hit.Steps) > 0 {
+		steps := make([]*proctable.Process, len(hit.Steps))
+		for i, s := range hit.Steps {
+			steps[i] = &proctable.Process{PID: s.PID, Exe: s.Exe, Args: s.Args}
+		}
+		rec.Context = append(rec.Context, semconv.VigilSequenceStepsKey.StringSlice(d.processLines(steps)))
+	}
+	return rec
+}
+
+// Run describes `vigil run -- COMMAND`: its span's name and attributes.
+func (d *Describer) Run(command []string) (string, []attribute.KeyValue) {
+	return semconv.RunSpanPrefix + filepath.Base(d.safe(command[0])),
+		[]attribute.KeyValue{semconv.ProcessCommandArgsKey.StringSlice(d.safeArgs(command[0], command))}
+}
+
+// processLines describes processes (a process's ancestors, parent first,
+// or a sequence's steps): "PID COMMAND LINE" each, arguments redacted,
+// quoted as the console quotes them, and cut at maxAncestorLine bytes; at
+// most maxAncestors of them.
+func (d *Describer) processLines(procs []*proctable.Process) []string {
+	procs = procs[:min(len(procs), maxAncestors)]
+	out := make([]string, len(procs))
+	var b strings.Builder
+	for i, p := range procs {
+		b.Reset()
+		b.WriteString(strconv.FormatUint(uint64(p.PID), 10))
+		args := p.Args
+		if len(args) == 0 {
+			args = []string{p.Exe}
+		}
+		// Only the arguments that can show are redacted; each one's
+		// option, which may decide its redaction, comes before it.
+		n, size := 0, 0
+		for n < len(args) && size <= maxAncestorLine {
+			size += len(args[n]) + 1
+			n++
+		}
+		b.WriteByte(' ')
+		b.WriteString(redact.QuoteArgs(d.safeArgs(p.Exe, args[:n])))
+		out[i] = redact.Clean(b.String(), maxAncestorLine)
+	}
+	return out
+}
+
+// safe makes a string from a process fit to leave the machine: secrets
+// redacted, then valid UTF-8, control characters escaped, and at most
+// maxString bytes.
+func (d *Describer) safe(s string) string {
+	return redact.Clean(d.redactor.String(s), maxString)
+}
+
+// safeArgs is safe for an argument list, whose secrets may span arguments
+// (--password VALUE) and depend on the program (mysql -pVALUE).
+func (d *Describer) safeArgs(exe string, args []string) []string {
+	out := d.redactor.Args(exe, args)
+	for i, a := range out {
+		out[i] = redact.Clean(a, maxString)
+	}
+	return out
+}
