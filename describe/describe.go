@@ -45,6 +45,9 @@ const maxProcessAttributes = 31
 type Describer struct {
 	redactor *redact.Redactor
 	rules    ruleCache
+	// scratch is where an exec's attributes are gathered, to be copied
+	// into a slice of their size.
+	scratch []attribute.KeyValue
 }
 
 // New returns a Describer that redacts with r; nil redacts with
@@ -64,9 +67,10 @@ func New(r *redact.Redactor) (*Describer, error) {
 func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec {
 	exe := d.safe(p.Exe)
 	name := filepath.Base(exe)
-	// Room for the CI job's attributes too: one allocation, not several.
-	attrs := make([]attribute.KeyValue, 0, maxProcessAttributes)
-	attrs = append(attrs,
+	if d.scratch == nil {
+		d.scratch = make([]attribute.KeyValue, 0, maxProcessAttributes)
+	}
+	attrs := append(d.scratch[:0],
 		semconv.ProcessPIDKey.Int64(int64(p.PID)),
 		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
 		semconv.ProcessExecutablePathKey.String(exe),
@@ -101,7 +105,12 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 			attrs[i].Value = attribute.StringValue(d.safe(attrs[i].Value.AsString()))
 		}
 	}
-	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: attrs}
+	d.scratch = attrs
+	// One allocation of the exact size, and room for the span's own.
+	out := make([]attribute.KeyValue, len(attrs), len(attrs)+detection.SpanRoom)
+	copy(out, attrs)
+	clear(attrs)
+	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: out}
 }
 
 // Detection describes hit, a recipe that matched ex, the exec of p;

@@ -25,8 +25,15 @@ type Exec struct {
 	Time time.Time
 	// Attributes describe the process: process.*, container.id,
 	// k8s.pod.uid, the loader's variables, the CI job's cicd.* and vcs.*.
+	// Past their length they have room for SpanRoom more: the exec's span,
+	// and it alone, appends its own there when it ends rather than copying
+	// them all.
 	Attributes []attribute.KeyValue
 }
+
+// SpanRoom is the room an Exec's attributes keep for its span's: why it
+// ended, its detections, its exit code.
+const SpanRoom = 3
 
 // Record is one detection: one recipe matched by one exec.
 type Record struct {

@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -220,9 +221,11 @@ type Exporter struct {
 	// metrics is nil when nothing reads vigil's own metrics: OTLP export
 	// is off and there is no MetricReaders.
 	metrics *sdkmetric.MeterProvider
-	// traces, tracer, spans and ended are nil when spans are off.
-	traces   *sdktrace.TracerProvider
-	tracer   trace.Tracer
+	// traces, tracer, execSpans, spans and ended are nil when spans are
+	// off.
+	traces    *sdktrace.TracerProvider
+	tracer    trace.Tracer
+	execSpans *execSpans
 	spans    *countingSpanExporter
 	ended    *endedSpans
 	shutdown atomic.Bool
@@ -328,8 +331,15 @@ func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resou
 		return fmt.Errorf("create OTLP trace exporter: %w", err)
 	}
 	e.spans, e.ended = &countingSpanExporter{SpanExporter: exp}, &endedSpans{}
+	batcher := sdktrace.NewBatchSpanProcessor(e.spans)
 	e.traces = sdktrace.NewTracerProvider(sdktrace.WithResource(res),
-		sdktrace.WithSpanProcessor(e.ended), sdktrace.WithBatcher(e.spans))
+		sdktrace.WithSpanProcessor(e.ended), sdktrace.WithSpanProcessor(batcher))
+	e.execSpans = &execSpans{
+		provider:   e.traces,
+		resource:   res,
+		scope:      instrumentation.Scope{Name: scopeName, Version: cfg.ServiceVersion, SchemaURL: semconv.SchemaURL},
+		processors: []sdktrace.SpanProcessor{e.ended, batcher},
+	}
 	return nil
 }
 

@@ -14,14 +14,13 @@ import (
 func (e *Exporter) Tracing() bool { return e.tracer != nil }
 
 // StartExec starts the span of exec ex, a child of parent, and returns it;
-// nil when spans are off or parent is not valid.
+// nil when spans are off or parent is not valid. The span is sampled when
+// its parent is.
 func (e *Exporter) StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span {
-	if e.tracer == nil || !parent.IsValid() {
+	if e.execSpans == nil || !parent.IsValid() {
 		return nil
 	}
-	ctx := trace.ContextWithSpanContext(context.Background(), parent)
-	_, span := e.tracer.Start(ctx, ex.SpanName, trace.WithTimestamp(ex.Time), trace.WithAttributes(ex.Attributes...))
-	return span
+	return e.execSpans.start(parent, ex)
 }
 
 // StartRun starts the span of `vigil run -- COMMAND`, named name: a child

@@ -17,7 +17,7 @@ import (
 // described: its span started with the exec's attributes (those of a
 // compiler in a GitHub Actions job), ended, batched and exported.
 func BenchmarkExecSpan(b *testing.B) {
-	rcv := otlptest.Start(b)
+	rcv := otlptest.StartSink(b)
 	exp, err := New(context.Background(), Config{OTLP: true, Spans: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
 	if err != nil {
 		b.Fatal(err)

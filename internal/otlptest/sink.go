@@ -1,0 +1,58 @@
+package otlptest
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"google.golang.org/grpc"
+)
+
+// Sink accepts OTLP/gRPC exports of every signal on a loopback port and
+// throws them away undecoded: for benchmarks, in whose process a
+// receiver's decoding would be counted as the exporter's cost.
+type Sink struct {
+	// Endpoint is the sink's address as an OTLP endpoint URL.
+	Endpoint string
+	requests atomic.Uint64
+}
+
+// Requests is the number of export requests the sink took.
+func (s *Sink) Requests() uint64 { return s.requests.Load() }
+
+// StartSink serves a sink until the benchmark ends. It clears the OTEL_*
+// environment too, as Start does.
+func StartSink(t testing.TB) *Sink {
+	t.Helper()
+	ClearOTelEnv(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	s := &Sink{Endpoint: "http://" + lis.Addr().String()}
+	// Every method of every service: read the request's bytes, answer
+	// with an empty response, which is a valid one of each signal.
+	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+		var req []byte
+		if err := stream.RecvMsg(&req); err != nil {
+			return err
+		}
+		s.requests.Add(1)
+		return stream.SendMsg(&[]byte{})
+	}))
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return s
+}
+
+// rawCodec passes messages through as bytes.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*[]byte), nil }
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*[]byte) = data
+	return nil
+}
+
+func (rawCodec) Name() string { return "proto" }
