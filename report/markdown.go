@@ -4,16 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"html"
 	"io"
-	"maps"
-	"net/url"
-	"slices"
 	"strings"
 	"time"
-
-	"github.com/vigil-otel/vigil/recipe"
-	"github.com/vigil-otel/vigil/redact"
 )
 
 // MarkdownLimit is the most bytes the Markdown report takes: GitHub shows
@@ -118,66 +111,9 @@ func (r *Report) markdownHeadline(b *bytes.Buffer) {
 
 }
 
-// headline is the report's first line: how many detections, in which
-// command (marked up by code) or on the machine.
-func (r *Report) headline(code func(string) string) string {
-	what := "on the machine"
-	if len(r.Command) > 0 {
-		what = "in " + code(redact.QuoteArgs(r.Command))
-	}
-	if r.Total == 0 {
-		return "vigil: no detections " + what
-	}
-	return fmt.Sprintf("vigil: %d detection(s) %s (%s)", r.Total, what, r.importanceList())
-}
-
 // markdownCode and markdownStrong mark text up for figures and headline.
 func markdownCode(s string) string   { return "<code>" + cell(s) + "</code>" }
 func markdownStrong(s string) string { return "**" + s + "**" }
-
-// plain leaves text as it is, for figures and headline in text.
-func plain(s string) string { return oneLine(s) }
-
-// figures is one line of the run's numbers: execs, losses, exit status,
-// duration, trace; code and strong mark up the format's code and emphasis.
-func (r *Report) figures(code, strong func(string) string) string {
-	var parts []string
-	if r.Execs != nil {
-		parts = append(parts, fmt.Sprintf("execs seen %d", *r.Execs))
-	}
-	if r.Lost != nil {
-		lost := fmt.Sprintf("lost %d", r.Lost.Total)
-		if r.Lost.Total > 0 {
-			lost = strong(lost) + " (" + stageList(r.Lost.ByStage) + ")"
-		}
-		parts = append(parts, lost)
-	}
-	if r.ExitCode != nil {
-		parts = append(parts, fmt.Sprintf("exit status %d", *r.ExitCode))
-	}
-	if !r.Start.IsZero() && !r.End.IsZero() {
-		parts = append(parts, "took "+r.End.Sub(r.Start).Round(time.Millisecond).String())
-	}
-	if r.Policy != nil && !r.Policy.Violated {
-		parts = append(parts, fmt.Sprintf("nothing at or above %s", r.Policy.FailOn))
-	}
-	if r.TraceID != "" {
-		parts = append(parts, "trace "+code(r.TraceID))
-	}
-	return strings.Join(parts, " · ")
-}
-
-// importanceList is "1 high, 2 low": the counts, most important first.
-func (r *Report) importanceList() string {
-	counts := r.byImportance()
-	var parts []string
-	for imp := recipe.Critical; imp >= recipe.Low; imp-- {
-		if n := counts[imp]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, imp))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
 
 // markdownRow is one detection's table row.
 func markdownRow(d *Detection) string {
@@ -240,20 +176,6 @@ func markdownDetails(d *Detection) string {
 	return b.String()
 }
 
-// preLine escapes s for one line of a <pre> block: HTML escaped, and a
-// line break written \n, so that a command line cannot forge a line of
-// the chain.
-func preLine(s string) string { return oneLine(html.EscapeString(s)) }
-
-// oneLine writes the line breaks of s as \n and \r: redaction leaves them
-// in, and a report's lines are its structure.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\n\r") {
-		return s
-	}
-	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(s)
-}
-
 // recipeLink is the recipe's name, linked to its page when it has one.
 func recipeLink(d *Detection) string {
 	if d.Reference == "" {
@@ -262,99 +184,10 @@ func recipeLink(d *Detection) string {
 	return "[" + cell(d.Recipe) + "](" + urlOf(d.Reference) + ")"
 }
 
-// commandLine is what ran, on one line: the arguments quoted where they
-// hold spaces or anything unprintable, or the executable alone.
-func commandLine(d *Detection) string {
-	if len(d.Args) == 0 {
-		return redact.Quote(d.Executable)
-	}
-	return redact.QuoteArgs(d.Args)
-}
-
 // withoutPID drops the leading "PID " of an ancestor's line.
 func withoutPID(line string) string {
 	if _, rest, ok := strings.Cut(line, " "); ok {
 		return rest
 	}
 	return line
-}
-
-// cell escapes s for a table cell or inline text and bounds it: HTML
-// escaped, and each character that could start Markdown (emphasis, code,
-// links and images, tables, math, mentions) written as a character
-// reference, so that a hostile string is shown and never read as markup.
-// An underscore inside a word starts nothing and stays, which keeps
-// recipe names and paths readable.
-func cell(s string) string {
-	if len(s) > maxCell {
-		cut := maxCell
-		for cut > 0 && !isRuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	var b strings.Builder
-	for i, c := range s {
-		switch c {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '\n', '\r':
-			b.WriteByte(' ')
-		case '_':
-			if i > 0 && i+1 < len(s) && isWordByte(s[i-1]) && isWordByte(s[i+1]) {
-				b.WriteByte('_')
-			} else {
-				b.WriteString("&#95;")
-			}
-		case '|', '\\', '`', '*', '[', ']', '!', '~', '$', '@':
-			fmt.Fprintf(&b, "&#%d;", c)
-		default:
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
-// isWordByte says b is an ASCII letter or digit.
-func isWordByte(b byte) bool {
-	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
-}
-
-// isRuneStart says b begins a UTF-8 sequence.
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// urlOf returns u for a link when it is an absolute http(s) address
-// with a host, "#" otherwise; what could end the link or the line is
-// percent-encoded. A recipe's reference comes from its file, which a pull
-// request may bring.
-func urlOf(u string) string {
-	parsed, err := url.Parse(u)
-	if err != nil || parsed.Scheme != "http" && parsed.Scheme != "https" || parsed.Host == "" {
-		return "#"
-	}
-	var b strings.Builder
-	for i := 0; i < len(u); i++ {
-		switch c := u[i]; {
-		case c <= ' ' || c >= 0x7f || strings.IndexByte("()<>\"|`[]\\", c) >= 0:
-			fmt.Fprintf(&b, "%%%02X", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// stageList is "ring_buffer 3, export 2": the stages that lost something.
-func stageList(byStage map[string]uint64) string {
-	var parts []string
-	for _, stage := range slices.Sorted(maps.Keys(byStage)) {
-		if n := byStage[stage]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", stage, n))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -10,11 +10,7 @@ package report
 
 import (
 	"cmp"
-	"fmt"
-	"io"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -81,15 +77,6 @@ type RecipeCount struct {
 	Reference   string            `json:"reference,omitempty"`
 	Tactic      string            `json:"tactic,omitempty"`
 	Count       uint64            `json:"count"`
-}
-
-// Policy is the verdict of --fail-on: the detections at or above FailOn,
-// by recipe. Violated says there was at least one; whether that fails the
-// run is the caller's to say (a command's own failure wins).
-type Policy struct {
-	FailOn    recipe.Importance `json:"fail_on"`
-	Violated  bool              `json:"violated"`
-	DecidedBy []RecipeCount     `json:"decided_by,omitempty"`
 }
 
 // Detection is one detection, as a report shows it.
@@ -179,40 +166,6 @@ func (r *Report) byImportance() map[recipe.Importance]uint64 {
 	return counts
 }
 
-// Apply sets the verdict of --fail-on least.
-func (r *Report) Apply(least recipe.Importance) *Policy {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p := &Policy{FailOn: least}
-	for _, c := range r.sortedRecipes() {
-		if c.Importance >= least {
-			p.DecidedBy = append(p.DecidedBy, c)
-		}
-	}
-	p.Violated = len(p.DecidedBy) > 0
-	r.Policy = p
-	return p
-}
-
-// String says the verdict and what decided it: "--fail-on high: 3
-// detection(s) at high or above: a 1, b 2", the recipes by name.
-func (p *Policy) String() string {
-	var n uint64
-	counts := make(map[string]uint64)
-	for _, c := range p.DecidedBy {
-		n += c.Count
-		counts[c.Recipe] += c.Count
-	}
-	if n == 0 {
-		return fmt.Sprintf("--fail-on %s: nothing at %s or above", p.FailOn, p.FailOn)
-	}
-	names := slices.Sorted(maps.Keys(counts))
-	for i, name := range names {
-		names[i] = fmt.Sprintf("%s %d", name, counts[name])
-	}
-	return fmt.Sprintf("--fail-on %s: %d detection(s) at %s or above: %s", p.FailOn, n, p.FailOn, strings.Join(names, ", "))
-}
-
 // sortedRecipes returns the recipe counts most important first, then by
 // name.
 func (r *Report) sortedRecipes() []RecipeCount {
@@ -256,55 +209,4 @@ type stepCount struct {
 	step    string
 	count   uint64
 	highest recipe.Importance
-}
-
-// Format is a report's format.
-type Format string
-
-// The formats a report is written in.
-const (
-	Markdown Format = "markdown"
-	JSON     Format = "json"
-	JUnit    Format = "junit"
-	Text     Format = "text"
-)
-
-// Formats lists every format, for help texts and errors.
-func Formats() []Format { return []Format{Markdown, JSON, JUnit, Text} }
-
-// ParseFormat returns the format s names.
-func ParseFormat(s string) (Format, error) {
-	if f := Format(s); slices.Contains(Formats(), f) {
-		return f, nil
-	}
-	return "", fmt.Errorf("unknown report format %q, want markdown, json, junit or text", s)
-}
-
-// DefaultPath is where a report of format f goes when its path is not
-// given.
-func (f Format) DefaultPath() string {
-	switch f {
-	case Markdown:
-		return "vigil-report.md"
-	case JUnit:
-		return "vigil-report.xml"
-	case Text:
-		return "vigil-report.txt"
-	}
-	return "vigil-report.json"
-}
-
-// Write writes the report in format f.
-func (r *Report) Write(w io.Writer, f Format) error {
-	switch f {
-	case Markdown:
-		return r.WriteMarkdown(w)
-	case JUnit:
-		return r.WriteJUnit(w)
-	case Text:
-		return r.WriteText(w)
-	case JSON:
-		return r.WriteJSON(w)
-	}
-	return fmt.Errorf("unknown report format %q", f)
 }

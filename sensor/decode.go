@@ -1,3 +1,7 @@
+// This file is one job: decoding a ring-buffer record into an event, with
+// the record's layout and the readers of its fields; kept whole because
+// every helper here serves decode alone.
+
 package sensor
 
 import (

@@ -1,3 +1,7 @@
+// This file is one job: resolving the registry's references into the
+// attributes its tables show; kept whole because its checks and the
+// formatting of examples serve Resolve alone.
+
 package registry
 
 import (
