@@ -226,9 +226,9 @@ type Exporter struct {
 	traces    *sdktrace.TracerProvider
 	tracer    trace.Tracer
 	execSpans *execSpans
-	spans    *countingSpanExporter
-	ended    *endedSpans
-	shutdown atomic.Bool
+	spans     *countingSpanExporter
+	ended     *endedSpans
+	shutdown  atomic.Bool
 }
 
 // New builds the exporter's resource and log pipeline.
