@@ -245,7 +245,9 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	}()
 	// The bridge comes first: it adds each detection to its span before the
 	// exporters see the record.
-	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithProcessor(spanEventBridge{})}
+	// Records carry unique keys (package describe builds them so): the
+	// SDK's check for duplicates, a map per record, would only cost.
+	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(spanEventBridge{})}
 	e := &Exporter{}
 	if cfg.OTLP {
 		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Logs), "LOGS", grpcOptions[otlploggrpc.Option]{

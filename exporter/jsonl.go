@@ -2,66 +2,169 @@ package exporter
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 // jsonlExporter writes each record as one JSON object on its own line:
-// the record's attributes under their own keys, flat, beside its fields.
+// the record's fields, then its attributes under their own keys, flat, in
+// the record's order. The fields vigil adds do not collide with attribute
+// keys, which always hold a dot.
 type jsonlExporter struct {
 	mu  sync.Mutex
-	enc *json.Encoder
+	w   io.Writer
+	buf []byte
 }
 
 var _ sdklog.Exporter = (*jsonlExporter)(nil)
 
-func newJSONL(w io.Writer) *jsonlExporter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &jsonlExporter{enc: enc}
-}
+func newJSONL(w io.Writer) *jsonlExporter { return &jsonlExporter{w: w} }
 
 // Export writes records in order.
 func (e *jsonlExporter) Export(_ context.Context, records []sdklog.Record) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i := range records {
-		if err := e.enc.Encode(jsonObject(&records[i])); err != nil {
+		e.buf = appendJSONLine(e.buf[:0], &records[i])
+		if _, err := e.w.Write(e.buf); err != nil {
 			return fmt.Errorf("write JSON line: %w", err)
 		}
 	}
 	return nil
 }
 
-// jsonObject flattens a record. The fields vigil adds do not collide with
-// attribute keys, which always hold a dot.
-func jsonObject(r *sdklog.Record) map[string]any {
-	obj := map[string]any{
-		"time":            r.Timestamp().UTC().Format(time.RFC3339Nano),
-		"event_name":      r.EventName(),
-		"severity_number": int(r.Severity()),
-		"severity_text":   r.SeverityText(),
-		"body":            r.Body().AsString(),
-		"trace_id":        "",
-		"span_id":         "",
-	}
+// appendJSONLine appends r's line to b.
+func appendJSONLine(b []byte, r *sdklog.Record) []byte {
+	b = append(b, `{"time":"`...)
+	b = r.Timestamp().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","event_name":`...)
+	b = appendJSONString(b, r.EventName())
+	b = append(b, `,"severity_number":`...)
+	b = strconv.AppendInt(b, int64(r.Severity()), 10)
+	b = append(b, `,"severity_text":`...)
+	b = appendJSONString(b, r.SeverityText())
+	b = append(b, `,"body":`...)
+	b = appendJSONString(b, r.Body().AsString())
+	b = append(b, `,"trace_id":"`...)
 	if tid := r.TraceID(); tid.IsValid() {
-		obj["trace_id"] = tid.String()
+		b = append(b, tid.String()...)
 	}
+	b = append(b, `","span_id":"`...)
 	if sid := r.SpanID(); sid.IsValid() {
-		obj["span_id"] = sid.String()
+		b = append(b, sid.String()...)
 	}
+	b = append(b, '"')
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		obj[string(kv.Key)] = kv.Value.AsInterface()
+		b = append(b, ',')
+		b = appendJSONString(b, string(kv.Key))
+		b = append(b, ':')
+		b = appendJSONValue(b, kv.Value)
 		return true
 	})
-	return obj
+	return append(b, "}\n"...)
+}
+
+// appendJSONValue appends an attribute's value as JSON: a scalar, or an
+// array of them.
+func appendJSONValue(b []byte, v attribute.Value) []byte {
+	switch v.Type() {
+	case attribute.BOOL:
+		return strconv.AppendBool(b, v.AsBool())
+	case attribute.INT64:
+		return strconv.AppendInt(b, v.AsInt64(), 10)
+	case attribute.FLOAT64:
+		return appendJSONFloat(b, v.AsFloat64())
+	case attribute.STRING:
+		return appendJSONString(b, v.AsString())
+	case attribute.BOOLSLICE:
+		return appendJSONArray(b, v.AsBoolSlice(), strconv.AppendBool)
+	case attribute.INT64SLICE:
+		return appendJSONArray(b, v.AsInt64Slice(), func(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) })
+	case attribute.FLOAT64SLICE:
+		return appendJSONArray(b, v.AsFloat64Slice(), appendJSONFloat)
+	case attribute.STRINGSLICE:
+		return appendJSONArray(b, v.AsStringSlice(), appendJSONString)
+	}
+	return appendJSONString(b, v.Emit())
+}
+
+func appendJSONArray[T any](b []byte, s []T, each func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = each(b, x)
+	}
+	return append(b, ']')
+}
+
+// appendJSONFloat appends f, or null for what JSON cannot say.
+func appendJSONFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping: quotes, backslashes, control
+// characters, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // Shutdown does nothing: the writer belongs to the caller.

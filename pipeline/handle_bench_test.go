@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -62,6 +63,64 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 			}
 			if p.detections.Load() != 0 {
 				b.Fatalf("%d detections: the benchmark means execs no recipe matches", p.detections.Load())
+			}
+		})
+	}
+}
+
+// BenchmarkHandleDetectedExec is the pipeline's work for a program run
+// outside any trace (fork, exec, exit), with the built-in catalog, by what
+// becomes of it: watched, no recipe matching (true), against detected,
+// exec_example firing on zip, its detection written as a JSON line or
+// exported over OTLP/gRPC to a sink that does not decode it.
+func BenchmarkHandleDetectedExec(b *testing.B) {
+	sink := otlptest.StartSink(b)
+	recipes, errs := recipe.Builtin()
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	now := time.Now()
+	shell := &event.Event{Kind: event.KindExec, Time: now, PID: 100, PPID: 1,
+		Filename: "/usr/bin/bash", ExePath: "/usr/bin/bash", Args: []string{"bash", "storm.sh"}, Cwd: "/root"}
+	fork := &event.Event{Kind: event.KindFork, Time: now, PID: 101, PPID: 100}
+	exit := &event.Event{Kind: event.KindExit, Time: now, PID: 101, PPID: 100}
+	run := func(name string) *event.Event {
+		return &event.Event{Kind: event.KindExec, Time: now, PID: 101, PPID: 100, Filename: "/usr/bin/" + name,
+			ExePath: "/usr/bin/" + name, Args: []string{name, "-q", "out.zip", "src"}, Cwd: "/root"}
+	}
+	for _, c := range []struct {
+		name       string
+		exec       *event.Event
+		detections uint64
+		cfg        exporter.Config
+	}{
+		{"watched", run("true"), 0, exporter.Config{JSONL: io.Discard}},
+		{"detected-jsonl", run("zip"), 1, exporter.Config{JSONL: io.Discard}},
+		{"detected-otlp", run("zip"), 1, exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: sink.Endpoint}}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			exp, err := exporter.New(context.Background(), c.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+			table, err := proctable.New("", 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := newPipeline(table, exp, Config{Recipes: recipes, Spans: spans.None})
+			if err != nil {
+				b.Fatal(err)
+			}
+			p.handle(shell)
+			b.ReportAllocs()
+			for b.Loop() {
+				p.handle(fork)
+				p.handle(c.exec)
+				p.handle(exit)
+			}
+			if got := p.detections.Load(); got != c.detections*uint64(b.N) {
+				b.Fatalf("%d detections in %d execs, want %d each", got, b.N, c.detections)
 			}
 		})
 	}
