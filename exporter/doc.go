@@ -1,8 +1,12 @@
-// Package exporter turns detections into OpenTelemetry: each detection is
+// Package exporter sets OpenTelemetry up and sends what vigil reports:
+// each detection record (package detection, built by package describe) is
 // one log record, an Event named [semconv.DetectionEventName], emitted
 // through the OpenTelemetry logs SDK. The SDK fans it out to the OTLP/gRPC
 // exporter and to the local writers (JSON lines, console), so that every
-// output carries the very same record.
+// output carries the very same record; a bridge makes it an event of its
+// span too. Exec spans are recorded here and exported by the SDK's
+// processors. The exporter knows none of vigil's stages: it sends the
+// records it is given.
 //
 // OTLP export follows the standard environment variables of the OTLP
 // exporter, most specific first:
