@@ -4,7 +4,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,44 +48,6 @@ type Config struct {
 	// Record, when set, receives every event the sensor reports, one JSON
 	// object per line: the recording `vigil replay` reads.
 	Record io.Writer
-}
-
-// Summary is what a pipeline saw and lost, reported when it stops. Its
-// counts are described, once each, by [Counters].
-type Summary struct {
-	Sensor sensor.Stats
-	// Exporter is what the exporter delivered, and did not.
-	Exporter exporter.Stats
-	// Pending is what the ring held unread when counted.
-	Pending uint64
-	// Execs counts the execs seen, over Duration.
-	Execs    uint64
-	Duration time.Duration
-	// Detections counts the detections reported, and ByRecipe and
-	// ByImportance break them down.
-	Detections   uint64
-	ByRecipe     map[string]uint64
-	ByImportance map[recipe.Importance]uint64
-	// EmitErrors counts detections the exporter refused.
-	EmitErrors uint64
-	// BadTraceparents counts execs whose TRACEPARENT was ignored as
-	// invalid.
-	BadTraceparents uint64
-	// Processes is the size of the process table at the end.
-	Processes int
-	// TableEvictions counts processes the full table forgot.
-	TableEvictions uint64
-	// Suppressed counts, by recipe, the matches that report limits held
-	// back since the recipes were last loaded.
-	Suppressed map[string]uint64
-	// SequenceEvictions counts the sequences begun that sequence recipes
-	// forgot to keep their state within bounds.
-	SequenceEvictions uint64
-	// EvalErrorTotal counts the times the recipes' expressions failed at
-	// run time, and EvalErrors breaks it down by recipe, since the recipes
-	// were last loaded.
-	EvalErrorTotal uint64
-	EvalErrors     map[string]uint64
 }
 
 // ErrClosed is returned by Stop once the pipeline is stopped, and by Err
@@ -255,38 +216,6 @@ func newPipeline(table *proctable.Table, exp *exporter.Exporter, cfg Config) (*P
 	return p, nil
 }
 
-// reload is a new set of recipes and when it takes effect.
-type reload struct {
-	engine *recipe.Engine
-	since  time.Time
-}
-
-// SetRecipes replaces the recipes for the execs that happen from now on;
-// those already in the ring are matched against the old ones. No event is
-// lost in between. The report limits start afresh.
-func (p *Pipeline) SetRecipes(recipes []*recipe.Recipe) {
-	e := recipe.NewEngine(recipes)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.reloads = append(p.reloads, reload{engine: e, since: time.Now()})
-	p.pending.Store(true)
-}
-
-// applyReloads moves to the newest engine loaded before the exec at t.
-func (p *Pipeline) applyReloads(t time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
-		p.retiredEvictions += p.engine.Evicted()
-		p.retiredEvalErrors += p.engine.EvalErrorCount()
-		p.engine = p.reloads[n].engine
-		n++
-	}
-	p.reloads = p.reloads[n:]
-	p.pending.Store(len(p.reloads) > 0)
-}
-
 // handle takes one event through the process table and the recipes.
 func (p *Pipeline) handle(ev *event.Event) {
 	if p.record != nil && p.recordErr == nil {
@@ -381,79 +310,4 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 func (p *Pipeline) StartRun(ctx context.Context, command []string) (context.Context, trace.Span) {
 	name, attrs := p.describe.Run(command)
 	return p.exporter.StartRun(ctx, name, attrs...)
-}
-
-// Replay takes recorded events (one JSON object per line, as Config.Record
-// writes them) through the process table, the recipes and the exporter,
-// with no sensor and no procfs: it needs no privileges. cfg.Sensor and
-// cfg.ProcRoot are not used.
-func Replay(ctx context.Context, cfg Config, r io.Reader) (Summary, error) {
-	table, err := proctable.New("", cfg.TableCapacity)
-	if err != nil {
-		return Summary{}, err
-	}
-	exp, err := exporter.New(ctx, cfg.Exporter)
-	if err != nil {
-		return Summary{}, err
-	}
-	p, err := newPipeline(table, exp, cfg)
-	if err != nil {
-		return Summary{}, errors.Join(err, exp.Shutdown(ctx))
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
-	var events uint64
-	var readErr error
-	for line := 1; sc.Scan() && ctx.Err() == nil; line++ {
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		ev := new(event.Event)
-		if err := json.Unmarshal(sc.Bytes(), ev); err != nil {
-			readErr = fmt.Errorf("recording line %d: %w", line, err)
-			break
-		}
-		events++
-		p.handle(ev)
-	}
-	if err := sc.Err(); err != nil && readErr == nil {
-		readErr = fmt.Errorf("read recording: %w", err)
-	}
-	p.spans.EndAll(time.Now())
-	flushErr := exp.Shutdown(ctx)
-	sum := p.summary(sensor.Stats{Events: events})
-	return sum, errors.Join(readErr, flushErr)
-}
-
-// summary reports what the pipeline's stages counted, with the sensor's
-// figures, once the reader goroutine has ended.
-func (p *Pipeline) summary(stats sensor.Stats) Summary {
-	sum := p.counts(stats)
-	sum.Duration = time.Since(p.started)
-	sum.ByRecipe, sum.ByImportance = p.byRecipe, p.byImportance
-	sum.Suppressed = p.engine.Suppressed()
-	sum.EvalErrors = p.engine.EvalErrors()
-	return sum
-}
-
-// counts reads the counts of [Counters] from the stages, and from the
-// reader goroutine's copies of its own: safe from any goroutine, it is
-// what the self-metrics read too.
-func (p *Pipeline) counts(stats sensor.Stats) Summary {
-	sum := Summary{
-		Sensor:            stats,
-		Exporter:          p.exporter.Stats(),
-		Execs:             p.execs.Load(),
-		Detections:        p.detections.Load(),
-		EmitErrors:        p.emitErrors.Load(),
-		BadTraceparents:   uint64(p.badTraceparents.Load()),
-		Processes:         int(p.tableSize.Load()),
-		TableEvictions:    uint64(p.tableEvictions.Load()),
-		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
-		EvalErrorTotal:    uint64(p.evalErrors.Load()),
-	}
-	if p.sensor != nil {
-		sum.Pending = p.sensor.Pending()
-	}
-	return sum
 }
