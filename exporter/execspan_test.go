@@ -1,0 +1,90 @@
+package exporter
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/semconv"
+)
+
+// TestExecSpanCarriesItsExec follows an exec span from its start to the
+// receiver: its parent, times, the exec's attributes and its own, the
+// detection bridged to it as an event, its status. Its sibling in a trace
+// that is not sampled records nothing and is not exported.
+func TestExecSpanCarriesItsExec(t *testing.T) {
+	rcv := otlptest.Start(t)
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
+	require.NoError(t, err)
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true})
+	d := sampleRecord("zip", "-q", "x.zip")
+	d.Exec.Attributes = slices.Grow(d.Exec.Attributes, detection.SpanRoom)
+	shared := slices.Clone(d.Exec.Attributes)
+
+	span := exp.StartExec(parent, d.Exec)
+	require.True(t, span.IsRecording())
+	require.Equal(t, parent.TraceID(), span.SpanContext().TraceID())
+	require.True(t, span.SpanContext().IsSampled())
+	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
+	span.SetAttributes(semconv.VigilSpanEndKey.String("exit"), semconv.ProcessExitCodeKey.Int(2))
+	span.SetStatus(codes.Error, "exit code 2")
+	end := d.Exec.Time.Add(time.Second)
+	span.End(trace.WithTimestamp(end))
+	span.End() // once only
+	require.False(t, span.IsRecording())
+	require.Equal(t, shared, d.Exec.Attributes, "the exec's own attributes are left as they were")
+
+	unsampled := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{3}, SpanID: trace.SpanID{4}})
+	other := exp.StartExec(unsampled, d.Exec)
+	require.False(t, other.IsRecording())
+	other.End()
+	require.Nil(t, exp.StartExec(trace.SpanContext{}, d.Exec), "no span without a trace")
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	spans := rcv.Spans()
+	require.Len(t, spans, 1)
+	s := spans[0]
+	require.Equal(t, "exec zip", s.Name())
+	require.Equal(t, [16]byte(parent.TraceID()), [16]byte(s.TraceID()))
+	require.Equal(t, [8]byte(parent.SpanID()), [8]byte(s.ParentSpanID()))
+	require.Equal(t, [8]byte(span.SpanContext().SpanID()), [8]byte(s.SpanID()))
+	require.Equal(t, d.Exec.Time, s.StartTimestamp().AsTime())
+	require.Equal(t, end, s.EndTimestamp().AsTime())
+	require.Equal(t, ptrace.StatusCodeError, s.Status().Code())
+	require.Equal(t, "exit code 2", s.Status().Message())
+	attrs := s.Attributes().AsRaw()
+	require.Equal(t, "/usr/bin/zip", attrs[string(semconv.ProcessExecutablePathKey)])
+	require.Equal(t, "exit", attrs[string(semconv.VigilSpanEndKey)])
+	require.Equal(t, int64(2), attrs[string(semconv.ProcessExitCodeKey)])
+	require.Equal(t, 1, s.Events().Len())
+	ev := s.Events().At(0)
+	require.Equal(t, semconv.DetectionEventName, ev.Name())
+	evAttrs := ev.Attributes().AsRaw()
+	require.Equal(t, "exec_example", evAttrs[string(semconv.SecurityRuleNameKey)])
+	require.Equal(t, int64(4242), evAttrs[string(semconv.ProcessPIDKey)])
+	require.Equal(t, Stats{Emitted: 1, Exported: 1, SpansEnded: 1, SpansExported: 1}, exp.Stats())
+}
+
+// TestSpanAttributesJoined: attributes set on a span join the exec's, in
+// its spare room when there is some, the last of a key winning.
+func TestSpanAttributesJoined(t *testing.T) {
+	a, b := attribute.String("a", "1"), attribute.String("b", "2")
+	roomy := make([]attribute.KeyValue, 1, 3)
+	roomy[0] = a
+	got := joinAttributes(roomy, []attribute.KeyValue{b, attribute.String("b", "3")})
+	require.Equal(t, []attribute.KeyValue{a, attribute.String("b", "3")}, got)
+	require.Same(t, &roomy[:1][0], &got[0], "appended in place")
+	tight := []attribute.KeyValue{a, b}
+	got = joinAttributes(tight, []attribute.KeyValue{attribute.String("a", "9")})
+	require.Equal(t, []attribute.KeyValue{attribute.String("a", "9"), b}, got)
+	require.Equal(t, a, tight[0], "a key of the exec's replaced in a copy")
+}
