@@ -41,26 +41,9 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 
 	for _, mode := range []spans.Mode{spans.None, spans.Detections, spans.All} {
 		b.Run(mode.String(), func(b *testing.B) {
-			exp, err := exporter.New(context.Background(), exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, Spans: mode != spans.None})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
-			table, err := proctable.New("", 0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := newPipeline(table, exp, Config{Recipes: recipes, Spans: mode})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.handle(shell)
-			b.ReportAllocs()
-			for b.Loop() {
-				p.handle(fork)
-				p.handle(gcc)
-				p.handle(exit)
-			}
+			p := benchPipeline(b, Config{Recipes: recipes, Spans: mode, Exporter: exporter.Config{OTLP: true,
+				OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: rcv.Endpoint}}, Spans: mode != spans.None}},
+				shell, fork, gcc, exit)
 			if p.detections.Load() != 0 {
 				b.Fatalf("%d detections: the benchmark means execs no recipe matches", p.detections.Load())
 			}
@@ -99,29 +82,37 @@ func BenchmarkHandleDetectedExec(b *testing.B) {
 		{"detected-otlp", run("zip"), 1, exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: sink.Endpoint}}}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			exp, err := exporter.New(context.Background(), c.cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
-			table, err := proctable.New("", 0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := newPipeline(table, exp, Config{Recipes: recipes, Spans: spans.None})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.handle(shell)
-			b.ReportAllocs()
-			for b.Loop() {
-				p.handle(fork)
-				p.handle(c.exec)
-				p.handle(exit)
-			}
+			p := benchPipeline(b, Config{Recipes: recipes, Spans: spans.None, Exporter: c.cfg}, shell, fork, c.exec, exit)
 			if got := p.detections.Load(); got != c.detections*uint64(b.N) {
 				b.Fatalf("%d detections in %d execs, want %d each", got, b.N, c.detections)
 			}
 		})
 	}
+}
+
+// benchPipeline joins the stages downstream of the sensor as cfg says,
+// hands them first, then loops on the fork, exec and exit of a child.
+func benchPipeline(b *testing.B, cfg Config, first, fork, exec, exit *event.Event) *Pipeline {
+	b.Helper()
+	exp, err := exporter.New(context.Background(), cfg.Exporter)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	table, err := proctable.New("", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := newPipeline(table, exp, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.handle(first)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.handle(fork)
+		p.handle(exec)
+		p.handle(exit)
+	}
+	return p
 }
