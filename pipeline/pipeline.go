@@ -196,11 +196,15 @@ func newPipeline(table *proctable.Table, exp *exporter.Exporter, cfg Config) (*P
 	if err != nil {
 		return nil, err
 	}
+	engine, err := recipe.NewEngine(cfg.Recipes)
+	if err != nil {
+		return nil, err
+	}
 	p := &Pipeline{
 		table:        table,
 		exporter:     exp,
 		describe:     execDescriber{Describer: d},
-		engine:       recipe.NewEngine(cfg.Recipes),
+		engine:       engine,
 		started:      time.Now(),
 		byRecipe:     make(map[string]uint64),
 		byImportance: make(map[recipe.Importance]uint64),

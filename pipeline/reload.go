@@ -16,13 +16,18 @@ type reload struct {
 
 // SetRecipes replaces the recipes for the execs that happen from now on;
 // those already in the ring are matched against the old ones. No event is
-// lost in between. The report limits start afresh.
-func (p *Pipeline) SetRecipes(recipes []*recipe.Recipe) {
-	e := recipe.NewEngine(recipes)
+// lost in between. The report limits start afresh. Recipes that do not
+// compile are an error, and the old ones stay.
+func (p *Pipeline) SetRecipes(recipes []*recipe.Recipe) error {
+	e, err := recipe.NewEngine(recipes)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.reloads = append(p.reloads, reload{engine: e, since: time.Now()})
 	p.pending.Store(true)
+	return nil
 }
 
 // applyReloads moves to the newest engine loaded before the exec at t.

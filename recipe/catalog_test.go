@@ -15,7 +15,7 @@ import (
 func TestCatalog(t *testing.T) {
 	recipes, errs := LoadCatalog(nil)
 	require.Empty(t, errs)
-	results := RunFixtures(recipes) // with the recipes that supersede each
+	results := fixtures(t, recipes) // with the recipes that supersede each
 	for _, r := range recipes {
 		t.Run(r.Name, func(t *testing.T) {
 			d := r.Documentation
@@ -58,7 +58,7 @@ func TestFixtureFailureIsReported(t *testing.T) {
       - {name: wrong, match: true, exec: {exe: /usr/bin/unzip}}
       - {match: false, exec: {exe: /usr/bin/tar}}
 `)
-	res := RunFixtures(r)
+	res := fixtures(t, r)
 	require.Len(t, res, 2)
 	require.False(t, res[0].Passed())
 	require.True(t, res[1].Passed())

@@ -1,14 +1,13 @@
 package recipe
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
-	"slices"
-	"strconv"
 	"strings"
-	"time"
 )
 
-// Engine matches execs against a compiled catalog. Recipes are indexed by
+// Engine matches execs against recipes it compiled. Recipes are indexed by
 // what they require of the program (its name, its path, its directory),
 // of its arguments or of its flags, so one exec is checked against the few
 // recipes that can match it, not all of them.
@@ -16,26 +15,26 @@ import (
 // An Engine keeps state (the limits' windows) and is not safe for
 // concurrent use: one goroutine matches.
 type Engine struct {
-	byName       map[string][]*compiled
-	byPath       map[string][]*compiled
-	byDir        map[string][]*compiled
-	byArg        map[string][]*compiled
+	byName       map[string][]*entry
+	byPath       map[string][]*entry
+	byDir        map[string][]*entry
+	byArg        map[string][]*entry
 	pathPrefixes prefixIndex
 	namePrefixes prefixIndex // python, for python3.11
 	// byFlags holds the recipes known only by flags the exec must have
 	// (memfd, setid...), which few execs have.
 	byFlags  []flagEntry
-	residual []*compiled
+	residual []*entry
 	recipes  []*Recipe
-	enabled  []*compiled
+	enabled  []*entry
 	// byEnv files recipes under an environment variable the exec must
 	// have; envNames lists its keys, looked up in each exec's variables.
-	byEnv    map[string][]*compiled
+	byEnv    map[string][]*entry
 	envNames []string
 	// sequences are the sequence recipes' states; touched those whose
 	// steps the exec being matched matched.
-	sequences []*compiled
-	touched   []*compiled
+	sequences []*entry
+	touched   []*entry
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
@@ -48,11 +47,13 @@ type Engine struct {
 	log        *slog.Logger
 }
 
-type compiled struct {
-	*Recipe
+// entry is a recipe's program as the engine files it, with what the
+// engine keeps of the recipe between execs.
+type entry struct {
+	*program
 	// supersededBy are the matches of the enabled recipes that supersede
 	// this one: more exceptions.
-	supersededBy []*Match
+	supersededBy []*matcher
 	stamp        uint64
 	// windows counts reports per limit key in the current window.
 	windows    map[string]*window
@@ -65,160 +66,86 @@ type compiled struct {
 	// which holds its limit and state. Both are unset for other recipes.
 	seq   *sequenceState
 	step  int
-	owner *compiled
+	owner *entry
 }
 
-type window struct {
-	start time.Time
-	count int
-}
-
-// prefixIndex files recipes under string prefixes, by the prefix's first
-// byte: a string is compared only with the prefixes that start like it.
-type prefixIndex [256][]prefixEntry
-
-type prefixEntry struct {
-	prefix string
-	recipe *compiled
-}
-
-func (idx *prefixIndex) add(prefixes []string, c *compiled) {
-	for _, p := range prefixes {
-		idx[p[0]] = append(idx[p[0]], prefixEntry{prefix: p, recipe: c})
+// NewEngine compiles recipes into an engine: it checks each, builds what
+// matching runs, and files the enabled ones in its indexes. Disabled
+// recipes are checked and kept for listing, but never match. A recipe
+// that does not make sense fails NewEngine, with an [*Error] naming it,
+// the field and, for a recipe read from a file, its file:line; recipes
+// that the loaders return always compile.
+//
+// The engine keeps its own copy of what it matches: editing a recipe
+// afterwards changes nothing of the engine, but what a [Hit] says of the
+// detection, whose Recipe is the caller's.
+func NewEngine(recipes []*Recipe) (*Engine, error) {
+	scope, err := newCELScope()
+	if err != nil {
+		return nil, err
 	}
+	progs := make([]*program, len(recipes))
+	var errs []error
+	names := make(map[string]bool, len(recipes))
+	for i, r := range recipes {
+		var cerrs []*Error
+		progs[i], cerrs = compile(r, scope)
+		if names[r.Name] {
+			cerrs = append(cerrs, &Error{Recipe: r.Name, Field: "name", Reason: "another recipe has this name"})
+		}
+		names[r.Name] = true
+		for _, e := range cerrs {
+			errs = append(errs, locateAtSource(e, r.Source))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("compile recipes: %w", errors.Join(errs...))
+	}
+	return newEngine(progs), nil
 }
 
-type flagEntry struct {
-	want   flagSet
-	recipe *compiled
-}
-
-// NewEngine compiles recipes into an engine. Disabled recipes are kept
-// for listing but never match.
-func NewEngine(recipes []*Recipe) *Engine {
+// newEngine files compiled recipes.
+func newEngine(progs []*program) *Engine {
 	e := &Engine{
-		byName: make(map[string][]*compiled),
-		byPath: make(map[string][]*compiled),
-		byDir:  make(map[string][]*compiled),
-		byArg:  make(map[string][]*compiled),
-		byEnv:  make(map[string][]*compiled),
+		byName: make(map[string][]*entry),
+		byPath: make(map[string][]*entry),
+		byDir:  make(map[string][]*entry),
+		byArg:  make(map[string][]*entry),
+		byEnv:  make(map[string][]*entry),
 		log:    slog.Default(),
 	}
-	for _, r := range recipes {
-		e.recipes = append(e.recipes, r)
-		if !r.Enabled {
+	for _, p := range progs {
+		e.recipes = append(e.recipes, p.recipe)
+		if !p.enabled {
 			continue
 		}
-		c := &compiled{Recipe: r}
+		c := &entry{program: p}
 		e.enabled = append(e.enabled, c)
-		if r.Sequence == nil {
-			e.file(c, &r.Match)
+		if p.sequence == nil {
+			e.file(c, &p.match)
 			continue
 		}
-		c.seq = newSequenceState(r.Sequence)
+		c.seq = newSequenceState(p.sequence)
 		e.sequences = append(e.sequences, c)
-		for i := range r.Sequence.Steps {
-			e.file(&compiled{Recipe: r, seq: c.seq, step: i, owner: c}, &r.Sequence.Steps[i].Match)
+		for i := range p.sequence.steps {
+			e.file(&entry{program: p, seq: c.seq, step: i, owner: c}, &p.sequence.steps[i].match)
 		}
 	}
-	byName := make(map[string]*compiled, len(e.enabled))
+	byName := make(map[string]*entry, len(e.enabled))
 	for _, c := range e.enabled {
-		byName[c.Name] = c
+		byName[c.name] = c
 	}
 	for _, c := range e.enabled {
 		if c.seq != nil {
-			continue // the loader refuses supersedes with sequences
+			continue // a sequence recipe neither supersedes nor is superseded
 		}
-		for _, name := range c.Supersedes {
+		for _, name := range c.supersedes {
 			if weaker := byName[name]; weaker != nil && weaker != c && weaker.seq == nil {
-				weaker.supersededBy = append(weaker.supersededBy, &c.Match)
+				weaker.supersededBy = append(weaker.supersededBy, &c.match)
 			}
 		}
 	}
 	return e
-}
-
-// file indexes c by m, or keeps it among the recipes checked on every
-// exec when m requires nothing an index knows.
-func (e *Engine) file(c *compiled, m *Match) {
-	switch alts := m.AnyOf; {
-	case keyOf(m) != noKey:
-		e.index(c, m)
-	case len(alts) > 0 && !slices.ContainsFunc(alts, func(m Match) bool { return keyOf(&m) == noKey }):
-		// No key of its own, but each alternative has one.
-		for i := range alts {
-			e.index(c, &alts[i])
-		}
-	default:
-		e.residual = append(e.residual, c)
-	}
-}
-
-// indexKey names the index that can file a match: by what it requires of
-// every exec it matches.
-type indexKey int
-
-const (
-	noKey   indexKey = iota
-	nameKey          // the program's name, exactly or by prefix
-	pathKey          // its path, exactly or by prefix
-	dirKey           // its directory, exactly
-	argKey           // an argument, exactly
-	flagKey          // sensor flags
-	envKey           // an environment variable, set
-)
-
-// keyOf returns the index that can file m, noKey when none can.
-func keyOf(m *Match) indexKey {
-	exe := &m.Executable
-	switch {
-	case exe.Name.keyed():
-		return nameKey
-	case exe.Path.keyed():
-		return pathKey
-	case exe.Dir.onlyExact():
-		return dirKey
-	case m.Args.Any.onlyExact():
-		return argKey
-	case m.flagWant != 0:
-		return flagKey
-	case len(m.Env) > 0:
-		return envKey
-	}
-	return noKey
-}
-
-// index files c under what m, which has a key, requires of every exec it
-// matches. A recipe may be filed under several keys; the stamp keeps it
-// from being checked twice for one exec.
-func (e *Engine) index(c *compiled, m *Match) {
-	exe := &m.Executable
-	switch keyOf(m) {
-	case nameKey:
-		addAll(e.byName, exe.Name.Exact, c)
-		e.namePrefixes.add(exe.Name.Prefix, c)
-	case pathKey:
-		addAll(e.byPath, exe.Path.Exact, c)
-		e.pathPrefixes.add(exe.Path.Prefix, c)
-	case dirKey:
-		addAll(e.byDir, exe.Dir.Exact, c)
-	case argKey:
-		addAll(e.byArg, m.Args.Any.Exact, c)
-	case flagKey:
-		e.byFlags = append(e.byFlags, flagEntry{want: m.flagWant, recipe: c})
-	case envKey:
-		name := m.Env[0].Name
-		if _, ok := e.byEnv[name]; !ok {
-			e.envNames = append(e.envNames, name)
-		}
-		e.byEnv[name] = append(e.byEnv[name], c)
-	}
-}
-
-func addAll(index map[string][]*compiled, keys []string, c *compiled) {
-	for _, k := range keys {
-		index[k] = append(index[k], c)
-	}
 }
 
 // Recipes returns every recipe of the engine, disabled ones included.
@@ -272,12 +199,12 @@ func (e *Engine) Match(in *Input, dst []Hit) []Hit {
 			c.suppressed++
 			continue
 		}
-		dst = append(dst, Hit{Recipe: c.Recipe, Steps: pt.steps[:len(pt.steps)-1]})
+		dst = append(dst, Hit{Recipe: c.recipe, Steps: pt.steps[:len(pt.steps)-1]})
 	}
 	return dst
 }
 
-func (e *Engine) check(cs []*compiled, x *exec, dst []Hit) []Hit {
+func (e *Engine) check(cs []*entry, x *exec, dst []Hit) []Hit {
 	for _, c := range cs {
 		dst = e.checkOne(c, x, dst)
 	}
@@ -297,17 +224,17 @@ func (e *Engine) checkPrefixed(idx *prefixIndex, s string, x *exec, dst []Hit) [
 	return dst
 }
 
-func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
+func (e *Engine) checkOne(c *entry, x *exec, dst []Hit) []Hit {
 	if c.stamp == e.stamp {
 		return dst
 	}
 	c.stamp = e.stamp
-	m := &c.Match
+	m := &c.match
 	if c.seq != nil {
 		if c.step > 0 && c.seq.live == 0 {
 			return dst // a later step, and no sequence begun to take it
 		}
-		m = &c.Sequence.Steps[c.step].Match
+		m = &c.sequence.steps[c.step].match
 	}
 	x.evalErr = nil
 	held := m.matches(x) && !c.excepted(x)
@@ -335,121 +262,15 @@ func (e *Engine) checkOne(c *compiled, x *exec, dst []Hit) []Hit {
 		c.suppressed++
 		return dst
 	}
-	return append(dst, Hit{Recipe: c.Recipe})
+	return append(dst, Hit{Recipe: c.recipe})
 }
 
 // excepted says one of the recipe's exceptions holds for the exec.
-func (c *compiled) excepted(x *exec) bool {
-	for i := range c.Unless {
-		if c.Unless[i].matches(x) {
+func (c *entry) excepted(x *exec) bool {
+	for i := range c.unless {
+		if c.unless[i].matches(x) {
 			return true
 		}
 	}
 	return false
-}
-
-// evalFailed counts an expression of c's recipe that failed at run time,
-// and so did not hold, and logs the recipe's first: one broken expression
-// fails on many execs, and would otherwise flood the log. The expressions
-// of the recipes that supersede c are counted against their own recipe,
-// checked for the same exec.
-func (e *Engine) evalFailed(c *compiled, err error) {
-	if c.owner != nil {
-		c = c.owner
-	}
-	c.evalErrors++
-	e.evalErrors++
-	if c.evalErrors == 1 {
-		e.log.Warn("a recipe's expression failed at run time and did not match; its failures are counted, only this first one is logged",
-			"recipe", c.Name, "error", err)
-	}
-}
-
-// allow applies the recipe's limit to one more match. Only the first
-// match of a key in a window allocates (the key and its window).
-func (e *Engine) allow(c *compiled, in *Input) bool {
-	l := c.Limit
-	if l == nil {
-		return true
-	}
-	e.key = appendLimitKey(e.key[:0], l.Per, in)
-	if c.windows == nil {
-		c.windows = make(map[string]*window)
-	}
-	now := in.Event.Time
-	w := c.windows[string(e.key)]
-	if w == nil || now.Sub(w.start) >= l.Window || now.Before(w.start) {
-		// A new window; forget the others that have run out, so the map
-		// stays as small as the set of recent keys.
-		for k, old := range c.windows {
-			if now.Sub(old.start) >= l.Window {
-				delete(c.windows, k)
-			}
-		}
-		w = &window{start: now}
-		c.windows[string(e.key)] = w
-	}
-	w.count++
-	return w.count <= l.Count
-}
-
-// appendLimitKey appends to b what a limit counting per counts in by.
-func appendLimitKey(b []byte, per LimitKey, in *Input) []byte {
-	switch per {
-	case PerExecutable:
-		return append(b, in.Process.Exe...)
-	case PerParent:
-		if p := in.parent(); p != nil {
-			return append(b, p.Exe...)
-		}
-	case PerAncestry:
-		for p, n := in.Process, 0; n < maxAncestry; n++ {
-			if p = in.up(p); p == nil {
-				break
-			}
-			b = append(append(b, p.Exe...), '\n')
-		}
-	case PerProcess:
-		return strconv.AppendUint(b, uint64(in.Process.PID), 10)
-	}
-	return b
-}
-
-// Evicted returns how many sequences begun the engine forgot to keep its
-// state within bounds: chances of a detection lost.
-func (e *Engine) Evicted() uint64 {
-	var n uint64
-	for _, c := range e.sequences {
-		n += c.seq.evicted
-	}
-	return n
-}
-
-// EvalErrorCount returns how many times the recipes' expressions failed
-// at run time.
-func (e *Engine) EvalErrorCount() uint64 {
-	return e.evalErrors
-}
-
-// EvalErrors returns, by recipe name, how many times its expressions
-// failed at run time.
-func (e *Engine) EvalErrors() map[string]uint64 {
-	return e.byRecipe(func(c *compiled) uint64 { return c.evalErrors })
-}
-
-// Suppressed returns, by recipe name, how many matches limits held back.
-func (e *Engine) Suppressed() map[string]uint64 {
-	return e.byRecipe(func(c *compiled) uint64 { return c.suppressed })
-}
-
-// byRecipe returns one count of each enabled recipe, by name, leaving out
-// the zeros.
-func (e *Engine) byRecipe(count func(*compiled) uint64) map[string]uint64 {
-	out := make(map[string]uint64)
-	for _, c := range e.enabled {
-		if n := count(c); n > 0 {
-			out[c.Name] = n
-		}
-	}
-	return out
 }

@@ -57,7 +57,7 @@ func BenchmarkEngineBuildMix(b *testing.B) {
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
-	e := NewEngine(recipes)
+	e := engineOf(b, recipes)
 	mix := buildMix()
 	var dst []Hit
 	b.ReportAllocs()
@@ -75,7 +75,7 @@ func BenchmarkEngineNoMatch(b *testing.B) {
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
-	e := NewEngine(recipes)
+	e := engineOf(b, recipes)
 	in := buildMix()[0]
 	var dst []Hit
 	b.ReportAllocs()

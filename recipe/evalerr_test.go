@@ -16,7 +16,7 @@ import (
 // sequence's step counting against the sequence, and only each recipe's
 // first failure is logged.
 func TestFailingExpressionIsCountedAndLoggedOnce(t *testing.T) {
-	e := NewEngine(parse(t, `recipes:
+	e := engineOf(t, parse(t, `recipes:
   - name: third_arg`+header+`    match:
       executable: {name: env}
       cel: 'args[2] != ""'

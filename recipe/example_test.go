@@ -33,7 +33,10 @@ recipes:
 	if len(errs) > 0 {
 		panic(errs)
 	}
-	engine := recipe.NewEngine(recipes)
+	engine, err := recipe.NewEngine(recipes)
+	if err != nil {
+		panic(err)
+	}
 	procs := tree{
 		10: {PID: 10, PPID: 1, Exe: "/usr/bin/node", Args: []string{"node", "install.js"}},
 		11: {PID: 11, PPID: 1, Exe: "/usr/bin/make", Args: []string{"make"}},

@@ -1,15 +1,9 @@
-// Package recipe defines vigil's detection recipes, loads them from YAML
-// (the built-in catalog and users' files), and matches exec events against
-// them.
 package recipe
 
 import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/vigil-otel/vigil/event"
-	"github.com/vigil-otel/vigil/proctable"
 )
 
 // Importance ranks how urgently a detection needs a person's attention.
@@ -91,7 +85,9 @@ func (t Technique) Named() ATTACK {
 	return t.ATTACK
 }
 
-// Recipe is one detection: what to look for, and what a match means.
+// Recipe is one detection, as its file says it: what to look for, and
+// what a match means. It is plain data, which [NewEngine] compiles; the
+// loaders fill in the defaults a file leaves out (version 1, enabled).
 type Recipe struct {
 	Name        string
 	Version     int
@@ -154,7 +150,9 @@ type Documentation struct {
 }
 
 // Limit bounds how often a recipe reports: at most Count detections per
-// Window for each distinct value of Per.
+// Window for each distinct value of Per. A file's limit defaults to one
+// detection per executable per minute; a Limit built otherwise gives all
+// three.
 type Limit struct {
 	Count  int
 	Per    LimitKey
@@ -172,33 +170,3 @@ const (
 	PerAncestry   LimitKey = "ancestry"   // each chain of ancestor programs
 	PerProcess    LimitKey = "process"    // each process
 )
-
-// Fixture is one of a recipe's tests: an exec in its context, and whether
-// the recipe must fire on it.
-type Fixture struct {
-	Name   string
-	Expect bool
-	Exec   event.Event
-	// Parent and Ancestors (beyond the parent, nearest first) are the
-	// process's tree; their Exe and Args count.
-	Parent    *proctable.Process
-	Ancestors []*proctable.Process
-	PrevExe   string
-	// Execs are, for a sequence recipe, the execs in order; Exec is then
-	// unused, and Parent and Ancestors are each tree's.
-	Execs []FixtureExec
-	// Line is where the fixture is written.
-	Line int
-}
-
-// FixtureExec is one exec of a sequence recipe's test.
-type FixtureExec struct {
-	Exec    event.Event
-	PrevExe string
-	// Tree numbers the process tree the exec runs in, from 1: the execs
-	// of one tree are children of the test's parent, those of different
-	// trees share no ancestor.
-	Tree int
-	// After is the time since the previous exec of the test.
-	After time.Duration
-}

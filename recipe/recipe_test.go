@@ -64,8 +64,24 @@ func parse(t *testing.T, src string) []*Recipe {
 	return recipes
 }
 
+// engineOf compiles recipes into an engine, failing the test on an error.
+func engineOf(t testing.TB, recipes []*Recipe) *Engine {
+	t.Helper()
+	e, err := NewEngine(recipes)
+	require.NoError(t, err)
+	return e
+}
+
+// fixtures runs the recipes' own tests, failing the test on an error.
+func fixtures(t *testing.T, recipes []*Recipe) []FixtureResult {
+	t.Helper()
+	res, err := RunFixtures(recipes)
+	require.NoError(t, err)
+	return res
+}
+
 func TestEngineIndexesAndMatches(t *testing.T) {
-	e := NewEngine(parse(t, `recipes:
+	e := engineOf(t, parse(t, `recipes:
   - name: by_name`+header+`    match: {executable: {name: [zip, gzip]}}
   - name: by_path`+header+`    match: {executable: {path: /usr/bin/zip}}
   - name: by_dir`+header+`    match: {executable: {dir: [/tmp, /dev/shm]}}
@@ -101,7 +117,7 @@ func TestEngineIndexesAndMatches(t *testing.T) {
 	require.Equal(t, []string{"by_name_or_prefix", "by_arg"}, names(e.Match(execOf("/usr/bin/ruby3.1", []string{"ruby", "-e", "x"}, nil), nil)))
 	require.Equal(t, []string{"by_name_or_prefix", "by_arg"}, names(e.Match(execOf("/usr/bin/node", []string{"node", "-e", "x"}, nil), nil)))
 	require.Len(t, e.residual, 1, "only the glob has no index key")
-	require.Equal(t, "by_glob", e.residual[0].Name)
+	require.Equal(t, "by_glob", e.residual[0].name)
 	require.Len(t, e.Recipes(), 10)
 
 	in := execOf("/usr/bin/unzip", []string{"unzip", "-l", "x.zip"}, nil)
@@ -110,7 +126,7 @@ func TestEngineIndexesAndMatches(t *testing.T) {
 }
 
 func TestMatchFields(t *testing.T) {
-	e := NewEngine(parse(t, `recipes:
+	e := engineOf(t, parse(t, `recipes:
   - name: shell_from_python`+header+`    match:
       executable: {name: [sh, bash]}
       parent: {executable: {name: {regex: "^python[0-9.]*$"}}}
@@ -172,7 +188,7 @@ func TestMatchFields(t *testing.T) {
 // matches, {} asks only that one be set, and a recipe with no other key is
 // filed under its first variable, so that an exec without it costs nothing.
 func TestEnvMatch(t *testing.T) {
-	e := NewEngine(parse(t, `recipes:
+	e := engineOf(t, parse(t, `recipes:
   - name: preload_tmp`+header+`    match:
       env: {LD_PRELOAD: {prefix: [/tmp/, /dev/shm/]}}
   - name: preload_and_path`+header+`    match:
@@ -212,7 +228,7 @@ func TestEnvMatch(t *testing.T) {
 }
 
 func TestLimitSuppressesAndCounts(t *testing.T) {
-	e := NewEngine(parse(t, `recipes:
+	e := engineOf(t, parse(t, `recipes:
   - name: noisy`+header+`    match: {executable: {name: curl}}
     limit: {count: 2, per: executable, window: 1m}
 `))
@@ -262,13 +278,15 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	for _, err := range errs {
 		msgs = append(msgs, err.Error())
 	}
+	// Each recipe's in the order of the file: what is missing at the
+	// recipe's own line.
 	require.Len(t, msgs, 6)
 	require.Equal(t, `recipes/broken.yaml:12:17: recipe "bad": field importance: unknown importance "urgent", want low, medium, high or critical`, msgs[0])
 	require.Contains(t, msgs[1], `recipes/broken.yaml:15:23: recipe "bad": field match.executable.name.regex: error parsing regexp: missing closing )`)
-	require.Equal(t, `recipes/broken.yaml:17:18: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[2])
-	require.Contains(t, msgs[3], `recipes/broken.yaml:20:5: field colour: unknown field, want one of `)
-	require.Contains(t, msgs[4], `recipes/broken.yaml:21:18: field match.cel: `)
-	require.Equal(t, `recipes/broken.yaml:16:5: field name: missing`, msgs[5])
+	require.Equal(t, `recipes/broken.yaml:16:5: field name: missing`, msgs[2])
+	require.Equal(t, `recipes/broken.yaml:17:18: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[3])
+	require.Contains(t, msgs[4], `recipes/broken.yaml:20:5: field colour: unknown field, want one of `)
+	require.Contains(t, msgs[5], `recipes/broken.yaml:21:18: field match.cel: `)
 	var e *Error
 	require.ErrorAs(t, errs[0], &e)
 	require.Equal(t, Error{File: "recipes/broken.yaml", Line: 12, Column: 17, Recipe: "bad", Field: "importance",
@@ -300,13 +318,17 @@ func TestATTACKNames(t *testing.T) {
 
 	for _, c := range []struct{ attack, err string }{
 		{"tactic: {id: TA0005, name: Defense Evasion}\n    technique: {id: T1027, name: Obfuscated Files or Information}",
-			`b.yaml:4:13: recipe "r": field tactic.name: ATT&CK v19 calls TA0005 "Stealth", not "Defense Evasion"`},
+			`b.yaml:4:32: recipe "r": field tactic.name: ATT&CK v19 calls TA0005 "Stealth", not "Defense Evasion"`},
 		{"tactic: {id: TA0099, name: Nothing}\n    technique: {id: T1027, name: Obfuscated Files or Information}",
-			`b.yaml:4:13: recipe "r": field tactic.id: TA0099 is not an ATT&CK v19 Enterprise tactic`},
+			`b.yaml:4:18: recipe "r": field tactic.id: TA0099 is not an ATT&CK v19 Enterprise tactic`},
 		{"tactic: {id: TA0005, name: Stealth}\n    technique: {id: T1562.001, name: Disable or Modify Tools}",
-			`b.yaml:5:16: recipe "r": field technique.id: T1562.001 is not an ATT&CK v19 Enterprise technique (revoked and deprecated ones are not: https://attack.mitre.org/techniques/T1562/001/ names the one that replaced it)`},
+			`b.yaml:5:21: recipe "r": field technique.id: T1562.001 is not an ATT&CK v19 Enterprise technique (revoked and deprecated ones are not: https://attack.mitre.org/techniques/T1562/001/ names the one that replaced it)`},
+		{"tactic: {id: TA0005, name: Stealth}\n    techniques: [{id: T1027, name: Obfuscated Files or Information}, {id: T1562.001, name: Disable or Modify Tools}]",
+			`b.yaml:5:75: recipe "r": field techniques[1].id: T1562.001 is not an ATT&CK v19 Enterprise technique (revoked and deprecated ones are not: https://attack.mitre.org/techniques/T1562/001/ names the one that replaced it)`},
 		{"tactic: {id: TA0005, name: Stealth}\n    techniques: []",
-			`b.yaml:5:17: recipe "r": field techniques: empty: name at least one technique`},
+			`b.yaml:5:17: recipe "r": field technique: missing: name at least one ATT&CK technique`},
+		{"tactic: {id: TA0005}\n    technique: {id: T1027, name: Obfuscated Files or Information}",
+			`b.yaml:4:13: recipe "r": field tactic: needs both id and name`},
 		{"tactic: {id: TA0005, name: Stealth}\n    technique: {id: T1027, name: Obfuscated Files or Information}\n    techniques: [{id: T1140, name: Deobfuscate/Decode Files or Information}]",
 			`b.yaml:6:17: recipe "r": field techniques: a recipe names its techniques under technique (one) or techniques (several), not both`},
 	} {
@@ -348,7 +370,7 @@ func TestOneBrokenFileLeavesTheOthers(t *testing.T) {
 func TestCatalogSparesBenignExecs(t *testing.T) {
 	recipes, errs := Builtin()
 	require.Empty(t, errs)
-	e := NewEngine(recipes)
+	e := engineOf(t, recipes)
 	benign := 0
 	for _, in := range buildMix() {
 		if len(e.Match(in, nil)) > 0 {
@@ -408,7 +430,7 @@ func TestSupersedes(t *testing.T) {
     unless: [{cwd: /build}]
 `
 	recipes := parse(t, src)
-	e := NewEngine(recipes)
+	e := engineOf(t, recipes)
 	chmod := func(cwd string, args ...string) *Input {
 		in := execOf("/usr/bin/chmod", append([]string{"chmod"}, args...), nil)
 		in.Event.Cwd = cwd
@@ -419,14 +441,14 @@ func TestSupersedes(t *testing.T) {
 	require.Empty(t, names(e.Match(chmod("/build", "u+s", "f"), nil)), "a case the stronger recipe ignores stays ignored")
 
 	recipes[1].Enabled = false
-	require.Equal(t, []string{"any_chmod"}, names(NewEngine(recipes).Match(chmod("/", "u+s", "f"), nil)),
+	require.Equal(t, []string{"any_chmod"}, names(engineOf(t, recipes).Match(chmod("/", "u+s", "f"), nil)),
 		"without the stronger recipe, the weaker one reports")
 
 	// The weaker recipe's tests run with the stronger one beside it.
 	recipes[1].Enabled = true
 	recipes[0].Tests = []Fixture{{Name: "setuid", Expect: false,
 		Exec: event.Event{Kind: event.KindExec, ExePath: "/usr/bin/chmod", Args: []string{"chmod", "u+s", "f"}}}}
-	res := RunFixtures(recipes)
+	res := fixtures(t, recipes)
 	require.Len(t, res, 1)
 	require.True(t, res[0].Passed())
 }

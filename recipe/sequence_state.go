@@ -48,9 +48,24 @@ type partial struct {
 	stamp  uint64 // the exec it was last looked at for
 }
 
+// seqProgram is a compiled Sequence.
+type seqProgram struct {
+	steps    []stepProgram
+	within   time.Duration
+	depth    int
+	distinct int
+}
+
+// stepProgram is a compiled SequenceStep.
+type stepProgram struct {
+	match   matcher
+	capture []capturer
+	require []Require
+}
+
 // sequenceState is what the engine keeps for one sequence recipe.
 type sequenceState struct {
-	spec  *Sequence
+	prog  *seqProgram
 	byKey map[treeKey][]*partial
 	// order holds the partials by age, oldest first; dead ones leave it
 	// lazily.
@@ -63,8 +78,8 @@ type sequenceState struct {
 	stamp   uint64
 }
 
-func newSequenceState(spec *Sequence) *sequenceState {
-	return &sequenceState{spec: spec, byKey: make(map[treeKey][]*partial)}
+func newSequenceState(prog *seqProgram) *sequenceState {
+	return &sequenceState{prog: prog, byKey: make(map[treeKey][]*partial)}
 }
 
 // treeKeys appends the keys of the process and of its ancestors up to
@@ -89,7 +104,7 @@ func (s *sequenceState) advance(x *exec, stamp uint64) *partial {
 	}
 	now := x.Event.Time
 	var buf [maxSequenceDepth + 1]treeKey
-	keys := treeKeys(x.Input, s.spec.Depth, buf[:0])
+	keys := treeKeys(x.Input, s.prog.depth, buf[:0])
 	var found bool // a burst already counting in this tree
 	for _, k := range keys {
 		for _, pt := range s.byKey[k] {
@@ -97,18 +112,18 @@ func (s *sequenceState) advance(x *exec, stamp uint64) *partial {
 				continue
 			}
 			pt.stamp = stamp
-			if now.Sub(pt.start) > s.spec.Within || now.Before(pt.start) {
+			if now.Sub(pt.start) > s.prog.within || now.Before(pt.start) {
 				s.drop(pt)
 				continue
 			}
-			if s.spec.Distinct > 0 {
+			if s.prog.distinct > 0 {
 				found = true
 				if s.countBurst(pt, x) {
 					return pt
 				}
 				continue
 			}
-			st := &s.spec.Steps[pt.next]
+			st := &s.prog.steps[pt.next]
 			if s.matched&(1<<pt.next) == 0 || !pt.holds(st, x) {
 				continue
 			}
@@ -118,7 +133,7 @@ func (s *sequenceState) advance(x *exec, stamp uint64) *partial {
 			}
 			pt.take(values, x)
 			pt.next++
-			if pt.next == len(s.spec.Steps) {
+			if pt.next == len(s.prog.steps) {
 				s.drop(pt)
 				return pt
 			}
@@ -127,7 +142,7 @@ func (s *sequenceState) advance(x *exec, stamp uint64) *partial {
 	if s.matched&1 == 0 || found {
 		return nil
 	}
-	values, ok := captures(&s.spec.Steps[0], x)
+	values, ok := captures(&s.prog.steps[0], x)
 	if !ok {
 		return nil
 	}
@@ -143,7 +158,7 @@ func (s *sequenceState) countBurst(pt *partial, x *exec) bool {
 	}
 	pt.names = append(pt.names, x.name)
 	pt.take(nil, x)
-	if len(pt.names) < s.spec.Distinct {
+	if len(pt.names) < s.prog.distinct {
 		return false
 	}
 	s.drop(pt)
@@ -158,7 +173,7 @@ func (s *sequenceState) begin(keys []treeKey, values map[string]string, x *exec,
 	now := x.Event.Time
 	// The oldest partials run out first: forget them, then the oldest of
 	// all if there are still too many.
-	for len(s.order) > 0 && (s.order[0].dead || now.Sub(s.order[0].start) > s.spec.Within) {
+	for len(s.order) > 0 && (s.order[0].dead || now.Sub(s.order[0].start) > s.prog.within) {
 		if !s.order[0].dead {
 			s.drop(s.order[0])
 		}
@@ -173,7 +188,7 @@ func (s *sequenceState) begin(keys []treeKey, values map[string]string, x *exec,
 		}
 	}
 	pt := &partial{next: 1, start: now, keys: slices.Clone(keys), stamp: stamp}
-	if s.spec.Distinct > 0 {
+	if s.prog.distinct > 0 {
 		pt.names = []string{x.name}
 	}
 	pt.take(values, x)
@@ -234,9 +249,9 @@ func (pt *partial) take(values map[string]string, x *exec) {
 
 // holds says whether the exec has what the step requires of earlier
 // steps' values.
-func (pt *partial) holds(st *SequenceStep, x *exec) bool {
+func (pt *partial) holds(st *stepProgram, x *exec) bool {
 	cwd := x.Event.Cwd
-	for _, r := range st.Require {
+	for _, r := range st.require {
 		v := pt.values[r.Name]
 		switch r.In {
 		case InExecutable:
@@ -260,18 +275,18 @@ func (pt *partial) holds(st *SequenceStep, x *exec) bool {
 // captures returns the values the step captures from the exec, and false
 // when one of them is not there: a download to standard output wrote no
 // file for a later step to run.
-func captures(st *SequenceStep, x *exec) (map[string]string, bool) {
-	if len(st.Capture) == 0 {
+func captures(st *stepProgram, x *exec) (map[string]string, bool) {
+	if len(st.capture) == 0 {
 		return nil, true
 	}
-	values := make(map[string]string, len(st.Capture))
-	for i := range st.Capture {
-		c := &st.Capture[i]
+	values := make(map[string]string, len(st.capture))
+	for i := range st.capture {
+		c := &st.capture[i]
 		v, ok := c.take(x.Process.Args, x.Event.Cwd)
 		if !ok {
 			return nil, false
 		}
-		values[c.Name] = v
+		values[c.name] = v
 	}
 	return values, true
 }

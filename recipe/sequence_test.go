@@ -79,7 +79,7 @@ func TestSequenceFixtures(t *testing.T) {
           - exec: {exe: /tmp/x}
 `
 	recipes := parse(t, src)
-	for _, res := range RunFixtures(recipes) {
+	for _, res := range fixtures(t, recipes) {
 		require.True(t, res.Passed(), "%s: fired=%v", res.Fixture.Name, res.Fired)
 	}
 }
@@ -87,7 +87,7 @@ func TestSequenceFixtures(t *testing.T) {
 // TestSequenceHitNamesTheSteps checks what a finished sequence reports:
 // the earlier steps, oldest first, beside the exec that finished it.
 func TestSequenceHitNamesTheSteps(t *testing.T) {
-	e := NewEngine(parse(t, downloadRun))
+	e := engineOf(t, parse(t, downloadRun))
 	tree := fixtureTree{10: {PID: 10, PPID: 1, Exe: "/usr/bin/bash"}}
 	at := func(pid uint32, sec int, exe string, args ...string) *Input {
 		ev := &event.Event{Kind: event.KindExec, Time: time.Unix(int64(1000+sec), 0), PID: pid, PPID: 10, ExePath: exe, Args: append([]string{exe}, args...)}
@@ -151,7 +151,7 @@ func TestBurstCountsDistinctPrograms(t *testing.T) {
           - exec: {exe: /usr/bin/uname}
             after: 40s
 `)
-	for _, res := range RunFixtures(recipes) {
+	for _, res := range fixtures(t, recipes) {
 		require.True(t, res.Passed(), "%s: fired=%v", res.Fixture.Name, res.Fired)
 	}
 }
@@ -160,7 +160,7 @@ func TestBurstCountsDistinctPrograms(t *testing.T) {
 // in one tree and in many: the state stays within its bounds and every
 // sequence forgotten is counted.
 func TestSequenceStateIsBounded(t *testing.T) {
-	e := NewEngine(parse(t, downloadRun))
+	e := engineOf(t, parse(t, downloadRun))
 	tree := fixtureTree{}
 	start := func(pid, parent uint32, n int) {
 		tree[parent] = &proctable.Process{PID: parent, PPID: 1, Exe: "/usr/bin/bash"}
@@ -193,7 +193,7 @@ func TestSequenceSparesOtherExecs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector makes allocations")
 	}
-	e := NewEngine(parse(t, downloadRun))
+	e := engineOf(t, parse(t, downloadRun))
 	in := execOf("/usr/bin/make", []string{"make", "test"}, &proctable.Process{Exe: "/usr/bin/bash"})
 	// The last step matches any exec: make is checked against a sequence
 	// begun, and does not hold its file.

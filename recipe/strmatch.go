@@ -8,67 +8,44 @@ import (
 	"github.com/vigil-otel/vigil/internal/literal"
 )
 
-// StringMatch tests a string. It holds when any of its forms does; an
-// empty StringMatch holds for every string. The parser compiles it: a
-// StringMatch built otherwise must be compiled before it matches.
-type StringMatch struct {
-	Exact    []string
-	Prefix   []string
-	Suffix   []string
-	Contains []string
-	// Glob patterns follow path.Match: '*' stops at '/'.
-	Glob  []string
-	Regex []*regexp.Regexp
-
-	// The compiled forms, which test all the values of a form at once.
-	exact    *strSet // for long Exact lists; nil for short ones
+// strMatcher is a compiled StringMatch: each form tests all its values at
+// once.
+type strMatcher struct {
+	exact    []string
+	exactSet *strSet // for long exact lists; nil for short ones
+	// prefixes are the prefix forms' values, which the indexes file
+	// recipes under.
+	prefixes []string
 	prefix   *literal.Set
 	suffix   *literal.Set
 	contains *literal.Set
-	// filters[i] is Regex[i]'s prefilter.
-	filters []literal.Filter
+	globs    []string
+	// re is the regular expressions as one alternation, one pass over the
+	// string, tried only when its prefilter passes; nil when there are none.
+	re     *regexp.Regexp
+	filter literal.Filter
+	// empty says the spec tests nothing: the matcher holds for every
+	// string. others counts its values besides exact and prefixes.
+	empty  bool
+	others int
 }
 
-// exactSetLen is the length of Exact from which a strSet finds a value
-// faster than comparing each.
+// exactSetLen is the length of an exact list from which a strSet finds a
+// value faster than comparing each.
 const exactSetLen = 8
 
-// compile builds the compiled forms; exprs are the sources of Regex.
-func (m *StringMatch) compile(exprs []string) error {
-	if len(m.Exact) >= exactSetLen {
-		m.exact = newStrSet(m.Exact)
-	}
-	m.prefix = literal.NewSet(m.Prefix, false)
-	m.suffix = literal.NewSuffixSet(m.Suffix)
-	m.contains = literal.NewSet(m.Contains, false)
-	m.filters = m.filters[:0]
-	for _, expr := range exprs {
-		f, err := literal.NewFilter(expr)
-		if err != nil {
-			return err
-		}
-		m.filters = append(m.filters, f)
-	}
-	return nil
+// match says whether s matches. It allocates nothing.
+func (m *strMatcher) match(s string) bool {
+	return m.empty || m.matchAny(s)
 }
 
-// IsZero says whether m tests nothing.
-func (m *StringMatch) IsZero() bool {
-	return len(m.Exact)+len(m.Prefix)+len(m.Suffix)+len(m.Contains)+len(m.Glob)+len(m.Regex) == 0
-}
-
-// Match says whether s matches. It allocates nothing.
-func (m *StringMatch) Match(s string) bool {
-	return m.IsZero() || m.matchAny(s)
-}
-
-// matchAny is Match without the empty-matches-all rule.
-func (m *StringMatch) matchAny(s string) bool {
-	if m.exact != nil {
-		if m.exact.has(s) {
+// matchAny is match without the empty-matches-all rule.
+func (m *strMatcher) matchAny(s string) bool {
+	if m.exactSet != nil {
+		if m.exactSet.has(s) {
 			return true
 		}
-	} else if slices.Contains(m.Exact, s) {
+	} else if slices.Contains(m.exact, s) {
 		return true
 	}
 	if m.prefix != nil && m.prefix.HasPrefix(s) ||
@@ -76,29 +53,24 @@ func (m *StringMatch) matchAny(s string) bool {
 		m.contains != nil && m.contains.Contains(s) {
 		return true
 	}
-	for _, g := range m.Glob {
+	for _, g := range m.globs {
 		if ok, _ := path.Match(g, s); ok {
 			return true
 		}
 	}
-	for i, re := range m.Regex {
-		if m.filters[i].Pass(s) && re.MatchString(s) {
-			return true
-		}
-	}
-	return false
+	return m.re != nil && m.filter.Pass(s) && m.re.MatchString(s)
 }
 
 // keyed says whether every string m matches is one of its exact values or
 // starts with one of its prefixes, so that an index can serve it.
-func (m *StringMatch) keyed() bool {
-	return len(m.Exact)+len(m.Prefix) > 0 && len(m.Suffix)+len(m.Contains)+len(m.Glob)+len(m.Regex) == 0
+func (m *strMatcher) keyed() bool {
+	return len(m.exact)+len(m.prefixes) > 0 && m.others == 0
 }
 
 // onlyExact says whether m is a plain list of exact strings, which an
 // index can serve.
-func (m *StringMatch) onlyExact() bool {
-	return len(m.Exact) > 0 && len(m.Prefix)+len(m.Suffix)+len(m.Contains)+len(m.Glob)+len(m.Regex) == 0
+func (m *strMatcher) onlyExact() bool {
+	return len(m.exact) > 0 && len(m.prefixes)+m.others == 0
 }
 
 // strSet is a set of strings hashed by their length and their first and

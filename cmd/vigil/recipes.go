@@ -99,7 +99,12 @@ func newRecipesCommand(stdout io.Writer) *cobra.Command {
 					fmt.Fprintln(stdout, err)
 					failed++
 				}
-				for _, res := range recipe.RunFixtures(recipes) {
+				results, err := recipe.RunFixtures(recipes)
+				if err != nil {
+					fmt.Fprintln(stdout, err)
+					failed++
+				}
+				for _, res := range results {
 					if res.Passed() {
 						passed++
 						continue

@@ -41,8 +41,11 @@ func reloadRecipes(ctx context.Context, p *pipeline.Pipeline, dirs []string, wat
 		for _, err := range errs {
 			slog.Error("recipe error", "error", err)
 		}
-		p.SetRecipes(recipes)
-		slog.Info("recipes reloaded", "recipes", len(recipes), "errors", len(errs))
+		if err := p.SetRecipes(recipes); err != nil {
+			slog.Error("recipes not reloaded; the old ones stay", "error", err)
+		} else {
+			slog.Info("recipes reloaded", "recipes", len(recipes), "errors", len(errs))
+		}
 		notify("READY=1")
 	}
 }
