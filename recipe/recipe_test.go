@@ -419,6 +419,15 @@ func TestMissingFieldsInOrder(t *testing.T) {
 	}
 }
 
+// TestEmptyMatchIsAnError refuses a match that tests nothing, which
+// would fire on every exec; a sequence's step may test nothing.
+func TestEmptyMatchIsAnError(t *testing.T) {
+	_, errs := Parse("e.yaml", []byte("recipes:\n  - name: e"+header+"    match: {}\n"), "test")
+	require.Len(t, errs, 1)
+	require.EqualError(t, errs[0], `e.yaml:7:12: recipe "e": field match: missing, or empty: the recipe would fire on every exec`)
+	parse(t, "recipes:\n  - name: s"+header+"    sequence: {steps: [{match: {executable: {name: curl}}}, {}]}\n")
+}
+
 // TestSupersedes gives an exec the stronger recipe's detection only, even
 // where the stronger recipe's own exceptions cancel it, and only while it
 // is enabled.
