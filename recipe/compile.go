@@ -65,11 +65,11 @@ func compile(r *Recipe, scope *celScope) (*program, []*Error) {
 	}
 	switch {
 	case r.Sequence != nil:
-		if !reflect.ValueOf(r.Match).IsZero() {
+		if !testsNothing(&r.Match) {
 			c.fail("match", "a sequence recipe matches in its steps: move this match into them")
 		}
 		p.sequence = c.sequence("sequence", r.Sequence)
-	case reflect.ValueOf(r.Match).IsZero():
+	case testsNothing(&r.Match):
 		c.fail("match", "missing, or empty: the recipe would fire on every exec")
 	default:
 		p.match = c.match("match", &r.Match)
@@ -97,6 +97,9 @@ func compile(r *Recipe, scope *celScope) (*program, []*Error) {
 	}
 	return p, nil
 }
+
+// testsNothing says whether m sets no field: it holds for every exec.
+func testsNothing(m *Match) bool { return reflect.ValueOf(*m).IsZero() }
 
 // missingOr reports field as missing when it is, else as wrong.
 func (c *compiler) missingOr(field string, missing bool, format string, args ...any) {
