@@ -8,26 +8,21 @@
 #
 #   round 1: none vigil   none bpftrace   none auditd
 #   round 2: vigil none   bpftrace none   auditd none
-#   round 3: none vigil   none bpftrace   none auditd
 #   ...
 #
-# A tracer's ratio is its rate over the baseline of its own pair: the drift
-# of this machine's exec rate hits both runs of a pair alike, and whatever
-# favours the first (or the second) run of a pair favours the tracer in half
-# the rounds and the baseline in the other half. For every run it measures
-# the exec rate, the tracer's CPU time while the storm ran (its whole
-# process, all threads), the run time of the tracer's BPF programs
-# (kernel.bpf_stats_enabled), and the events the tracer received and
-# dropped. Before each pair it waits for other work on the machine to calm
-# down; a pair during which other work took more than --quiet % of the CPU
-# is marked disturbed, kept out of the medians and run again.
-# bench/README.md explains every column.
+# Before each pair it waits for other work on the machine to calm down, and
+# it runs a pair that other work disturbed again. bench/README.md explains
+# how it measures, and every column.
 #
-# Needs root. Missing tools are installed with apt-get; a configuration that
-# cannot work here is reported as unavailable, with the reason, and the rest
-# still runs. Whatever the script changes on the machine (audit rule, audit
-# settings, audit daemon, kernel.bpf_stats_enabled, tracefs mount) is put
-# back when it exits, failure and Ctrl-C included.
+# This script drives the machine: it sets the tracers up, runs the storms,
+# reads the raw numbers (/proc, bpftool, the tracers' logs and outputs) and
+# puts back what it changed (audit rule, settings and daemon,
+# kernel.bpf_stats_enabled, tracefs mount) when it exits, failure and
+# Ctrl-C included. The arithmetic (each run's figures, the pairs' ratios,
+# which pairs were disturbed, the summary) is bench/benchreport's, which it
+# builds first. Needs root; missing tools are installed with apt-get, and a
+# configuration that cannot work here is reported as unavailable, with the
+# reason, while the rest runs.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -118,8 +113,8 @@ AUDIT_SAVED=""      # "enabled backlog_limit backlog_wait_time" before any chang
 AUDIT_RULE=("always,exit" -F arch=b64 -S execve -k vigil-bench)
 AUDIT_RULE_SET=0
 
-audit_status() { # KEY: one field of `auditctl -s`
-	auditctl -s | awk -v k="$1" '$1 == k { print $2 }'
+audit_status() { # KEY: one field of `auditctl -s` ("KEY VALUE" lines)
+	auditctl -s | sed -n "s/^$1 \([^ ]*\).*/\1/p"
 }
 
 restore_audit() {
@@ -169,6 +164,34 @@ need() { # COMMAND PACKAGE: true once COMMAND is there, installing PACKAGE if no
 
 declare -A UNAVAILABLE=() # configuration -> why it cannot run here
 
+# go_build PACKAGE OUTPUT: build a package of this repository, saying in
+# BUILT_FROM what was built. The working tree may be mid-edit by someone
+# else: retry once after a minute, then build the last commit, cloned aside.
+BUILT_FROM=""
+go_build() {
+	local attempt
+	for attempt in 1 2; do
+		if (cd "$REPO_DIR" && go build -o "$2" "$1") 2>"$WORK/go-build.log"; then
+			BUILT_FROM="working tree at $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo '?')"
+			return
+		fi
+		if ((attempt == 1)); then
+			log "go build $1 of the working tree failed; retrying in 60 s:"
+			tail -n 5 "$WORK/go-build.log" >&2
+			sleep 60
+		fi
+	done
+	log "go build $1 failed again; building the last commit from a clone"
+	[[ -d $WORK/src ]] || git clone -q "$REPO_DIR" "$WORK/src" || return 1
+	(cd "$WORK/src" && go build -o "$2" "$1") 2>"$WORK/go-build.log" || return 1
+	BUILT_FROM="last commit $(git -C "$WORK/src" rev-parse --short HEAD)"
+}
+
+# The figures are benchreport's.
+command -v go >/dev/null || die "no go toolchain to build bench/benchreport (and vigil)"
+REPORT=$WORK/benchreport
+go_build ./bench/benchreport "$REPORT" || die "cannot build bench/benchreport: $(tail -n 1 "$WORK/go-build.log")"
+
 STORM=$WORK/storm
 CPUCLOCK=$WORK/cpuclock
 need cc gcc || die "no C compiler, and gcc could not be installed"
@@ -180,11 +203,11 @@ cc -O2 -Wall -Werror -o "$CPUCLOCK" "$BENCH_DIR/cpuclock.c"
 STORM_PROG=$WORK/true
 ln -s /bin/true "$STORM_PROG"
 
-# bpftool reads the BPF run-time counters; jq adds them up.
+# bpftool reads the BPF run-time counters.
 BPF_STATS=1
-if ! need bpftool bpftool || ! need jq jq; then
+if ! need bpftool bpftool; then
 	BPF_STATS=0
-	log "bpftool or jq missing: BPF run time will not be measured"
+	log "bpftool missing: BPF run time will not be measured"
 fi
 
 has_config() { [[ " ${CONFIG_LIST[*]} " == *" $1 "* ]]; }
@@ -198,30 +221,9 @@ prepare_vigil() {
 		VIGIL_FROM="given binary $VIGIL"
 		return
 	fi
-	if ! command -v go >/dev/null; then
-		UNAVAILABLE[vigil]="no go toolchain to build it; pass --vigil PATH"
-		return
-	fi
-	# The working tree may be mid-edit by someone else: retry once after a
-	# minute, then fall back to the last commit, cloned aside.
-	local attempt
-	for attempt in 1 2; do
-		if (cd "$REPO_DIR" && go build -o "$WORK/vigil" ./cmd/vigil) 2>"$WORK/go-build.log"; then
-			VIGIL_BIN=$WORK/vigil
-			VIGIL_FROM="working tree at $(git -C "$REPO_DIR" describe --always --dirty 2>/dev/null || echo '?')"
-			return
-		fi
-		if ((attempt == 1)); then
-			log "go build of the working tree failed; retrying in 60 s:"
-			tail -n 5 "$WORK/go-build.log" >&2
-			sleep 60
-		fi
-	done
-	log "go build failed again; building the last commit from a clone"
-	if git clone -q "$REPO_DIR" "$WORK/src" &&
-		(cd "$WORK/src" && go build -o "$WORK/vigil" ./cmd/vigil) 2>"$WORK/go-build.log"; then
+	if go_build ./cmd/vigil "$WORK/vigil"; then
 		VIGIL_BIN=$WORK/vigil
-		VIGIL_FROM="last commit $(git -C "$WORK/src" rev-parse --short HEAD)"
+		VIGIL_FROM=$BUILT_FROM
 		return
 	fi
 	UNAVAILABLE[vigil]="go build failed: $(tail -n 1 "$WORK/go-build.log")"
@@ -273,7 +275,7 @@ prepare_auditd() {
 		# Installing the package under systemd starts auditd.service (which
 		# refuses a manual stop). Use that daemon as it is, reading its log.
 		AUDIT_OWN_DAEMON=0
-		AUDIT_LOG=$(awk -F' *= *' '$1 == "log_file" { print $2 }' /etc/audit/auditd.conf)
+		AUDIT_LOG=$(sed -n 's/^log_file *= *//p' /etc/audit/auditd.conf)
 		AUDIT_LOG=${AUDIT_LOG:-/var/log/audit/audit.log}
 		log "auditd: an audit daemon already runs (pid $pid); measuring it, without stopping it"
 		return
@@ -316,15 +318,16 @@ has_config auditd && prepare_auditd
 # ---------------------------------------------------------------------------
 # Measuring one run.
 
-# Filled by the start_*/stop_* functions of the configuration running now.
-CPU_PIDS=()    # processes whose CPU time is the tracer's
-PROG_IDS=()    # the tracer's BPF programs
-START_ERR=""   # why the tracer did not start
-EVENTS="-"     # events the tracer received, whole run
-EXEC_EVENTS="-" # of which the storm's execs, where the tracer tells them apart
-DROPS="-"      # events the tracer knows it lost
-WINDOW_EXECS="-" # execs on the whole machine while the tracer's CPU was measured
-WINDOW_START=0 WINDOW_END=0 # that window, in seconds since the epoch
+# Filled by run_one and the start_*/stop_* functions of the configuration
+# running now.
+CPU_PIDS=()  # processes whose CPU time is the tracer's
+PROG_IDS=()  # the tracer's BPF programs
+START_ERR="" # why the tracer did not start
+# The run's record for benchreport: KEY=VALUE fields (bench/benchreport
+# lists them), no tab or newline in any value. A pair's records go to the
+# file RECORDS, which stays in the work folder (--keep).
+RECORD=()
+RECORDS=""
 
 # Poll CONDITION... every 0.1 s for at most SECONDS while the tracer lives.
 wait_for() {
@@ -350,7 +353,8 @@ abandon_tracer() { # LOGFILE
 	START_ERR="${START_ERR:+$START_ERR }($how $status)"
 }
 
-# vigil: the whole machine, detections thrown away.
+# vigil: the whole machine, detections thrown away. Its exit summary on
+# stderr has its events and drops.
 start_vigil() {
 	RUN_LOG=$WORK/$RUN_NAME.err
 	"$VIGIL_BIN" run --jsonl /dev/null 2>"$RUN_LOG" &
@@ -362,15 +366,7 @@ stop_vigil() {
 	kill -INT "$TRACER_PID" 2>/dev/null || true
 	wait "$TRACER_PID" || log "vigil exited with status $?"
 	TRACER_PID=""
-	# vigil: events 10, detections 1, processes known 65; lost 0 (...)
-	local summary
-	summary=$(grep '^vigil: events ' "$RUN_LOG" | tail -n 1 || true)
-	if [[ $summary =~ events\ ([0-9]+),.*\ lost\ ([0-9]+) ]]; then
-		EVENTS=${BASH_REMATCH[1]}
-		DROPS=${BASH_REMATCH[2]}
-	else
-		log "vigil printed no summary line; see $RUN_LOG (--keep)"
-	fi
+	RECORD+=("vigil_log=$RUN_LOG")
 }
 
 # bpftrace: one printf per exec, to a file that is counted afterwards.
@@ -390,11 +386,7 @@ stop_bpftrace() {
 	kill -INT "$TRACER_PID" 2>/dev/null || true
 	wait "$TRACER_PID" || log "bpftrace exited with status $?"
 	TRACER_PID=""
-	EVENTS=$(grep -cE '^[0-9]+ /' "$RUN_OUT" || true)
-	EXEC_EVENTS=$(awk -v prog="$STORM_PROG" '$2 == prog { n++ } END { print n + 0 }' "$RUN_OUT")
-	# Perf buffer overruns come out as "Lost N events".
-	DROPS=$({ grep -ohE 'Lost [0-9]+ events' "$RUN_OUT" "$RUN_LOG" || true; } | awk '{ n += $2 } END { print n + 0 }')
-	rm -f "$RUN_OUT"
+	RECORD+=("bpftrace_out=$RUN_OUT" "bpftrace_log=$RUN_LOG")
 }
 
 # auditd: a syscall rule on execve, the daemon writing every record to disk.
@@ -429,7 +421,8 @@ start_auditd() {
 }
 auditd_registered() { [[ $(audit_status pid) == "$TRACER_PID" ]]; }
 stop_auditd() {
-	DROPS=$(($(audit_status lost) - AUDIT_LOST_BEFORE))
+	# The kernel's audit "lost" counter: records it could not hand over.
+	RECORD+=("drops=$(($(audit_status lost) - AUDIT_LOST_BEFORE))")
 	auditctl -d "${AUDIT_RULE[@]}" >/dev/null
 	AUDIT_RULE_SET=0
 	if ((AUDIT_OWN_DAEMON)); then
@@ -438,29 +431,8 @@ stop_auditd() {
 		TRACER_PID=""
 	fi
 	restore_audit
-	local size
-	size=$(stat -c %s "$AUDIT_LOG")
-	if ((size >= AUDIT_LOG_OFFSET)); then
-		# One SYSCALL record per audited execve, stamped msg=audit(SECONDS:SERIAL);
-		# the EXECVE record that follows it holds argv.
-		read -r EVENTS EXEC_EVENTS WINDOW_EXECS < <(
-			tail -c +"$((AUDIT_LOG_OFFSET + 1))" "$AUDIT_LOG" |
-				awk -v from="$WINDOW_START" -v to="$WINDOW_END" -v argv0="a0=\"$STORM_PROG\"" '
-				/^type=SYSCALL.*key="vigil-bench"/ {
-					events++
-					if (match($0, /audit\([0-9.]+:/)) {
-						t = substr($0, RSTART + 6, RLENGTH - 7) + 0
-						if (t >= from + 0 && t <= to + 0) window++
-					}
-				}
-				/^type=EXECVE/ && index($0, argv0) { storm++ }
-				END { print events + 0, storm + 0, window + 0 }')
-	else
-		log "the audit log rotated during the run: events not counted"
-	fi
-	if ((AUDIT_OWN_DAEMON)); then
-		: >"$AUDIT_LOG" # a few MB per run: no need to keep them
-	fi
+	# The run's records: the log from where it stood when the rule was added.
+	RECORD+=("audit_log=$AUDIT_LOG" "audit_from=$AUDIT_LOG_OFFSET" "audit_to=$(stat -c %s "$AUDIT_LOG")")
 }
 
 # Busy time of the whole machine so far, in clock ticks: user, nice, system,
@@ -492,34 +464,6 @@ cpu_ns() {
 	echo "$total"
 }
 
-# bpf_snapshot FILE: "ID RUN_TIME_NS RUN_CNT" for each of PROG_IDS.
-bpf_snapshot() {
-	local ids
-	ids=$(IFS=,; echo "[${PROG_IDS[*]}]")
-	bpftool prog show --json | jq -r --argjson ids "$ids" '
-		.[] | select(.id as $i | $ids | any(. == $i))
-		| "\(.id) \(.run_time_ns // 0) \(.run_cnt // 0)"' >"$1"
-}
-
-# bpf_delta BEFORE AFTER: "PROGRAMS TOTAL_NS TOTAL_RUNS NS_PER_EXEC MIN_RUNS"
-# between two snapshots. NS_PER_EXEC adds up each program's mean run time
-# (run_time_ns / run_cnt): each program runs once per storm exec (vigil's
-# fork, exec and exit handlers; bpftrace's exec probe), and a mean per run is
-# not skewed by the other execs on the machine, as a total would be.
-# MIN_RUNS, the runs of the least-run program, counts the execs on the whole
-# machine: the exec hook runs once per exec, fork and exit hooks also for
-# threads.
-bpf_delta() {
-	awk 'NR == FNR { ns[$1] = $2; cnt[$1] = $3; next }
-		{
-			progs++; dns = $2 - ns[$1]; dcnt = $3 - cnt[$1]
-			total_ns += dns; total_cnt += dcnt
-			if (dcnt > 0) per_exec += dns / dcnt
-			if (progs == 1 || dcnt < min) min = dcnt
-		}
-		END { printf "%d %.0f %.0f %.0f %.0f\n", progs, total_ns, total_cnt, per_exec, min }' "$1" "$2"
-}
-
 # The BPF programs the tracer holds: every prog_id in its fdinfo (program fds
 # and link fds). This bpftool does not list owning pids itself.
 find_prog_ids() {
@@ -547,69 +491,21 @@ settle() {
 	done
 }
 
-# fmt DIVIDEND DIVISOR SCALE DECIMALS: DIVIDEND*SCALE/DIVISOR, or "-".
-fmt() {
-	awk -v a="$1" -v b="$2" -v s="$3" -v d="$4" 'BEGIN {
-		if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.*f\n", d, a * s / b }'
-}
-
-COLUMNS_TSV="round pair config position status execs seconds rate base_rate ratio cpu_ms cpu_us_per_exec cpu_s_per_1000_execs window_execs cpu_us_per_window_exec bpf_progs bpf_ms bpf_runs bpf_ns_per_exec events exec_events drops other_cpu_pct disturbed note"
-read -r -a COLUMNS <<<"$COLUMNS_TSV"
-
-# The runs of the pair in progress, held back until the pair is complete
-# (the ratio of a tracer run before its baseline is known only then):
-# "POSITION.COLUMN" -> value; a column not set is written "-".
-declare -A RUN=()
-
-record() { # the fields of COLUMNS_TSV, in order
-	local IFS=$'\t'
-	echo "$*" >>"$OUT"
-}
-
-# emit_run POSITION: the row of that run of the pair in the TSV file, and its
-# line on stdout.
-emit_run() {
-	local p=$1 c row=()
-	for c in "${COLUMNS[@]}"; do row+=("${RUN[$p.$c]:--}"); done
-	record "${row[@]}"
-	if [[ ${RUN[$p.status]} == unavailable ]]; then
-		printf 'round %s/%d  pair %-3s %-8s unavailable: %s\n' \
-			"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.note]}"
-		return
-	fi
-	printf 'round %s/%d  pair %-3s %-8s %6.1f execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s  other %s%%%s\n' \
-		"${RUN[$p.round]}" "$ROUNDS" "${RUN[$p.pair]}" "${RUN[$p.config]}" "${RUN[$p.rate]}" \
-		"${RUN[$p.ratio]:--}" "${RUN[$p.cpu_us_per_exec]:--}" "${RUN[$p.cpu_s_per_1000_execs]:--}" \
-		"${RUN[$p.cpu_us_per_window_exec]:--}" "${RUN[$p.bpf_ns_per_exec]:--}" "${RUN[$p.events]:--}" \
-		"${RUN[$p.execs]}" "${RUN[$p.exec_events]:--}" "${RUN[$p.drops]:--}" "${RUN[$p.other_cpu_pct]:--}" \
-		"${RUN[$p.note]:+  [${RUN[$p.note]}]}$([[ ${RUN[$p.disturbed]:-} == 1 ]] && echo '  [disturbed]')"
-}
-
-record_unavailable() { # ROUND CONFIG REASON: a row of "-" but for the reason
-	local c row=()
-	for c in "${COLUMNS[@]}"; do
-		case $c in
-		round) row+=("$1") ;;
-		config) row+=("$2") ;;
-		status) row+=(unavailable) ;;
-		note) row+=("$3") ;;
-		*) row+=(-) ;;
-		esac
-	done
-	record "${row[@]}"
-}
-
-# run_one CONFIG ROUND PAIR POSITION: one storm, its figures in RUN. Returns
-# 1 when the tracer did not start (the configuration is then unavailable).
+# run_one CONFIG ROUND PAIR POSITION: one storm; its record is appended to
+# RECORDS. Returns 1 when the tracer did not start (the
+# configuration is then unavailable).
+declare -A RAN=() # configuration -> 1 once it has a row in the results
 run_one() {
 	local cfg=$1 round=$2 pair=$3 pos=$4
 	RUN_NAME=r$round-p$pair-$cfg
-	CPU_PIDS=() PROG_IDS=() START_ERR="" EVENTS="-" EXEC_EVENTS="-" DROPS="-" WINDOW_EXECS="-"
-	RUN[$pos.round]=$round RUN[$pos.pair]=$pair RUN[$pos.config]=$cfg RUN[$pos.position]=$pos
+	CPU_PIDS=() PROG_IDS=() START_ERR=""
+	RECORD=("round=$round" "pair=$pair" "config=$cfg" "position=$pos")
+	RAN[$cfg]=1
 
 	if [[ $cfg != none ]] && ! "start_$cfg"; then
 		UNAVAILABLE[$cfg]="did not start: $START_ERR"
-		RUN[$pos.status]=unavailable RUN[$pos.note]=${UNAVAILABLE[$cfg]}
+		RECORD+=(status=unavailable "note=${UNAVAILABLE[$cfg]}")
+		add_record
 		return 1
 	fi
 
@@ -622,10 +518,12 @@ run_one() {
 		fi
 	fi
 
-	local cpu0=0 cpu1=0 cpu_mid=""
-	WINDOW_START=$EPOCHREALTIME
+	# The measured window: from before the storm until the tracer has
+	# drained what the storm queued.
+	local cpu0=0 cpu1 cpu_mid
+	RECORD+=("window_start=$EPOCHREALTIME")
 	[[ $cfg != none ]] && cpu0=$(cpu_ns)
-	((measure_bpf)) && bpf_snapshot "$WORK/$RUN_NAME.bpf0"
+	((measure_bpf)) && bpftool prog show --json >"$WORK/$RUN_NAME.bpf0"
 
 	local result busy0 busy1 storm0 storm1
 	busy_ticks_now busy0
@@ -633,65 +531,55 @@ run_one() {
 	result=$("$STORM" -j "$JOBS" -d "$DURATION" -p "$STORM_PROG")
 	busy_ticks_now busy1
 	children_ticks_now storm1
-	[[ $result =~ execs=([0-9]+)\ seconds=([0-9.]+)\ rate=([0-9.]+) ]] ||
-		die "cannot read the storm's result: $result"
-	local execs=${BASH_REMATCH[1]} secs=${BASH_REMATCH[2]} rate=${BASH_REMATCH[3]}
+	RECORD+=("storm=$result" "busy_ticks=$((busy1 - busy0))" "storm_ticks=$((storm1 - storm0))")
 
-	local note=""
+	local status=ok
 	if [[ $cfg != none ]]; then
 		if ! kill -0 "${CPU_PIDS[0]}" 2>/dev/null; then
-			note="tracer died during the storm"
+			status=failed
+			RECORD+=("note=tracer died during the storm")
 		else
-			cpu_mid=$(cpu_ns) || cpu_mid=""
+			if cpu_mid=$(cpu_ns); then
+				RECORD+=("tracer_storm_ns=$((cpu_mid - cpu0))")
+			fi
 			settle
 			cpu1=$(cpu_ns)
-			WINDOW_END=$EPOCHREALTIME
+			RECORD+=("tracer_ns=$((cpu1 - cpu0))" "window_end=$EPOCHREALTIME")
 		fi
 		if ((measure_bpf)); then
-			bpf_snapshot "$WORK/$RUN_NAME.bpf1"
+			bpftool prog show --json >"$WORK/$RUN_NAME.bpf1"
 			sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
+			RECORD+=("bpf_progs=$(IFS=,; echo "${PROG_IDS[*]}")" "bpf_before=$WORK/$RUN_NAME.bpf0" "bpf_after=$WORK/$RUN_NAME.bpf1")
 		fi
 		"stop_$cfg"
 	fi
+	RECORD+=("status=$status")
+	add_record
+}
 
-	RUN[$pos.status]=ok RUN[$pos.execs]=$execs RUN[$pos.seconds]=$secs RUN[$pos.rate]=$rate
-	# The machine's busy time while the storm ran, less the storm's own (all
-	# its processes, reaped by this shell) and the tracer's: other work.
-	local other=$((busy1 - busy0 - (storm1 - storm0)))
-	if [[ $cfg == none ]]; then
-		RUN[$pos.other_cpu_pct]=$(fmt "$other" "$(awk -v s="$secs" -v c="$NCPU" -v h="$CLK_TCK" 'BEGIN { print s * c * h }')" 100 1)
-	elif [[ -n $cpu_mid ]]; then
-		other=$(awk -v o="$other" -v t=$((cpu_mid - cpu0)) -v h="$CLK_TCK" 'BEGIN { print o - t * h / 1e9 }')
-		RUN[$pos.other_cpu_pct]=$(fmt "$other" "$(awk -v s="$secs" -v c="$NCPU" -v h="$CLK_TCK" 'BEGIN { print s * c * h }')" 100 1)
-	fi
-	[[ -n $note ]] && RUN[$pos.status]=failed RUN[$pos.note]=$note
-	if ((measure_bpf)) && [[ -z $note ]]; then
-		local bpf_progs total_ns bpf_runs bpf_ns
-		read -r bpf_progs total_ns bpf_runs bpf_ns WINDOW_EXECS < <(bpf_delta "$WORK/$RUN_NAME.bpf0" "$WORK/$RUN_NAME.bpf1")
-		RUN[$pos.bpf_progs]=$bpf_progs RUN[$pos.bpf_runs]=$bpf_runs RUN[$pos.bpf_ns_per_exec]=$bpf_ns
-		RUN[$pos.bpf_ms]=$(fmt "$total_ns" 1 1e-6 3)
-	fi
-	if [[ $cfg != none && -z $note ]]; then
-		local cpu=$((cpu1 - cpu0))
-		RUN[$pos.cpu_ms]=$(fmt "$cpu" 1 1e-6 2)
-		RUN[$pos.cpu_us_per_exec]=$(fmt "$cpu" "$execs" 1e-3 2)
-		# CPU seconds per 1,000 execs: ns * 1e-9 * 1000 / execs.
-		RUN[$pos.cpu_s_per_1000_execs]=$(fmt "$cpu" "$execs" 1e-6 4)
-		RUN[$pos.cpu_us_per_window_exec]=$(fmt "$cpu" "$WINDOW_EXECS" 1e-3 2)
-	fi
-	RUN[$pos.window_execs]=$WINDOW_EXECS RUN[$pos.events]=$EVENTS RUN[$pos.exec_events]=$EXEC_EVENTS RUN[$pos.drops]=$DROPS
+add_record() {
+	local IFS=$'\t'
+	echo "${RECORD[*]}" >>"$RECORDS"
+}
+
+# report_runs: the rows of the records in RECORDS, appended to the results
+# and printed; status 3 when other work disturbed the pair.
+report_runs() {
+	"$REPORT" runs -out "$OUT" -rounds "$ROUNDS" -quiet "$QUIET" -cpus "$NCPU" \
+		-clock-ticks "$CLK_TCK" -storm-prog "$STORM_PROG" -audit-key vigil-bench <"$RECORDS"
 }
 
 # run_pair ROUND PAIR CONFIG...: the runs of one pair (or a lone run), one
-# after the other, then their rows once all are done, with each tracer's
-# ratio to the baseline of the pair. A tracer that does not start skips the
-# baseline that would have followed it, but not one that already ran.
+# after the other, then their rows once all are done (a tracer's ratio to
+# the baseline of its pair is known only then). A tracer that does not
+# start skips the baseline that would have followed it, but not one that
+# already ran. Returns 2 when the pair was disturbed.
 PAIR=0
 run_pair() {
-	local round=$1 cfg pos=0 i
+	local round=$1 cfg pos=0 rc=0
 	PAIR=$((PAIR + 1))
 	shift
-	RUN=()
+	RECORDS=$WORK/pair$PAIR.records
 	for cfg; do
 		pos=$((pos + 1))
 		if ! run_one "$cfg" "$round" "$PAIR" "$pos"; then
@@ -699,29 +587,18 @@ run_pair() {
 		fi
 		sleep "$PAUSE"
 	done
-	local base=""
-	for ((i = 1; i <= pos; i++)); do
-		[[ ${RUN[$i.config]} == none && ${RUN[$i.status]} == ok ]] && base=${RUN[$i.rate]}
-	done
-	# Disturbed: other work took more than QUIET % of the machine during a
-	# run of the pair.
-	local disturbed=0
-	if ((QUIET > 0)); then
-		for ((i = 1; i <= pos; i++)); do
-			[[ ${RUN[$i.other_cpu_pct]:--} != - ]] &&
-				awk -v o="${RUN[$i.other_cpu_pct]}" -v q="$QUIET" 'BEGIN { exit !(o > q) }' &&
-				disturbed=1
-		done
+	report_runs || rc=$?
+	# Counted: bpftrace's output and our audit daemon's log (a few MB a run)
+	# are not kept.
+	rm -f "$WORK"/*.out
+	if ((AUDIT_OWN_DAEMON)) && [[ -n $AUDIT_LOG ]]; then
+		: >"$AUDIT_LOG"
 	fi
-	for ((i = 1; i <= pos; i++)); do
-		if [[ -n $base && ${RUN[$i.config]} != none && ${RUN[$i.status]} != unavailable ]]; then
-			RUN[$i.base_rate]=$base
-			RUN[$i.ratio]=$(fmt "${RUN[$i.rate]}" "$base" 1 4)
-		fi
-		[[ ${RUN[$i.status]} != unavailable ]] && ((QUIET > 0)) && RUN[$i.disturbed]=$disturbed
-		emit_run "$i"
-	done
-	return $((disturbed ? 2 : 0))
+	case $rc in
+	0) return 0 ;;
+	3) return 2 ;;
+	*) die "bench/benchreport failed on pair $PAIR (records: $RECORDS, --keep)" ;;
+	esac
 }
 
 # Wait until other work takes less than QUIET % of the machine's CPU over a
@@ -787,7 +664,7 @@ mkdir -p "$(dirname "$OUT")"
 	echo "# storm: $JOBS parallel posix_spawn loops of /bin/true, $DURATION s per run, $PAUSE s pause; $ROUNDS rounds of $PLAN; $WARMUP s warm-up"
 	echo "# quiet: other work under $QUIET% of the CPU (0: not checked), waited for up to $QUIET_WAIT s before each pair; a disturbed pair is run again up to $RETRIES times"
 	echo "# vigil: ${VIGIL_FROM:-not measured}"
-	tr ' ' '\t' <<<"$COLUMNS_TSV"
+	"$REPORT" columns
 } >"$OUT"
 
 for cfg in "${CONFIG_LIST[@]}"; do
@@ -830,90 +707,19 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	done
 done
 
-# Configurations that never got to run still get a line in the results.
+# Configurations that never got to run still get a row in the results.
+RECORDS=$WORK/never-ran.records
+: >"$RECORDS"
 for cfg in "${CONFIG_LIST[@]}"; do
-	if [[ -n ${UNAVAILABLE[$cfg]:-} ]] && ! awk -F'\t' -v c="$cfg" '
-		$1 == "round" { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		col["config"] && $(col["config"]) == c { f = 1 }
-		END { exit !f }' "$OUT"; then
-		record_unavailable - "$cfg" "${UNAVAILABLE[$cfg]}"
+	if [[ -n ${UNAVAILABLE[$cfg]:-} && -z ${RAN[$cfg]:-} ]]; then
+		RECORD=(round=- pair=- "config=$cfg" position=- status=unavailable "note=${UNAVAILABLE[$cfg]}")
+		add_record
+		RAN[$cfg]=1
 	fi
 done
-
-# ---------------------------------------------------------------------------
-# Summary: medians over the pairs, totals of events and drops.
+report_runs
 
 echo
-awk -F'\t' -v order="${CONFIG_LIST[*]}" '
-	function sort(list, v,   n, i, j, t) {
-		n = split(list, v, " ")
-		for (i = 2; i <= n; i++)            # insertion sort: n is small
-			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-		return n
-	}
-	function median(list,   v, n) {
-		n = sort(list, v)
-		if (n == 0) return "-"
-		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-	}
-	function lo(list,   v) { return sort(list, v) ? v[1] : "-" }
-	function hi(list,   v, n) { n = sort(list, v); return n ? v[n] : "-" }
-	function range(list, fmt) {
-		if (lo(list) == "-") return "-"
-		return sprintf(fmt "-" fmt, lo(list), hi(list))
-	}
-	function num(v, fmt) { return v == "-" ? "-" : sprintf(fmt, v) }
-	function f(name) { return $(col[name]) }
-	function add(arr, key, name) { if (f(name) != "-") arr[key] = arr[key] " " f(name) }
-	/^#/ { next }
-	$1 == "round" { for (i = 1; i <= NF; i++) col[$i] = i; next }
-	f("status") == "unavailable" { why[f("config")] = f("note"); next }
-	f("status") != "ok" { failed[f("config")]++; next }
-	{
-		# Totals over every run; medians over the undisturbed ones.
-		c = f("config")
-		execs[c] += f("execs")
-		if (f("events") != "-") { events[c] += f("events"); has_events[c] = 1 }
-		if (f("exec_events") != "-") { seen[c] += f("exec_events"); has_seen[c] = 1 }
-		if (f("drops") != "-") { drops[c] += f("drops"); has_drops[c] = 1 }
-		if (f("disturbed") == 1) { disturbed[c]++; next }
-		runs[c]++
-		add(rate, c, "rate"); add(base, c, "base_rate"); add(ratio, c, "ratio")
-		add(cpu, c, "cpu_us_per_exec"); add(cpuk, c, "cpu_s_per_1000_execs")
-		add(cpuw, c, "cpu_us_per_window_exec"); add(bpf, c, "bpf_ns_per_exec"); add(other, c, "other_cpu_pct")
-	}
-	END {
-		fmt = "%-9s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s  %6s\n"
-		printf fmt, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops", "other"
-		printf fmt, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", "", "CPU %"
-		n = split(order, cfgs, " ")
-		for (i = 1; i <= n; i++) {
-			c = cfgs[i]
-			if (c in done) continue
-			done[c] = 1
-			if (c in why && !(c in runs)) { printf "%-9s unavailable: %s\n", c, why[c]; continue }
-			if (!(c in runs) && !failed[c] && !disturbed[c]) { printf "%-9s no runs\n", c; continue }
-			r = median(ratio[c]); u = median(cpu[c])
-			printf fmt, c, runs[c] + 0, num(r, "%.3f"), range(ratio[c], "%.3f"), num(median(rate[c]), "%.1f"),
-				num(median(base[c]), "%.1f"), num(median(cpuk[c]), "%.4f"), num(u, "%.2f"),
-				num(median(cpuw[c]), "%.2f"), num(median(bpf[c]), "%.0f"),
-				(has_events[c] ? events[c] : "-"), execs[c], (has_seen[c] ? seen[c] : "-"),
-				(has_drops[c] ? drops[c] : "-"), num(median(other[c]), "%.1f")
-			if (disturbed[c]) printf "%-9s (%d more runs disturbed by other work: in the totals, not the medians)\n", "", disturbed[c]
-			if (failed[c]) printf "%-9s (%d more runs failed: the tracer died)\n", "", failed[c]
-			if (c in why) printf "%-9s (then unavailable: %s)\n", "", why[c]
-			if (c == "vigil" && (runs[c] || disturbed[c])) {
-				aims = sprintf("vigil against its aims: rate >= 98%% of baseline %s, CPU < 10 us/exec %s, zero drops %s",
-					r == "-" ? "unknown (no undisturbed pair with a baseline)" : r >= 0.98 ? "met" : "MISSED", u == "-" ? "unknown" : u < 10 ? "met" : "MISSED",
-					(has_drops[c] && drops[c] == 0) ? "met" : "MISSED")
-			}
-		}
-		if (runs["none"]) {
-			m = median(rate["none"])
-			printf "\nbaseline rate over its %d undisturbed runs: median %.1f, range %s execs/s (spread %.1f%% of the median)\n",
-				runs["none"], m, range(rate["none"], "%.1f"), (m > 0 ? 100 * (hi(rate["none"]) - lo(rate["none"])) / m : 0)
-		}
-		if (aims != "") print "\n" aims
-	}' "$OUT"
+"$REPORT" summary -configs "${CONFIG_LIST[*]}" "$OUT"
 echo
 echo "raw results: $OUT"

@@ -1,0 +1,197 @@
+// Package readings reads what bench/run.sh collects during a run: the
+// storm's result line, what each tracer leaves behind (vigil's exit
+// summary, bpftrace's output, the audit log) and bpftool's statistics of
+// the tracer's BPF programs. It only counts; package report does the
+// arithmetic.
+package readings
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// A Count is a number of events that may be unknown: a tracer that cannot
+// tell (vigil does not tell the storm's execs apart), or whose output
+// could not be read. Unknown counts are "-" in the results.
+type Count struct {
+	N     int64
+	Known bool
+}
+
+// Known returns the known count n.
+func Known(n int64) Count { return Count{N: n, Known: true} }
+
+// String returns the count as the results write it.
+func (c Count) String() string {
+	if !c.Known {
+		return "-"
+	}
+	return strconv.FormatInt(c.N, 10)
+}
+
+// Storm is the result of one storm (bench/storm.c).
+type Storm struct {
+	Execs   int64   // execs whose child exited 0
+	Seconds float64 // wall time
+	Rate    float64 // execs per second
+}
+
+var stormLine = regexp.MustCompile(`execs=([0-9]+) seconds=([0-9.]+) rate=([0-9.]+)`)
+
+// ParseStorm reads the line the storm prints at its end,
+// "execs=N seconds=S rate=R jobs=J".
+func ParseStorm(line string) (Storm, error) {
+	m := stormLine.FindStringSubmatch(line)
+	if m == nil {
+		return Storm{}, fmt.Errorf("cannot read the storm's result %q", line)
+	}
+	execs, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return Storm{}, fmt.Errorf("storm execs: %w", err)
+	}
+	secs, err := strconv.ParseFloat(m[2], 64)
+	if err != nil {
+		return Storm{}, fmt.Errorf("storm seconds: %w", err)
+	}
+	rate, err := strconv.ParseFloat(m[3], 64)
+	if err != nil {
+		return Storm{}, fmt.Errorf("storm rate: %w", err)
+	}
+	return Storm{Execs: execs, Seconds: secs, Rate: rate}, nil
+}
+
+// vigilSummary is the first line of vigil's exit summary:
+// "vigil: events 10, detections 1, ...; lost 0 (ring buffer full 0, ...)".
+var vigilSummary = regexp.MustCompile(`^vigil: events ([0-9]+),.* lost ([0-9]+)`)
+
+// VigilSummary returns the events vigil received and those it lost, from
+// the last exit summary in its standard error; both unknown when it
+// printed none.
+func VigilSummary(stderr io.Reader) (events, lost Count, err error) {
+	sc := bufio.NewScanner(stderr)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		m := vigilSummary.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		e, _ := strconv.ParseInt(m[1], 10, 64)
+		l, _ := strconv.ParseInt(m[2], 10, 64)
+		events, lost = Known(e), Known(l)
+	}
+	return events, lost, sc.Err()
+}
+
+var (
+	bpftraceEvent = regexp.MustCompile(`^[0-9]+ /`)
+	// Perf buffer overruns come out as "Lost N events", on either stream.
+	bpftraceLost = regexp.MustCompile(`Lost ([0-9]+) events`)
+)
+
+// Bpftrace counts bpftrace's output, one "PID FILENAME" line per exec:
+// its events, those of the storm (FILENAME is prog, the storm's own path
+// to /bin/true) and the events it says it lost in out and in stderr.
+func Bpftrace(out, stderr io.Reader, prog string) (events, stormExecs, lost int64, err error) {
+	sc := bufio.NewScanner(out)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if bpftraceEvent.MatchString(line) {
+			events++
+		}
+		if f := strings.Fields(line); len(f) >= 2 && f[1] == prog {
+			stormExecs++
+		}
+		lost += lostIn(line)
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, 0, fmt.Errorf("bpftrace output: %w", err)
+	}
+	sc = bufio.NewScanner(stderr)
+	for sc.Scan() {
+		lost += lostIn(sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, 0, fmt.Errorf("bpftrace stderr: %w", err)
+	}
+	return events, stormExecs, lost, nil
+}
+
+func lostIn(line string) int64 {
+	var n int64
+	for _, m := range bpftraceLost.FindAllStringSubmatch(line, -1) {
+		v, _ := strconv.ParseInt(m[1], 10, 64)
+		n += v
+	}
+	return n
+}
+
+// auditStamp is the time in a record's "msg=audit(SECONDS:SERIAL)".
+var auditStamp = regexp.MustCompile(`audit\(([0-9.]+):`)
+
+// AuditLog counts the records of the rule keyed key in an audit log: one
+// SYSCALL record per audited execve (events), those stamped within
+// [from, to] in seconds since the epoch (the execs of the measured
+// window), and the EXECVE records, which hold argv, whose argv[0] is prog
+// (the storm's execs).
+func AuditLog(log io.Reader, key, prog string, from, to float64) (events, stormExecs, windowExecs int64, err error) {
+	keyed := `key="` + key + `"`
+	argv0 := `a0="` + prog + `"`
+	sc := bufio.NewScanner(log)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "type=SYSCALL") && strings.Contains(line, keyed):
+			events++
+			if m := auditStamp.FindStringSubmatch(line); m != nil {
+				if t, err := strconv.ParseFloat(m[1], 64); err == nil && t >= from && t <= to {
+					windowExecs++
+				}
+			}
+		case strings.HasPrefix(line, "type=EXECVE") && strings.Contains(line, argv0):
+			stormExecs++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, 0, 0, fmt.Errorf("audit log: %w", err)
+	}
+	return events, stormExecs, windowExecs, nil
+}
+
+// ProgStat is one BPF program's run-time statistics
+// (kernel.bpf_stats_enabled): its total run time and runs so far.
+type ProgStat struct {
+	ID        int
+	RunTimeNS int64
+	RunCount  int64
+}
+
+// BPFSnapshot reads the output of `bpftool prog show --json` and returns
+// the statistics of the programs ids, in bpftool's order.
+func BPFSnapshot(bpftoolJSON io.Reader, ids []int) ([]ProgStat, error) {
+	var progs []struct {
+		ID        int   `json:"id"`
+		RunTimeNS int64 `json:"run_time_ns"`
+		RunCnt    int64 `json:"run_cnt"`
+	}
+	if err := json.NewDecoder(bpftoolJSON).Decode(&progs); err != nil {
+		return nil, fmt.Errorf("bpftool prog show --json: %w", err)
+	}
+	want := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	var stats []ProgStat
+	for _, p := range progs {
+		if want[p.ID] {
+			stats = append(stats, ProgStat{ID: p.ID, RunTimeNS: p.RunTimeNS, RunCount: p.RunCnt})
+		}
+	}
+	return stats, nil
+}
