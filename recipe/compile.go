@@ -12,9 +12,10 @@ import (
 // program is a recipe compiled: what the engine runs of it, built once
 // from a spec that made sense, and never changed after.
 type program struct {
-	// recipe is the spec it was compiled from, which hits carry for what
-	// they say of the detection; name and enabled are as it said when
-	// compiled.
+	// recipe is what hits say of the detection: the spec it was compiled
+	// from, as it was, without what the program replaces (its matching)
+	// or running never needs (its page, its tests), which the caller's
+	// spec keeps.
 	recipe   *Recipe
 	name     string
 	enabled  bool
@@ -39,13 +40,23 @@ func (c *compiler) fail(field, format string, args ...any) {
 	c.errs = append(c.errs, &Error{Recipe: c.recipe, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
+// described copies what a detection of r says of it.
+func described(r *Recipe) *Recipe {
+	return &Recipe{
+		Name: r.Name, Version: r.Version, Description: r.Description, Tactic: r.Tactic,
+		Techniques: slices.Clone(r.Techniques), Importance: r.Importance, Enabled: r.Enabled,
+		Supersedes: slices.Clone(r.Supersedes), Reference: r.Reference,
+		Ruleset: r.Ruleset, Source: r.Source,
+	}
+}
+
 // compile checks r and builds its program; the program is nil when r has
 // errors. Its checks, in the order of a recipe's fields, are the one
 // definition of a recipe that makes sense: the parser only reads what a
 // file says.
 func compile(r *Recipe, scope *celScope) (*program, []*Error) {
 	c := &compiler{recipe: r.Name, cel: scope}
-	p := &program{recipe: r, name: r.Name, enabled: r.Enabled, supersedes: slices.Clone(r.Supersedes)}
+	p := &program{recipe: described(r), name: r.Name, enabled: r.Enabled, supersedes: slices.Clone(r.Supersedes)}
 	switch {
 	case r.Name == "":
 		c.fail("name", "missing")

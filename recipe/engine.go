@@ -25,7 +25,6 @@ type Engine struct {
 	// (memfd, setid...), which few execs have.
 	byFlags  []flagEntry
 	residual []*entry
-	recipes  []*Recipe
 	enabled  []*entry
 	// byEnv files recipes under an environment variable the exec must
 	// have; envNames lists its keys, looked up in each exec's variables.
@@ -76,9 +75,11 @@ type entry struct {
 // the field and, for a recipe read from a file, its file:line; recipes
 // that the loaders return always compile.
 //
-// The engine keeps its own copy of what it matches: editing a recipe
-// afterwards changes nothing of the engine, but what a [Hit] says of the
-// detection, whose Recipe is the caller's.
+// The engine keeps its own copy of what it matches, and of what a [Hit]
+// says of the recipe (its name, version, description, ATT&CK, importance,
+// reference, ruleset, source): editing a recipe afterwards changes nothing
+// of the engine, and the caller's recipes, their pages and tests with
+// them, need not outlive NewEngine.
 func NewEngine(recipes []*Recipe) (*Engine, error) {
 	scope, err := newCELScope()
 	if err != nil {
@@ -115,7 +116,6 @@ func newEngine(progs []*program) *Engine {
 		log:    slog.Default(),
 	}
 	for _, p := range progs {
-		e.recipes = append(e.recipes, p.recipe)
 		if !p.enabled {
 			continue
 		}
@@ -147,9 +147,6 @@ func newEngine(progs []*program) *Engine {
 	}
 	return e
 }
-
-// Recipes returns every recipe of the engine, disabled ones included.
-func (e *Engine) Recipes() []*Recipe { return e.recipes }
 
 // Match appends to dst the recipes that fire on in, and returns the
 // extended slice. A recipe over its limit does not fire; it counts the

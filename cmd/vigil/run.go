@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -216,6 +217,13 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
+	// The pipeline compiled what it runs: the recipes as read, with their
+	// pages and tests, need not stay in memory, nor what reading and
+	// compiling them took, which the runtime would otherwise hand back to
+	// the system only minutes later.
+	loaded := len(recipes)
+	cfg.Recipes = nil
+	debug.FreeOSMemory()
 	health.watching(p)
 	removePIDFile, err := opts.daemon.announce()
 	defer removePIDFile()
@@ -237,7 +245,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 
 	var status error
 	if len(command) > 0 {
-		slog.Debug("watching the command", "recipes", len(recipes), "command", command)
+		slog.Debug("watching the command", "recipes", loaded, "command", command)
 		var trace oteltrace.TraceID
 		trace, status = runTraced(ctx, p, command, forward, stdout, stderr)
 		if trace.IsValid() {
@@ -249,7 +257,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		}
 		rep.ExitCode = &code
 	} else {
-		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", len(recipes))
+		slog.Info("watching the machine until SIGINT or SIGTERM", "recipes", loaded)
 		// A pipeline that no longer reads events would leave vigil running
 		// blind: it stops, and Stop returns why.
 		select {
