@@ -14,7 +14,6 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/event"
 	"github.com/vigil-otel/vigil/internal/execenv"
@@ -45,6 +44,7 @@ const maxProcessAttributes = 31
 type Describer struct {
 	redactor *redact.Redactor
 	rules    ruleCache
+	jobs     jobCache
 	// scratch is where an exec's attributes are gathered, to be copied
 	// into a slice of their size.
 	scratch []attribute.KeyValue
@@ -59,7 +59,7 @@ func New(r *redact.Redactor) (*Describer, error) {
 			return nil, fmt.Errorf("default redaction rules: %w", err)
 		}
 	}
-	return &Describer{redactor: r}, nil
+	return &Describer{redactor: r, jobs: newJobCache()}, nil
 }
 
 // Exec describes process p at its exec ev. Every string p controls is
@@ -98,13 +98,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	}
 	// The CI job of this very process: a runner may run several at once.
 	// Its variables are the job's to set: a URL may carry credentials.
-	n := len(attrs)
-	attrs = cicontext.AppendAttributes(attrs, ev.Env)
-	for i := n; i < len(attrs); i++ {
-		if attrs[i].Value.Type() == attribute.STRING {
-			attrs[i].Value = attribute.StringValue(d.safe(attrs[i].Value.AsString()))
-		}
-	}
+	attrs = d.jobs.appendJob(attrs, ev.Env, d.safe)
 	d.scratch = attrs
 	// One allocation of the exact size, and room for the span's own.
 	out := make([]attribute.KeyValue, len(attrs), len(attrs)+detection.SpanRoom)

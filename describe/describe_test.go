@@ -210,3 +210,32 @@ func TestRunSpan(t *testing.T) {
 	require.Equal(t, "vigil run make", name)
 	require.Equal(t, []attribute.KeyValue{semconv.ProcessCommandArgsKey.StringSlice([]string{"/usr/bin/make", "deploy", "--token=[REDACTED]"})}, attrs)
 }
+
+// TestJobOfEachProcess: processes of two jobs on one runner each get their
+// own job's attributes, however often they alternate, redacted alike.
+func TestJobOfEachProcess(t *testing.T) {
+	d, err := New(nil)
+	require.NoError(t, err)
+	job := func(run string) map[string]string {
+		return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_RUN_ID": run, "GITHUB_JOB": "test",
+			"GITHUB_SERVER_URL": "https://bob:s3cr3t@github.example.com", "GITHUB_REPOSITORY": "acme/app", "LD_PRELOAD": run}
+	}
+	runID := func(env map[string]string) any {
+		s := newSample("make")
+		s.exec.Env = env
+		attrs := map[string]any{}
+		for _, kv := range d.Exec(s.process, s.exec).Attributes {
+			attrs[string(kv.Key)] = kv.Value.AsInterface()
+		}
+		for _, v := range attrs {
+			require.NotContains(t, strings.Join(strs(v), " "), "s3cr3t")
+		}
+		return attrs[string(semconv.CICDPipelineRunIDKey)]
+	}
+	for range 3 {
+		require.Equal(t, "111", runID(job("111")))
+		require.Equal(t, "222", runID(job("222")))
+	}
+	require.Nil(t, runID(map[string]string{"LD_PRELOAD": "x"}), "outside CI")
+	require.Len(t, d.jobs.jobs, 3)
+}

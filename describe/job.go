@@ -1,0 +1,74 @@
+package describe
+
+import (
+	"hash/maphash"
+	"slices"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/vigil-otel/vigil/cicontext"
+	"github.com/vigil-otel/vigil/internal/execenv"
+)
+
+// maxJobs bounds the jobs jobCache keeps; it starts afresh past them.
+const maxJobs = 256
+
+// jobCache keeps the CI job attributes of the environments seen: every
+// process of a job has the same, and building them, each value redacted,
+// costs more than the rest of an exec's description. An environment is
+// known by a hash of its CI variables, seeded at random so that no process
+// can make its environment pass for another's.
+type jobCache struct {
+	seed maphash.Seed
+	ci   map[string]bool
+	jobs map[uint64][]attribute.KeyValue
+}
+
+func newJobCache() jobCache {
+	c := jobCache{seed: maphash.MakeSeed(), ci: make(map[string]bool), jobs: make(map[uint64][]attribute.KeyValue)}
+	for _, v := range execenv.Vars() {
+		if v.Use == execenv.CIJob {
+			c.ci[v.Name] = true
+		}
+	}
+	return c
+}
+
+// appendJob appends the attributes of env's CI job, made safe by safe, to
+// dst.
+func (c *jobCache) appendJob(dst []attribute.KeyValue, env map[string]string, safe func(string) string) []attribute.KeyValue {
+	key := c.key(env)
+	if job, ok := c.jobs[key]; ok {
+		return append(dst, job...)
+	}
+	n := len(dst)
+	dst = cicontext.AppendAttributes(dst, env)
+	for i := n; i < len(dst); i++ {
+		if dst[i].Value.Type() == attribute.STRING {
+			dst[i].Value = attribute.StringValue(safe(dst[i].Value.AsString()))
+		}
+	}
+	if len(c.jobs) >= maxJobs {
+		clear(c.jobs)
+	}
+	c.jobs[key] = slices.Clone(dst[n:])
+	return dst
+}
+
+// key hashes env's CI variables, whatever the order the map gives them
+// in.
+func (c *jobCache) key(env map[string]string) uint64 {
+	var sum uint64
+	var h maphash.Hash
+	for name, value := range env {
+		if !c.ci[name] {
+			continue
+		}
+		h.SetSeed(c.seed)
+		h.WriteString(name)
+		h.WriteByte(0)
+		h.WriteString(value)
+		sum += h.Sum64()
+	}
+	return sum
+}
