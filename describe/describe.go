@@ -35,9 +35,9 @@ const (
 	maxAncestorLine = 256
 )
 
-// maxProcessAttributes is how many attributes an Exec has at most: 11 of
-// the process, 3 of its loader's variables and 17 of its CI job.
-const maxProcessAttributes = 31
+// fixedAttributes is how many attributes every Exec has: those of its
+// process that are never left out.
+const fixedAttributes = 8
 
 // Describer describes execs and detections. It is not safe for concurrent
 // use: the goroutine that handles events calls it.
@@ -45,9 +45,6 @@ type Describer struct {
 	redactor *redact.Redactor
 	rules    ruleCache
 	jobs     jobCache
-	// scratch is where an exec's attributes are gathered, to be copied
-	// into a slice of their size.
-	scratch []attribute.KeyValue
 }
 
 // New returns a Describer that redacts with r; nil redacts with
@@ -67,10 +64,24 @@ func New(r *redact.Redactor) (*Describer, error) {
 func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec {
 	exe := d.safe(p.Exe)
 	name := filepath.Base(exe)
-	if d.scratch == nil {
-		d.scratch = make([]attribute.KeyValue, 0, maxProcessAttributes)
+	// The CI job of this very process: a runner may run several at once.
+	// Its variables are the job's to set: a URL may carry credentials.
+	job := d.jobs.job(ev.Env, d.safe)
+	// One allocation of the exact size, with room for the span's own.
+	n := fixedAttributes + len(job)
+	for _, v := range []string{ev.Cwd, ev.ContainerID, ev.PodUID} {
+		if v != "" {
+			n++
+		}
 	}
-	attrs := append(d.scratch[:0],
+	loader := execenv.LoaderNames()
+	for _, name := range loader {
+		if _, ok := ev.Env[name]; ok {
+			n++
+		}
+	}
+	attrs := make([]attribute.KeyValue, 0, n+detection.SpanRoom)
+	attrs = append(attrs,
 		semconv.ProcessPIDKey.Int64(int64(p.PID)),
 		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
 		semconv.ProcessExecutablePathKey.String(exe),
@@ -78,6 +89,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 		semconv.ProcessCommandArgsKey.StringSlice(d.safeArgs(p.Exe, p.Args)),
 		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
 		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
+		semconv.ProcessInteractiveKey.Bool(ev.TTY != ""),
 	)
 	if ev.Cwd != "" {
 		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(d.safe(ev.Cwd)))
@@ -88,23 +100,15 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	if ev.PodUID != "" {
 		attrs = append(attrs, semconv.K8SPodUIDKey.String(ev.PodUID))
 	}
-	attrs = append(attrs, semconv.ProcessInteractiveKey.Bool(ev.TTY != ""))
 	// The dynamic loader's variables: set, even to nothing, is not unset,
 	// so an empty value is exported too.
-	for _, name := range execenv.LoaderNames() {
+	for _, name := range loader {
 		if value, ok := ev.Env[name]; ok {
 			attrs = append(attrs, semconv.ProcessEnvironmentVariable(name, d.safe(value)))
 		}
 	}
-	// The CI job of this very process: a runner may run several at once.
-	// Its variables are the job's to set: a URL may carry credentials.
-	attrs = d.jobs.appendJob(attrs, ev.Env, d.safe)
-	d.scratch = attrs
-	// One allocation of the exact size, and room for the span's own.
-	out := make([]attribute.KeyValue, len(attrs), len(attrs)+detection.SpanRoom)
-	copy(out, attrs)
-	clear(attrs)
-	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: out}
+	attrs = append(attrs, job...)
+	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: attrs}
 }
 
 // Detection describes hit, a recipe that matched ex, the exec of p;

@@ -34,25 +34,25 @@ func newJobCache() jobCache {
 	return c
 }
 
-// appendJob appends the attributes of env's CI job, made safe by safe, to
-// dst.
-func (c *jobCache) appendJob(dst []attribute.KeyValue, env map[string]string, safe func(string) string) []attribute.KeyValue {
+// job returns the attributes of env's CI job, made safe by safe; nil
+// outside CI. The slice is the cache's: the caller copies from it.
+func (c *jobCache) job(env map[string]string, safe func(string) string) []attribute.KeyValue {
 	key := c.key(env)
 	if job, ok := c.jobs[key]; ok {
-		return append(dst, job...)
+		return job
 	}
-	n := len(dst)
-	dst = cicontext.AppendAttributes(dst, env)
-	for i := n; i < len(dst); i++ {
-		if dst[i].Value.Type() == attribute.STRING {
-			dst[i].Value = attribute.StringValue(safe(dst[i].Value.AsString()))
+	job := cicontext.Attributes(env)
+	for i := range job {
+		if job[i].Value.Type() == attribute.STRING {
+			job[i].Value = attribute.StringValue(safe(job[i].Value.AsString()))
 		}
 	}
 	if len(c.jobs) >= maxJobs {
 		clear(c.jobs)
 	}
-	c.jobs[key] = slices.Clone(dst[n:])
-	return dst
+	job = slices.Clip(job)
+	c.jobs[key] = job
+	return job
 }
 
 // key hashes env's CI variables, whatever the order the map gives them
