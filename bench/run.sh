@@ -2,12 +2,13 @@
 # Fork+exec storm benchmark: what does watching every exec cost the machine?
 #
 # Runs bench/storm.c (parallel posix_spawn loops of /bin/true) with no tracer
-# and under each exec tracer. Every tracer run gets a baseline run of its
-# own, right next to it (a pair), and the order inside the pairs alternates
-# from one round to the next:
+# and under each exec tracer: vigil, vigil making a detection of every storm
+# exec (vigil-detect), bpftrace and auditd. Every tracer run gets a baseline
+# run of its own, right next to it (a pair), and the order inside the pairs
+# alternates from one round to the next:
 #
-#   round 1: none vigil   none bpftrace   none auditd
-#   round 2: vigil none   bpftrace none   auditd none
+#   round 1: none vigil   none vigil-detect   none bpftrace   none auditd
+#   round 2: vigil none   vigil-detect none   bpftrace none   auditd none
 #   ...
 #
 # Before each pair it waits for other work on the machine to calm down, and
@@ -33,7 +34,7 @@ ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 JOBS=${JOBS:-$(getconf _NPROCESSORS_ONLN)}
 VIGIL=${VIGIL:-}
-CONFIGS=${CONFIGS:-none vigil bpftrace auditd}
+CONFIGS=${CONFIGS:-none vigil vigil-detect bpftrace auditd}
 OUT=${OUT:-/tmp/vigil-bench-$(date +%Y%m%d-%H%M%S).tsv}
 PAUSE=${PAUSE:-1}
 WARMUP=${WARMUP:-3}
@@ -50,8 +51,9 @@ usage: bench/run.sh [options]   (as root)
   --duration S    seconds of storm per run                         (DURATION, default 5)
   --jobs N        parallel spawn loops of the storm                (JOBS, default: online cores)
   --vigil PATH    vigil binary to measure                          (VIGIL, default: go build the repo)
-  --configs LIST  configurations; the tracers run in this order,   (CONFIGS, default
-                  each paired with a "none" run if "none" is listed "none vigil bpftrace auditd")
+  --configs LIST  configurations; the tracers run in this order,   (CONFIGS)
+                  each paired with a "none" run if "none" is listed;
+                  default "none vigil vigil-detect bpftrace auditd"
   --out FILE      raw per-run results, tab-separated               (OUT, default /tmp/vigil-bench-DATE.tsv)
   --pause S       idle seconds between runs                        (PAUSE, default 1)
   --warmup S      seconds of unrecorded storm before round 1       (WARMUP, default 3; 0: none)
@@ -97,7 +99,7 @@ die() { log "run.sh: $*"; exit 1; }
 [[ $WARMUP =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--warmup wants a number of seconds"
 read -r -a CONFIG_LIST <<<"$CONFIGS"
 for cfg in "${CONFIG_LIST[@]}"; do
-	case $cfg in none | vigil | bpftrace | auditd) ;; *) die "unknown configuration: $cfg" ;; esac
+	case $cfg in none | vigil | vigil-detect | bpftrace | auditd) ;; *) die "unknown configuration: $cfg" ;; esac
 done
 ((EUID == 0)) || die "needs root (BPF, audit, sysctl)"
 
@@ -229,6 +231,43 @@ prepare_vigil() {
 	UNAVAILABLE[vigil]="go build failed: $(tail -n 1 "$WORK/go-build.log")"
 }
 
+# vigil-detect: vigil with the built-in catalog and one recipe more, which
+# matches every exec of the storm's program and has no report limit, so that
+# every storm exec is a detection. The program is /bin/true resolved, so the
+# recipe asks for the path the storm execs, STORM_PROG; its tests, and so its
+# loading, are checked before any run.
+DETECT_RECIPE=bench_storm_exec
+DETECT_RECIPES=$WORK/recipes
+prepare_vigil_detect() {
+	if [[ -z $VIGIL_BIN ]]; then
+		UNAVAILABLE[vigil-detect]=${UNAVAILABLE[vigil]:-no vigil binary}
+		return
+	fi
+	mkdir "$DETECT_RECIPES"
+	cat >"$DETECT_RECIPES/bench.yaml" <<EOF
+recipes:
+  - name: $DETECT_RECIPE
+    version: 1
+    description: An exec of the storm benchmark's program, so that every storm exec is a detection
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: low
+    match:
+      executable: {name: "true"}
+      cel: 'filename == "$STORM_PROG"'
+    tests:
+      - name: the storm's exec
+        match: true
+        exec: {exe: /usr/bin/true, filename: "$STORM_PROG", args: ["$STORM_PROG"]}
+      - name: anyone else's true
+        match: false
+        exec: {exe: /usr/bin/true, filename: /bin/true, args: ["true"]}
+EOF
+	if ! "$VIGIL_BIN" recipes test "$DETECT_RECIPES" >"$WORK/recipes-test.log" 2>&1; then
+		UNAVAILABLE[vigil-detect]="its recipe does not load or pass its tests: $(head -n 1 "$WORK/recipes-test.log")"
+	fi
+}
+
 prepare_bpftrace() {
 	if ! need bpftrace bpftrace; then
 		UNAVAILABLE[bpftrace]="bpftrace could not be installed (see apt log)"
@@ -311,7 +350,10 @@ EOF
 	chmod 600 "$WORK/audit/auditd.conf"
 }
 
-has_config vigil && prepare_vigil
+if has_config vigil || has_config vigil-detect; then
+	prepare_vigil
+fi
+has_config vigil-detect && prepare_vigil_detect
 has_config bpftrace && prepare_bpftrace
 has_config auditd && prepare_auditd
 
@@ -367,6 +409,21 @@ stop_vigil() {
 	wait "$TRACER_PID" || log "vigil exited with status $?"
 	TRACER_PID=""
 	RECORD+=("vigil_log=$RUN_LOG")
+}
+
+# vigil-detect: the same, with the storm's recipe, each detection written as
+# a JSON line to a file (as bpftrace writes its line per exec). Its exit
+# summary has its detections of the storm's execs.
+start_vigil_detect() {
+	RUN_LOG=$WORK/$RUN_NAME.err
+	"$VIGIL_BIN" run --recipes "$DETECT_RECIPES" --jsonl "$WORK/$RUN_NAME.jsonl" 2>"$RUN_LOG" &
+	TRACER_PID=$!
+	CPU_PIDS=("$TRACER_PID")
+	wait_for 60 grep -q 'watching the machine' "$RUN_LOG" || { abandon_tracer "$RUN_LOG"; return 1; }
+}
+stop_vigil_detect() {
+	stop_vigil
+	RECORD+=("detect_recipe=$DETECT_RECIPE")
 }
 
 # bpftrace: one printf per exec, to a file that is counted afterwards.
@@ -502,7 +559,7 @@ run_one() {
 	RECORD=("round=$round" "pair=$pair" "config=$cfg" "position=$pos")
 	RAN[$cfg]=1
 
-	if [[ $cfg != none ]] && ! "start_$cfg"; then
+	if [[ $cfg != none ]] && ! "start_${cfg//-/_}"; then
 		UNAVAILABLE[$cfg]="did not start: $START_ERR"
 		RECORD+=(status=unavailable "note=${UNAVAILABLE[$cfg]}")
 		add_record
@@ -551,7 +608,11 @@ run_one() {
 			sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
 			RECORD+=("bpf_progs=$(IFS=,; echo "${PROG_IDS[*]}")" "bpf_before=$WORK/$RUN_NAME.bpf0" "bpf_after=$WORK/$RUN_NAME.bpf1")
 		fi
-		"stop_$cfg"
+		# Its memory (peak and anonymous resident set), just before it stops.
+		if cp "/proc/${CPU_PIDS[0]}/status" "$WORK/$RUN_NAME.status" 2>/dev/null; then
+			RECORD+=("proc_status=$WORK/$RUN_NAME.status")
+		fi
+		"stop_${cfg//-/_}"
 	fi
 	RECORD+=("status=$status")
 	add_record
@@ -565,7 +626,7 @@ add_record() {
 # report_runs: the rows of the records in RECORDS, appended to the results
 # and printed; status 3 when other work disturbed the pair.
 report_runs() {
-	"$REPORT" runs -out "$OUT" -rounds "$ROUNDS" -quiet "$QUIET" -cpus "$NCPU" \
+	"$REPORT" runs -out "$OUT" -rounds "$ROUNDS" -quiet "$QUIET" -cpus "$NCPU" -configs "$CONFIGS" \
 		-clock-ticks "$CLK_TCK" -storm-prog "$STORM_PROG" -audit-key vigil-bench <"$RECORDS"
 }
 
@@ -588,9 +649,9 @@ run_pair() {
 		sleep "$PAUSE"
 	done
 	report_runs || rc=$?
-	# Counted: bpftrace's output and our audit daemon's log (a few MB a run)
-	# are not kept.
-	rm -f "$WORK"/*.out
+	# Counted: bpftrace's output, vigil-detect's detections and our audit
+	# daemon's log (a few MB a run) are not kept.
+	rm -f "$WORK"/*.out "$WORK"/*.jsonl
 	if ((AUDIT_OWN_DAEMON)) && [[ -n $AUDIT_LOG ]]; then
 		: >"$AUDIT_LOG"
 	fi

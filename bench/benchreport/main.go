@@ -22,6 +22,8 @@
 //	bpf_before       `bpftool prog show --json` at the window's start (bpf_stats on)
 //	bpf_after        the same at its end
 //	vigil_log        vigil's standard error, with its exit summary
+//	detect_recipe    the recipe whose detections are the storm's execs (vigil-detect)
+//	proc_status      a copy of the tracer's /proc/PID/status just before it stopped
 //	bpftrace_out     bpftrace's output; bpftrace_log its standard error
 //	audit_log        the audit log, read from byte audit_from to audit_to
 //	window_start     the measured window, seconds since the epoch (the audit
@@ -89,6 +91,7 @@ type runsOptions struct {
 	machine   report.Machine
 	stormProg string
 	auditKey  string
+	width     int // of the config column
 }
 
 func runs(args []string, stdin io.Reader, stdout io.Writer) (disturbed bool, err error) {
@@ -101,9 +104,11 @@ func runs(args []string, stdin io.Reader, stdout io.Writer) (disturbed bool, err
 	fs.IntVar(&opts.machine.ClockTicks, "clock-ticks", 100, "clock ticks per second of /proc (CLK_TCK)")
 	fs.StringVar(&opts.stormProg, "storm-prog", "", "the storm's path to /bin/true, which tells its execs in the tracers' output")
 	fs.StringVar(&opts.auditKey, "audit-key", "vigil-bench", "the key of the audit rule")
+	configs := fs.String("configs", "", "the invocation's configs, to align the lines printed")
 	if err := fs.Parse(args); err != nil {
 		return false, err
 	}
+	opts.width = report.ConfigWidth(strings.Fields(*configs))
 	if opts.out == "" || opts.machine.CPUs <= 0 {
 		return false, errors.New("runs needs -out and -cpus")
 	}
@@ -135,7 +140,7 @@ func runs(args []string, stdin io.Reader, stdout io.Writer) (disturbed bool, err
 			f.Close()
 			return false, fmt.Errorf("write the results: %w", err)
 		}
-		if line := report.Line(r, opts.rounds); line != "" {
+		if line := report.Line(r, opts.rounds, opts.width); line != "" {
 			fmt.Fprintln(stdout, line)
 		}
 	}
@@ -199,7 +204,12 @@ func measurement(rec map[string]string, opts runsOptions) (report.Measurement, e
 		}
 	}
 	if path := rec["vigil_log"]; path != "" {
-		if err := readVigil(&m, path); err != nil {
+		if err := readVigil(&m, path, rec["detect_recipe"]); err != nil {
+			return m, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if path := rec["proc_status"]; path != "" {
+		if err := readProcStatus(&m, path); err != nil {
 			return m, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -244,17 +254,38 @@ func readBPF(m *report.Measurement, rec map[string]string) error {
 	return nil
 }
 
-func readVigil(m *report.Measurement, path string) error {
+// readVigil reads vigil's exit summary; the detections of detectRecipe,
+// when named, are the storm's execs it saw.
+func readVigil(m *report.Measurement, path, detectRecipe string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if m.Events, m.Drops, err = readings.VigilSummary(f); err != nil {
+	exit, err := readings.VigilSummary(f)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if !m.Events.Known {
+	if !exit.Events.Known {
 		slog.Warn("vigil printed no summary line; see its log (run.sh --keep)", "log", path)
+		return nil
+	}
+	m.Events, m.Drops, m.Detections = exit.Events, exit.Lost, exit.Detections
+	if detectRecipe != "" {
+		m.ExecEvents = readings.Known(exit.ByRecipe[detectRecipe])
+		m.HeldBack = readings.Known(exit.HeldBack[detectRecipe])
+	}
+	return nil
+}
+
+func readProcStatus(m *report.Measurement, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if m.RSSPeakKB, m.RSSAnonKB, err = readings.ProcStatus(f); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }

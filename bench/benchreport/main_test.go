@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -147,4 +148,39 @@ func TestRunsBadRecord(t *testing.T) {
 	in := records([]string{"round=1", "pair=1", "config=none", "position=1", "storm=storm: a worker failed", "status=ok"})
 	_, err := run([]string{"runs", "-out", out, "-cpus", "2"}, strings.NewReader(in), &bytes.Buffer{})
 	require.ErrorContains(t, err, "pair 1, none: cannot read the storm's result")
+}
+
+func TestRunsVigilDetect(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "results.tsv")
+	require.NoError(t, os.WriteFile(out, []byte(strings.Join(report.Columns(), "\t")+"\n"), 0o644))
+	summary := func(storm int) string {
+		return fmt.Sprintf("vigil: watching the machine\n"+
+			"vigil: events 3100, detections %d, processes known 80; lost 0 (ring buffer full 0)\n"+
+			"vigil: detections by importance: medium 7, low %d; by recipe: bench_storm_exec %d, exec_from_unusual_dir 7\n", storm+7, storm, storm)
+	}
+	detected := write(t, dir, "detect.err", summary(1000))
+	limited := write(t, dir, "limited.err", summary(1)+"vigil: matches held back by report limits: bench_storm_exec 999\n")
+	status := write(t, dir, "vigil.status", "Name:\tvigil\nVmHWM:\t   38112 kB\nRssAnon:\t   21480 kB\n")
+	detectRun := func(pair, log string) []string {
+		return []string{"round=1", "pair=" + pair, "config=vigil-detect", "position=1",
+			"storm=execs=1000 seconds=3.000 rate=333.3 jobs=2", "busy_ticks=600", "storm_ticks=570",
+			"tracer_storm_ns=10000000", "tracer_ns=30000000", "vigil_log=" + log, "detect_recipe=bench_storm_exec",
+			"proc_status=" + status, "status=ok"}
+	}
+	var stdout bytes.Buffer
+	_, err := run([]string{"runs", "-out", out, "-rounds", "1", "-cpus", "2", "-configs", "none vigil-detect"},
+		strings.NewReader(records(detectRun("1", detected), detectRun("2", limited))), &stdout)
+	require.NoError(t, err)
+
+	runs := readResults(t, out)
+	require.Len(t, runs, 2)
+	ok, failed := runs[0], runs[1]
+	require.Equal(t, report.StatusOK, ok.Status)
+	require.Equal(t, []string{"1000", "1007", "30.00", "38112", "21480"},
+		[]string{ok.ExecEvents, ok.Detections, ok.CPUusPerExec, ok.RSSPeakKB, ok.RSSAnonKB})
+	require.Equal(t, report.StatusFailed, failed.Status)
+	require.Equal(t, "fewer detections than storm execs: a report limit held matches back", failed.Note)
+	require.Contains(t, stdout.String(), "round 1/1  pair 1   vigil-detect  333.3 execs/s")
+	require.Contains(t, stdout.String(), "rss peak 37.2 MiB, anon 21.0 MiB\n")
 }

@@ -1,8 +1,8 @@
 // Package readings reads what bench/run.sh collects during a run: the
 // storm's result line, what each tracer leaves behind (vigil's exit
-// summary, bpftrace's output, the audit log) and bpftool's statistics of
-// the tracer's BPF programs. It only counts; package report does the
-// arithmetic.
+// summary, bpftrace's output, the audit log), bpftool's statistics of
+// the tracer's BPF programs and the tracer's memory in /proc. It only
+// counts; package report does the arithmetic.
 package readings
 
 import (
@@ -65,26 +65,99 @@ func ParseStorm(line string) (Storm, error) {
 	return Storm{Execs: execs, Seconds: secs, Rate: rate}, nil
 }
 
-// vigilSummary is the first line of vigil's exit summary:
-// "vigil: events 10, detections 1, ...; lost 0 (ring buffer full 0, ...)".
-var vigilSummary = regexp.MustCompile(`^vigil: events ([0-9]+),.* lost ([0-9]+)`)
+// VigilExit is what vigil's exit summary says: the events it received,
+// the detections it made and the events it lost, each unknown when it
+// printed no summary; and its detections and the matches its report
+// limits held back, by recipe.
+type VigilExit struct {
+	Events, Detections, Lost Count
+	ByRecipe, HeldBack       map[string]int64
+}
 
-// VigilSummary returns the events vigil received and those it lost, from
-// the last exit summary in its standard error; both unknown when it
-// printed none.
-func VigilSummary(stderr io.Reader) (events, lost Count, err error) {
+var (
+	// The first line of the summary: "vigil: events 10, detections 1,
+	// ...; lost 0 (ring buffer full 0, ...)".
+	vigilCounts     = regexp.MustCompile(`^vigil: events ([0-9]+),.* lost ([0-9]+)`)
+	vigilDetections = regexp.MustCompile(`[ ,]detections ([0-9]+)[,;]`)
+	// "vigil: detections by importance: low 1; by recipe: a 1, b 2".
+	vigilByRecipe = regexp.MustCompile(`^vigil: detections by importance: .*; by recipe: (.*)$`)
+	// "vigil: matches held back by report limits: a 3, b 1".
+	vigilHeldBack = regexp.MustCompile(`^vigil: matches held back by report limits: (.*)$`)
+)
+
+// VigilSummary reads the last exit summary in vigil's standard error.
+func VigilSummary(stderr io.Reader) (VigilExit, error) {
+	var exit VigilExit
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		m := vigilSummary.FindStringSubmatch(sc.Text())
-		if m == nil {
+		line := sc.Text()
+		if m := vigilCounts.FindStringSubmatch(line); m != nil {
+			// A new summary: what came before was an earlier run's.
+			exit = VigilExit{
+				Events: count(m[1]), Lost: count(m[2]),
+				ByRecipe: map[string]int64{}, HeldBack: map[string]int64{},
+			}
+			if d := vigilDetections.FindStringSubmatch(line); d != nil {
+				exit.Detections = count(d[1])
+			}
 			continue
 		}
-		e, _ := strconv.ParseInt(m[1], 10, 64)
-		l, _ := strconv.ParseInt(m[2], 10, 64)
-		events, lost = Known(e), Known(l)
+		if exit.Events.Known {
+			if m := vigilByRecipe.FindStringSubmatch(line); m != nil {
+				countsByName(exit.ByRecipe, m[1])
+			} else if m := vigilHeldBack.FindStringSubmatch(line); m != nil {
+				countsByName(exit.HeldBack, m[1])
+			}
+		}
 	}
-	return events, lost, sc.Err()
+	return exit, sc.Err()
+}
+
+// count reads a count the regular expressions found to be digits.
+func count(digits string) Count {
+	n, _ := strconv.ParseInt(digits, 10, 64)
+	return Known(n)
+}
+
+// countsByName adds to counts a list "a 1, b 2" as vigil prints it.
+func countsByName(counts map[string]int64, list string) {
+	for _, part := range strings.Split(list, ", ") {
+		name, n, ok := strings.Cut(part, " ")
+		if v, err := strconv.ParseInt(n, 10, 64); ok && err == nil {
+			counts[name] += v
+		}
+	}
+}
+
+// ProcStatus reads a process's resident memory from its /proc/PID/status:
+// the peak resident set (VmHWM) and the anonymous part of the resident
+// set now (RssAnon), in kB; each unknown when the file has no such line.
+func ProcStatus(status io.Reader) (peakKB, anonKB Count, err error) {
+	sc := bufio.NewScanner(status)
+	for sc.Scan() {
+		key, value, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (key != "VmHWM" && key != "RssAnon") {
+			continue
+		}
+		f := strings.Fields(value)
+		if len(f) != 2 || f[1] != "kB" {
+			return Count{}, Count{}, fmt.Errorf("/proc status: cannot read %s %q", key, value)
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return Count{}, Count{}, fmt.Errorf("/proc status: %s: %w", key, err)
+		}
+		if key == "VmHWM" {
+			peakKB = Known(n)
+		} else {
+			anonKB = Known(n)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Count{}, Count{}, fmt.Errorf("/proc status: %w", err)
+	}
+	return peakKB, anonKB, nil
 }
 
 var (

@@ -19,19 +19,56 @@ func TestParseStorm(t *testing.T) {
 func TestVigilSummary(t *testing.T) {
 	log := `vigil: watching the machine
 vigil: events 10, detections 1, processes known 65; lost 0 (ring buffer full 0, filter full 0)
-vigil: events 3616, detections 7, processes known 80; lost 2 (ring buffer full 2, filter full 0)
+vigil: detections by importance: low 1; by recipe: exec_example 1
+vigil: events 3616, detections 1207, processes known 80; lost 2 (ring buffer full 2, filter full 0); process table evictions 0
 vigil: execs 1185 in 4.1s (289.0/s)
+vigil: detections by importance: medium 7, low 1200; by recipe: bench_storm_exec 1200, exec_from_unusual_dir 7
+vigil: matches held back by report limits: exec_from_unusual_dir 3
 `
-	events, lost, err := VigilSummary(strings.NewReader(log))
+	exit, err := VigilSummary(strings.NewReader(log))
 	require.NoError(t, err)
-	require.Equal(t, Known(3616), events, "the last summary counts")
-	require.Equal(t, Known(2), lost)
+	require.Equal(t, VigilExit{
+		Events: Known(3616), Detections: Known(1207), Lost: Known(2),
+		ByRecipe: map[string]int64{"bench_storm_exec": 1200, "exec_from_unusual_dir": 7},
+		HeldBack: map[string]int64{"exec_from_unusual_dir": 3},
+	}, exit, "the last summary counts, and only it")
 
-	events, lost, err = VigilSummary(strings.NewReader("panic: oops\n"))
+	// No detection: no line by recipe.
+	exit, err = VigilSummary(strings.NewReader("vigil: events 3616, detections 0, processes known 80; lost 0 (ring buffer full 0)\n"))
 	require.NoError(t, err)
-	require.False(t, events.Known)
-	require.False(t, lost.Known)
-	require.Equal(t, "-", events.String())
+	require.Equal(t, Known(0), exit.Detections)
+	require.Empty(t, exit.ByRecipe)
+
+	exit, err = VigilSummary(strings.NewReader("panic: oops\n"))
+	require.NoError(t, err)
+	require.False(t, exit.Events.Known)
+	require.False(t, exit.Detections.Known)
+	require.False(t, exit.Lost.Known)
+	require.Equal(t, "-", exit.Events.String())
+}
+
+func TestProcStatus(t *testing.T) {
+	status := `Name:	vigil
+VmPeak:	 1300000 kB
+VmHWM:	   38112 kB
+VmRSS:	   35000 kB
+RssAnon:	   21480 kB
+RssFile:	   13520 kB
+Threads:	6
+`
+	peak, anon, err := ProcStatus(strings.NewReader(status))
+	require.NoError(t, err)
+	require.Equal(t, Known(38112), peak)
+	require.Equal(t, Known(21480), anon)
+
+	// A kernel thread has no memory lines.
+	peak, anon, err = ProcStatus(strings.NewReader("Name:\tkauditd\nThreads:\t1\n"))
+	require.NoError(t, err)
+	require.False(t, peak.Known)
+	require.False(t, anon.Known)
+
+	_, _, err = ProcStatus(strings.NewReader("VmHWM:\t12 MB\n"))
+	require.Error(t, err)
 }
 
 func TestBpftrace(t *testing.T) {

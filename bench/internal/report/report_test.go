@@ -31,7 +31,7 @@ func TestLinesAsBefore(t *testing.T) {
 	require.NoError(t, err)
 	var got strings.Builder
 	for _, r := range readTestRuns(t) {
-		got.WriteString(Line(r, 2) + "\n")
+		got.WriteString(Line(r, 2, 8) + "\n")
 	}
 	require.Equal(t, string(want), got.String())
 }
@@ -95,6 +95,7 @@ func TestNewRunBaseline(t *testing.T) {
 		// 34 ticks of other work in 3.004 s × 2 cores × 100 ticks.
 		OtherCPUPct: "5.7",
 		WindowExecs: Unknown, Events: Unknown, ExecEvents: Unknown, Drops: Unknown,
+		RSSPeakKB: Unknown, RSSAnonKB: Unknown, Detections: Unknown,
 	}, r)
 }
 
@@ -294,6 +295,165 @@ vigil against its aims: rate >= 98% of baseline MISSED, CPU < 10 us/exec unknown
 	require.Equal(t, "auditd", s.Configs[3].Config)
 
 	// A never-ran config has no line on the terminal.
-	require.Empty(t, Line(runs[4], 2))
-	require.Equal(t, "round 2/2  pair 3   vigil    unavailable: did not start: boom", Line(runs[3], 2))
+	require.Empty(t, Line(runs[4], 2, 8))
+	require.Equal(t, "round 2/2  pair 3   vigil    unavailable: did not start: boom", Line(runs[3], 2, 8))
+}
+
+func TestNewRunDetections(t *testing.T) {
+	detect := func(seen readings.Count, heldBack, drops int64) Measurement {
+		return Measurement{
+			Round: "1", Pair: "2", Config: VigilDetects, Position: "1", Status: StatusOK,
+			Storm:    readings.Storm{Execs: 1000, Seconds: 3, Rate: 333.3},
+			TracerNS: readings.Known(30_000_000),
+			Events:   readings.Known(3100), ExecEvents: seen, Detections: readings.Known(seen.N + 7),
+			HeldBack: readings.Known(heldBack), Drops: readings.Known(drops),
+			RSSPeakKB: readings.Known(39000), RSSAnonKB: readings.Known(22000),
+		}
+	}
+	mach := Machine{CPUs: 2, ClockTicks: 100}
+
+	r := NewRun(detect(readings.Known(900), 0, 0), mach)
+	require.Equal(t, StatusOK, r.Status, "90% of the storm's execs detected")
+	require.Equal(t, "30.00", r.CPUusPerExec)
+	require.Equal(t, []string{"900", "907", "39000", "22000"}, []string{r.ExecEvents, r.Detections, r.RSSPeakKB, r.RSSAnonKB})
+
+	for _, tc := range []struct {
+		name     string
+		m        Measurement
+		wantNote string
+	}{
+		{"a limit", detect(readings.Known(1), 999, 0), noteHeldBack},
+		{"events lost", detect(readings.Known(899), 0, 101), noteLost},
+		{"a recipe that does not match", detect(readings.Known(0), 0, 0), noteDoesNotMatch},
+		{"no exit summary", detect(readings.Count{}, 0, 0), noteNoSummary},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRun(tc.m, mach)
+			require.Equal(t, StatusFailed, r.Status)
+			require.Equal(t, tc.wantNote, r.Note)
+			require.Empty(t, r.CPUusPerExec, "a failed run has no CPU figures")
+			require.Equal(t, "39000", r.RSSPeakKB, "its memory is still read")
+		})
+	}
+
+	// Plain vigil detects nothing of the storm: nothing to check.
+	m := detect(readings.Count{}, 0, 0)
+	m.Config = Vigil
+	require.Equal(t, StatusOK, NewRun(m, mach).Status)
+}
+
+func TestLineWithMemory(t *testing.T) {
+	r := Run{Round: "1", Pair: "2", Config: VigilDetects, Status: StatusOK, Rate: "333.3", Ratio: "0.9700",
+		CPUusPerExec: "30.00", CPUsPer1000Execs: "0.0300", Events: "3100", Execs: "1000", ExecEvents: "1000",
+		Drops: "0", OtherCPUPct: "1.0", RSSPeakKB: "39000", RSSAnonKB: "22000"}
+	require.Equal(t, "round 1/2  pair 2   vigil-detect  333.3 execs/s  ratio 0.9700  cpu   30.00 us/exec = 0.0300 s/1000 execs (- us/any exec)  bpf     - ns/exec  events  3100 (execs 1000, seen 1000)  drops 0  other 1.0%  rss peak 38.1 MiB, anon 21.5 MiB",
+		Line(r, 2, ConfigWidth([]string{"none", VigilDetects})))
+}
+
+// memoryOf sets a tracer's memory in its pair.
+func memoryOf(pair []Run, peakKB, anonKB string) []Run {
+	for i := range pair {
+		if pair[i].Config != Baseline {
+			pair[i].RSSPeakKB, pair[i].RSSAnonKB = peakKB, anonKB
+		}
+	}
+	return pair
+}
+
+func TestSummaryFootprint(t *testing.T) {
+	var runs []Run
+	runs = append(runs, memoryOf(pairOf("1", "1", Vigil, false, 396, 400, 2, "8.00", "0"), "38000", "20000")...)
+	runs = append(runs, memoryOf(pairOf("1", "2", VigilDetects, false, 390, 400, 2, "20.00", "0"), "39000", "22000")...)
+	runs = append(runs, memoryOf(pairOf("1", "3", "bpftrace", false, 360, 400, 2, "90.00", "0"), "60000", "8000")...)
+	// Disturbed: its memory counts, its CPU does not.
+	runs = append(runs, memoryOf(pairOf("2", "4", Vigil, true, 300, 400, 50, "50.00", "0"), "40000", "22000")...)
+	runs = append(runs, Run{Round: "2", Pair: "5", Config: VigilDetects, Position: "1", Status: StatusFailed, Execs: "1000", Note: noteHeldBack})
+	runs = append(runs, Run{Round: "2", Pair: "6", Config: VigilDetects, Position: "1", Status: StatusFailed, Execs: "1000", Note: noteHeldBack})
+	runs = append(runs, Run{Round: "2", Pair: "7", Config: VigilDetects, Position: "1", Status: StatusFailed, Execs: "500", Note: NoteTracerDied})
+	s := Summarize(runs, []string{"none", Vigil, VigilDetects, "bpftrace"})
+
+	vigil := s.Configs[1]
+	require.Equal(t, Stat{N: 2, Median: 21000, Low: 20000, High: 22000}, vigil.RSSAnonKB)
+	require.Equal(t, []Reason{{noteHeldBack, 2}, {"the tracer died", 1}}, s.Configs[2].FailedWhy)
+	require.Equal(t, "met", s.Footprint.DetectCPU)
+	require.Equal(t, "met", s.Footprint.Memory)
+
+	var out bytes.Buffer
+	require.NoError(t, s.Write(&out))
+	require.Equal(t, `config        runs  ratio  range       execs/s   base/s   CPU s/  CPU us/   CPU us/  BPF ns/  events   execs    seen  drops   other
+                                                         1k exec     exec  any exec     exec                                  CPU %
+none             3  -      -             400.0        -        -        -         -        -       -    4000       -      -     2.0
+              (1 more runs disturbed by other work: in the totals, not the medians)
+vigil            1  0.990  0.990-0.990   396.0    400.0        -     8.00         -        -    6000    2000       -      0     1.0
+              (1 more runs disturbed by other work: in the totals, not the medians)
+vigil-detect     1  0.975  0.975-0.975   390.0    400.0        -    20.00         -        -    3000    1000       -      0     1.0
+              (2 more runs failed: fewer detections than storm execs: a report limit held matches back)
+              (1 more runs failed: the tracer died)
+bpftrace         1  0.900  0.900-0.900   360.0    400.0        -    90.00         -        -    3000    1000       -      0     1.0
+
+the tracer's resident memory, MiB, median and range over its completed runs (read before it stopped):
+config        runs  peak (VmHWM)          anonymous (RssAnon)
+vigil            2  38.1 (37.1-39.1)      20.5 (19.5-21.5)
+vigil-detect     1  38.1 (38.1-38.1)      21.5 (21.5-21.5)
+bpftrace         1  58.6 (58.6-58.6)      7.8 (7.8-7.8)
+
+baseline rate over its 3 undisturbed runs: median 400.0, range 400.0-400.0 execs/s (spread 0.0% of the median)
+
+undisturbed pairs (order T,none: the tracer ran first):
+round pair config       order   rate   base   ratio  CPU us/exec  BPF ns/exec  drops
+1     1    vigil        none,T  396.0  400.0  0.990         8.00            -      0
+1     2    vigil-detect none,T  390.0  400.0  0.975        20.00            -      0
+1     3    bpftrace     none,T  360.0  400.0  0.900        90.00            -      0
+vigil         median ratio - when it ran first (0 pairs), 0.990 when it ran second (1 pair)
+vigil-detect  median ratio - when it ran first (0 pairs), 0.975 when it ran second (1 pair)
+bpftrace      median ratio - when it ran first (0 pairs), 0.900 when it ran second (1 pair)
+
+vigil against its aims: rate >= 98% of baseline met, CPU < 10 us/exec met, zero drops met
+
+vigil against its aims of detection CPU and memory:
+  detected exec CPU <= bpftrace's line per exec: met (median CPU per storm exec: vigil-detect 20.00 us, bpftrace 90.00 us)
+  resident memory <= 40 MiB: met (vigil's median anonymous resident memory, RssAnon, 20.5 MiB; peak resident set, VmHWM, 38.1 MiB)
+`, out.String())
+}
+
+func TestFootprint(t *testing.T) {
+	ran := func(config string, cpu, anonKB float64) ConfigSummary {
+		c := ConfigSummary{Config: config, Runs: 1}
+		if cpu > 0 {
+			c.CPUusPerExec = Stat{N: 1, Median: cpu}
+		}
+		if anonKB > 0 {
+			c.RSSAnonKB = Stat{N: 1, Median: anonKB}
+			c.RSSPeakKB = Stat{N: 1, Median: anonKB * 2}
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name    string
+		configs []ConfigSummary
+		want    *Footprint // only the verdicts
+	}{
+		{"results from before: no memory, no vigil-detect", []ConfigSummary{ran(Vigil, 8, 0), ran(Comparison, 90, 0)}, nil},
+		{"no vigil at all", []ConfigSummary{ran(Comparison, 90, 5000)}, nil},
+		{"missed", []ConfigSummary{ran(Vigil, 8, 40*1024+1), ran(VigilDetects, 90.01, 0), ran(Comparison, 90, 5000)},
+			&Footprint{DetectCPU: "MISSED", Memory: "MISSED"}},
+		{"met at the edge", []ConfigSummary{ran(Vigil, 8, 40*1024), ran(VigilDetects, 90, 0), ran(Comparison, 90, 5000)},
+			&Footprint{DetectCPU: "met", Memory: "met"}},
+		{"no bpftrace", []ConfigSummary{ran(Vigil, 8, 20000), ran(VigilDetects, 20, 21000)},
+			&Footprint{DetectCPU: "unknown (no undisturbed bpftrace run with its CPU)", Memory: "met"}},
+		{"vigil-detect only", []ConfigSummary{ran(VigilDetects, 20, 21000), ran(Comparison, 90, 5000)},
+			&Footprint{DetectCPU: "met", Memory: "unknown (no vigil run with its memory read)"}},
+		{"vigil-detect disturbed every time", []ConfigSummary{ran(Vigil, 8, 20000), {Config: VigilDetects, Disturbed: 2}, ran(Comparison, 90, 5000)},
+			&Footprint{DetectCPU: "unknown (no undisturbed vigil-detect run with its CPU)", Memory: "met"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := footprint(tc.configs)
+			if tc.want == nil {
+				require.Nil(t, f)
+				return
+			}
+			require.NotNil(t, f)
+			require.Equal(t, *tc.want, Footprint{DetectCPU: f.DetectCPU, Memory: f.Memory})
+		})
+	}
 }

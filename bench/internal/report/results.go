@@ -48,6 +48,10 @@ type Run struct {
 	OtherCPUPct        string `tsv:"other_cpu_pct"`
 	Disturbed          string `tsv:"disturbed"` // 1 or 0; Unknown when not checked
 	Note               string `tsv:"note"`
+	// Added after the columns above, which older files end with.
+	RSSPeakKB  string `tsv:"rss_peak_kb"` // the tracer's peak resident set (VmHWM)
+	RSSAnonKB  string `tsv:"rss_anon_kb"` // its anonymous resident memory at the end (RssAnon)
+	Detections string `tsv:"detections"`  // vigil's detections over its whole life
 }
 
 // The statuses of a run.
@@ -57,8 +61,17 @@ const (
 	StatusUnavailable = "unavailable" // the config cannot run here; Note says why
 )
 
-// Baseline is the config of the runs without a tracer.
-const Baseline = "none"
+// NoteTracerDied is the note of a run whose tracer died during the storm.
+const NoteTracerDied = "tracer died during the storm"
+
+// The configs the figures treat apart: the baseline, with no tracer;
+// vigil watching the machine; and vigil watching it with a recipe that
+// makes every storm exec a detection.
+const (
+	Baseline     = "none"
+	Vigil        = "vigil"
+	VigilDetects = "vigil-detect"
+)
 
 // Columns returns the results file's columns, in order.
 func Columns() []string {

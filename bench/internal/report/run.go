@@ -35,8 +35,47 @@ type Measurement struct {
 	// their least-run program, from BPFBefore and BPFAfter.
 	WindowExecs readings.Count
 	// Events the tracer received, those of the storm's execs, and those it
-	// knows it lost.
+	// knows it lost. For vigil-detect the storm's execs are the detections
+	// of the recipe that matches them.
 	Events, ExecEvents, Drops readings.Count
+	// Detections are vigil's over its whole life; HeldBack the matches of
+	// vigil-detect's storm recipe that a report limit held back.
+	Detections, HeldBack readings.Count
+	// RSSPeakKB and RSSAnonKB are the tracer's peak resident set (VmHWM)
+	// and its anonymous resident memory (RssAnon), in kB, read just
+	// before it was stopped.
+	RSSPeakKB, RSSAnonKB readings.Count
+}
+
+// minDetectedShare is the share of the storm's execs that vigil-detect
+// must report as detections for its run to count: every storm exec is
+// one, so a run far below is measuring something else.
+const minDetectedShare = 0.9
+
+// The notes of a vigil-detect run that made far fewer detections of the
+// storm's execs than the storm made execs.
+const (
+	noteNoSummary    = "no exit summary from vigil: its detections are unknown"
+	noteHeldBack     = "fewer detections than storm execs: a report limit held matches back"
+	noteLost         = "fewer detections than storm execs: vigil lost events"
+	noteDoesNotMatch = "fewer detections than storm execs: the recipe does not match every storm exec"
+)
+
+// checkDetections returns why a vigil-detect run does not count, "" when
+// it made a detection of (nearly) every storm exec.
+func checkDetections(m Measurement) string {
+	switch {
+	case !m.ExecEvents.Known:
+		return noteNoSummary
+	case float64(m.ExecEvents.N) >= minDetectedShare*float64(m.Storm.Execs):
+		return ""
+	case m.HeldBack.N > 0:
+		return noteHeldBack
+	case m.Drops.N > 0:
+		return noteLost
+	default:
+		return noteDoesNotMatch
+	}
 }
 
 // NewRun works out a run's figures (its row but for the pair's figures,
@@ -45,6 +84,12 @@ func NewRun(m Measurement, mach Machine) Run {
 	r := Run{Round: m.Round, Pair: m.Pair, Config: m.Config, Position: m.Position, Status: m.Status, Note: m.Note}
 	if m.Status == StatusUnavailable {
 		return r
+	}
+	if m.Config == VigilDetects && m.Status == StatusOK {
+		if why := checkDetections(m); why != "" {
+			m.Status, m.Note = StatusFailed, why
+			r.Status, r.Note = m.Status, m.Note
+		}
 	}
 	tracer := m.Config != Baseline
 	r.Execs = strconv.FormatInt(m.Storm.Execs, 10)
@@ -84,6 +129,9 @@ func NewRun(m Measurement, mach Machine) Run {
 	r.Events = m.Events.String()
 	r.ExecEvents = m.ExecEvents.String()
 	r.Drops = m.Drops.String()
+	r.Detections = m.Detections.String()
+	r.RSSPeakKB = m.RSSPeakKB.String()
+	r.RSSAnonKB = m.RSSAnonKB.String()
 	return r
 }
 
@@ -165,30 +213,47 @@ func Pair(runs []Run, quiet float64) (disturbed bool) {
 	return disturbed
 }
 
-// Line is the run's line on the terminal, "" for a config that never ran.
-func Line(r Run, rounds int) string {
+// Line is the run's line on the terminal, "" for a config that never ran;
+// its config is padded to width (ConfigWidth of the invocation's configs).
+func Line(r Run, rounds, width int) string {
 	if !known(r.Round) {
 		return ""
 	}
 	if r.Status == StatusUnavailable {
-		return fmt.Sprintf("round %s/%d  pair %-3s %-8s unavailable: %s", r.Round, rounds, r.Pair, r.Config, r.Note)
+		return fmt.Sprintf("round %s/%d  pair %-3s %-*s unavailable: %s", r.Round, rounds, r.Pair, width, r.Config, r.Note)
 	}
 	rate := fmt.Sprintf("%6s", Unknown)
 	if v, ok := number(r.Rate); ok {
 		rate = fmt.Sprintf("%6.1f", v)
 	}
 	var marks string
+	if peak, ok := number(r.RSSPeakKB); ok {
+		marks += fmt.Sprintf("  rss peak %.1f MiB", peak/1024)
+		if anon, ok := number(r.RSSAnonKB); ok {
+			marks += fmt.Sprintf(", anon %.1f MiB", anon/1024)
+		}
+	}
 	if known(r.Note) {
 		marks += "  [" + r.Note + "]"
 	}
 	if r.Disturbed == "1" {
 		marks += "  [disturbed]"
 	}
-	return fmt.Sprintf("round %s/%d  pair %-3s %-8s %s execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s  other %s%%%s",
-		r.Round, rounds, r.Pair, r.Config, rate, orUnknown(r.Ratio), orUnknown(r.CPUusPerExec),
+	return fmt.Sprintf("round %s/%d  pair %-3s %-*s %s execs/s  ratio %-6s  cpu %7s us/exec = %-6s s/1000 execs (%s us/any exec)  bpf %5s ns/exec  events %5s (execs %s, seen %s)  drops %s  other %s%%%s",
+		r.Round, rounds, r.Pair, width, r.Config, rate, orUnknown(r.Ratio), orUnknown(r.CPUusPerExec),
 		orUnknown(r.CPUsPer1000Execs), orUnknown(r.CPUusPerWindowExec), orUnknown(r.BPFnsPerExec),
 		orUnknown(r.Events), orUnknown(r.Execs), orUnknown(r.ExecEvents), orUnknown(r.Drops),
 		orUnknown(r.OtherCPUPct), marks)
+}
+
+// ConfigWidth is the width of the config column for configs: 8, or the
+// longest name's.
+func ConfigWidth(configs []string) int {
+	width := 8
+	for _, c := range configs {
+		width = max(width, len(c))
+	}
+	return width
 }
 
 // scaled is a*scale/b with decimals digits after the point, Unknown when

@@ -12,7 +12,14 @@ import (
 const (
 	aimRatio        = 0.98 // at least 98% of the baseline exec rate
 	aimCPUusPerExec = 10   // under 10 µs of CPU per exec
+	// At most 40 MiB resident watching the machine with the full catalog;
+	// the anonymous part, what vigil itself allocates, is held to it.
+	aimRSSAnonMiB = 40
 )
+
+// Comparison is the tracer whose CPU per exec a detected exec of vigil's
+// must not exceed: bpftrace printing a line per exec.
+const Comparison = "bpftrace"
 
 // Summary is what an invocation's runs come to.
 type Summary struct {
@@ -25,6 +32,11 @@ type Summary struct {
 	Pairs []Run
 	// Aims is vigil against its aims, nil when vigil did not run.
 	Aims *Aims
+	// Footprint is vigil against its aims of CPU per detected exec and of
+	// resident memory; nil when neither vigil nor vigil-detect ran, or
+	// when the results hold no memory figure and no vigil-detect run (a
+	// file from before these were measured).
+	Footprint *Footprint
 }
 
 // ConfigSummary is one config's line of the summary: medians over its
@@ -33,8 +45,9 @@ type Summary struct {
 type ConfigSummary struct {
 	Config string
 	// Runs completed and undisturbed, completed but disturbed, and failed
-	// (the tracer died).
+	// (the tracer died, or vigil-detect missed storm execs), by why.
 	Runs, Disturbed, Failed int
+	FailedWhy               []Reason
 	// Unavailable says why the config could not run (or could not run any
 	// more), "" if it could.
 	Unavailable string
@@ -44,6 +57,15 @@ type ConfigSummary struct {
 	BPFnsPerExec, OtherCPUPct                          Stat
 	Execs                                              float64
 	Events, ExecEvents, Drops                          Total
+	// RSSPeakKB and RSSAnonKB are over every completed run, disturbed ones
+	// too: other work's CPU does not change a tracer's memory.
+	RSSPeakKB, RSSAnonKB Stat
+}
+
+// Reason is why some runs failed, and how many.
+type Reason struct {
+	Why  string
+	Runs int
 }
 
 // Stat is the median and range of a figure over some runs.
@@ -62,6 +84,19 @@ type Total struct {
 // unknown.
 type Aims struct {
 	Ratio, CPU, Drops string
+}
+
+// Footprint is vigil against two aims, each "met", "MISSED" or why it is
+// unknown, with the figures each compares.
+type Footprint struct {
+	// DetectCPU: vigil-detect's median CPU per storm exec, every one a
+	// detection, at most bpftrace's.
+	DetectCPU                 string
+	DetectCPUus, ComparisonUS Stat
+	// Memory: vigil's median anonymous resident memory at most
+	// aimRSSAnonMiB; its peak resident set is shown beside it.
+	Memory               string
+	RSSAnonKB, RSSPeakKB Stat
 }
 
 // Summarize summarizes the runs of an invocation, config by config in
@@ -85,10 +120,11 @@ func Summarize(runs []Run, configs []string) Summary {
 		if c == Baseline {
 			s.Baseline = cs.Rate
 		}
-		if c == "vigil" && cs.Runs+cs.Disturbed > 0 {
+		if c == Vigil && cs.Runs+cs.Disturbed > 0 {
 			s.Aims = vigilAims(cs)
 		}
 	}
+	s.Footprint = footprint(s.Configs)
 	for _, r := range runs {
 		if r.Config != Baseline && seen[r.Config] && undisturbed(r) && known(r.Ratio) {
 			s.Pairs = append(s.Pairs, r)
@@ -101,7 +137,7 @@ func undisturbed(r Run) bool { return r.Status == StatusOK && r.Disturbed != "1"
 
 func summarizeConfig(runs []Run, config string) ConfigSummary {
 	cs := ConfigSummary{Config: config}
-	var ratio, rate, base, cpuK, cpu, cpuWindow, bpfNS, other []float64
+	var ratio, rate, base, cpuK, cpu, cpuWindow, bpfNS, other, rssPeak, rssAnon []float64
 	for _, r := range runs {
 		if r.Config != config {
 			continue
@@ -113,7 +149,16 @@ func summarizeConfig(runs []Run, config string) ConfigSummary {
 		case StatusOK:
 		default:
 			cs.Failed++
+			cs.FailedWhy = addReason(cs.FailedWhy, r.Note)
 			continue
+		}
+		for _, f := range []struct {
+			list *[]float64
+			cell string
+		}{{&rssPeak, r.RSSPeakKB}, {&rssAnon, r.RSSAnonKB}} {
+			if v, ok := number(f.cell); ok {
+				*f.list = append(*f.list, v)
+			}
 		}
 		execs, _ := number(r.Execs)
 		cs.Execs += execs
@@ -141,7 +186,23 @@ func summarizeConfig(runs []Run, config string) ConfigSummary {
 	cs.Ratio, cs.Rate, cs.BaseRate = stat(ratio), stat(rate), stat(base)
 	cs.CPUsPer1000Execs, cs.CPUusPerExec, cs.CPUusPerWindowExec = stat(cpuK), stat(cpu), stat(cpuWindow)
 	cs.BPFnsPerExec, cs.OtherCPUPct = stat(bpfNS), stat(other)
+	cs.RSSPeakKB, cs.RSSAnonKB = stat(rssPeak), stat(rssAnon)
 	return cs
+}
+
+// addReason counts one more failed run whose note is note.
+func addReason(reasons []Reason, note string) []Reason {
+	why := note
+	if !known(note) || note == NoteTracerDied {
+		why = "the tracer died"
+	}
+	for i := range reasons {
+		if reasons[i].Why == why {
+			reasons[i].Runs++
+			return reasons
+		}
+	}
+	return append(reasons, Reason{Why: why, Runs: 1})
 }
 
 func (t *Total) add(cell string) {
@@ -181,6 +242,43 @@ func vigilAims(vigil ConfigSummary) *Aims {
 	return a
 }
 
+// footprint compares vigil-detect's CPU per storm exec with bpftrace's and
+// vigil's memory with its aim, when the configs have figures for either.
+func footprint(configs []ConfigSummary) *Footprint {
+	byName := make(map[string]ConfigSummary, len(configs))
+	measured := false
+	for _, c := range configs {
+		byName[c.Config] = c
+		measured = measured || c.RSSPeakKB.N > 0 || c.RSSAnonKB.N > 0
+	}
+	vigil, vigilRan := byName[Vigil]
+	detect, detectRan := byName[VigilDetects]
+	vigilRan = vigilRan && vigil.Runs+vigil.Disturbed > 0
+	detectRan = detectRan && detect.Runs+detect.Disturbed+detect.Failed > 0
+	if !(vigilRan || detectRan) || !(measured || detectRan) {
+		return nil
+	}
+	comparison := byName[Comparison]
+	f := &Footprint{
+		DetectCPUus: detect.CPUusPerExec, ComparisonUS: comparison.CPUusPerExec,
+		RSSAnonKB: vigil.RSSAnonKB, RSSPeakKB: vigil.RSSPeakKB,
+	}
+	switch {
+	case f.DetectCPUus.N == 0:
+		f.DetectCPU = "unknown (no undisturbed " + VigilDetects + " run with its CPU)"
+	case f.ComparisonUS.N == 0:
+		f.DetectCPU = "unknown (no undisturbed " + Comparison + " run with its CPU)"
+	default:
+		f.DetectCPU = verdict(f.DetectCPUus.Median <= f.ComparisonUS.Median)
+	}
+	if f.RSSAnonKB.N == 0 {
+		f.Memory = "unknown (no " + Vigil + " run with its memory read)"
+	} else {
+		f.Memory = verdict(f.RSSAnonKB.Median <= aimRSSAnonMiB*1024)
+	}
+	return f
+}
+
 func verdict(met bool) string {
 	if met {
 		return "met"
@@ -188,36 +286,43 @@ func verdict(met bool) string {
 	return "MISSED"
 }
 
-// Write prints the summary: a line per config, the baseline's spread, the
-// undisturbed pairs and vigil against its aims.
+// Write prints the summary: a line per config, the tracers' memory, the
+// baseline's spread, the undisturbed pairs and vigil against its aims.
 func (s Summary) Write(w io.Writer) error {
 	var b strings.Builder
-	const row = "%-9s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s  %6s\n"
-	fmt.Fprintf(&b, row, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops", "other")
-	fmt.Fprintf(&b, row, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", "", "CPU %")
+	names := make([]string, len(s.Configs))
+	for i, c := range s.Configs {
+		names[i] = c.Config
+	}
+	// The config column: 9 wide, as ever, unless a name needs more.
+	width := ConfigWidth(names) + 1
+	const row = "%-*s %4s  %-6s %-11s %7s  %7s  %7s  %7s  %8s  %7s  %6s  %6s  %6s  %5s  %6s\n"
+	fmt.Fprintf(&b, row, width, "config", "runs", "ratio", "range", "execs/s", "base/s", "CPU s/", "CPU us/", "CPU us/", "BPF ns/", "events", "execs", "seen", "drops", "other")
+	fmt.Fprintf(&b, row, width, "", "", "", "", "", "", "1k exec", "exec", "any exec", "exec", "", "", "", "", "CPU %")
 	for _, c := range s.Configs {
 		if c.Unavailable != "" && c.Runs+c.Disturbed+c.Failed == 0 {
-			fmt.Fprintf(&b, "%-9s unavailable: %s\n", c.Config, c.Unavailable)
+			fmt.Fprintf(&b, "%-*s unavailable: %s\n", width, c.Config, c.Unavailable)
 			continue
 		}
 		if c.Runs+c.Disturbed+c.Failed == 0 {
-			fmt.Fprintf(&b, "%-9s no runs\n", c.Config)
+			fmt.Fprintf(&b, "%-*s no runs\n", width, c.Config)
 			continue
 		}
-		fmt.Fprintf(&b, row, c.Config, strconv.Itoa(c.Runs), c.Ratio.median("%.3f"), c.Ratio.span("%.3f"),
+		fmt.Fprintf(&b, row, width, c.Config, strconv.Itoa(c.Runs), c.Ratio.median("%.3f"), c.Ratio.span("%.3f"),
 			c.Rate.median("%.1f"), c.BaseRate.median("%.1f"), c.CPUsPer1000Execs.median("%.4f"),
 			c.CPUusPerExec.median("%.2f"), c.CPUusPerWindowExec.median("%.2f"), c.BPFnsPerExec.median("%.0f"),
 			c.Events, integer(c.Execs), c.ExecEvents, c.Drops, c.OtherCPUPct.median("%.1f"))
 		if c.Disturbed > 0 {
-			fmt.Fprintf(&b, "%-9s (%d more runs disturbed by other work: in the totals, not the medians)\n", "", c.Disturbed)
+			fmt.Fprintf(&b, "%-*s (%d more runs disturbed by other work: in the totals, not the medians)\n", width, "", c.Disturbed)
 		}
-		if c.Failed > 0 {
-			fmt.Fprintf(&b, "%-9s (%d more runs failed: the tracer died)\n", "", c.Failed)
+		for _, f := range c.FailedWhy {
+			fmt.Fprintf(&b, "%-*s (%d more runs failed: %s)\n", width, "", f.Runs, f.Why)
 		}
 		if c.Unavailable != "" {
-			fmt.Fprintf(&b, "%-9s (then unavailable: %s)\n", "", c.Unavailable)
+			fmt.Fprintf(&b, "%-*s (then unavailable: %s)\n", width, "", c.Unavailable)
 		}
 	}
+	s.writeMemory(&b, width)
 	if base := s.Baseline; base.N > 0 {
 		spread := 0.0
 		if base.Median > 0 {
@@ -226,25 +331,53 @@ func (s Summary) Write(w io.Writer) error {
 		fmt.Fprintf(&b, "\nbaseline rate over its %d undisturbed runs: median %.1f, range %s execs/s (spread %.1f%% of the median)\n",
 			base.N, base.Median, base.span("%.1f"), spread)
 	}
-	s.writePairs(&b)
+	s.writePairs(&b, width-1)
 	if a := s.Aims; a != nil {
 		fmt.Fprintf(&b, "\nvigil against its aims: rate >= %.0f%% of baseline %s, CPU < %d us/exec %s, zero drops %s\n",
 			aimRatio*100, a.Ratio, aimCPUusPerExec, a.CPU, a.Drops)
+	}
+	if f := s.Footprint; f != nil {
+		fmt.Fprintf(&b, "\nvigil against its aims of detection CPU and memory:\n")
+		fmt.Fprintf(&b, "  detected exec CPU <= %s's line per exec: %s (median CPU per storm exec: %s %s us, %s %s us)\n",
+			Comparison, f.DetectCPU, VigilDetects, f.DetectCPUus.median("%.2f"), Comparison, f.ComparisonUS.median("%.2f"))
+		fmt.Fprintf(&b, "  resident memory <= %d MiB: %s (%s's median anonymous resident memory, RssAnon, %s MiB; peak resident set, VmHWM, %s MiB)\n",
+			aimRSSAnonMiB, f.Memory, Vigil, f.RSSAnonKB.mebibytes(), f.RSSPeakKB.mebibytes())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// writeMemory prints each tracer's resident memory, when any was read.
+func (s Summary) writeMemory(b *strings.Builder, width int) {
+	var measured []ConfigSummary
+	for _, c := range s.Configs {
+		if c.RSSPeakKB.N+c.RSSAnonKB.N > 0 {
+			measured = append(measured, c)
+		}
+	}
+	if len(measured) == 0 {
+		return
+	}
+	const row = "%-*s %4s  %-20s  %s\n"
+	b.WriteString("\nthe tracer's resident memory, MiB, median and range over its completed runs (read before it stopped):\n")
+	fmt.Fprintf(b, row, width, "config", "runs", "peak (VmHWM)", "anonymous (RssAnon)")
+	for _, c := range measured {
+		fmt.Fprintf(b, row, width, c.Config, strconv.Itoa(max(c.RSSPeakKB.N, c.RSSAnonKB.N)),
+			c.RSSPeakKB.mebibytes()+" ("+c.RSSPeakKB.mebibyteSpan()+")",
+			c.RSSAnonKB.mebibytes()+" ("+c.RSSAnonKB.mebibyteSpan()+")")
+	}
+}
+
 // writePairs prints the undisturbed pairs, then each tracer's median
 // ratio by its place in the pair: what favours the first or the second
 // run of a pair shows there.
-func (s Summary) writePairs(b *strings.Builder) {
+func (s Summary) writePairs(b *strings.Builder, width int) {
 	if len(s.Pairs) == 0 {
 		return
 	}
-	const row = "%-5s %-4s %-8s %-7s %-5s  %-5s  %-5s  %11s  %11s  %5s\n"
+	const row = "%-5s %-4s %-*s %-7s %-5s  %-5s  %-5s  %11s  %11s  %5s\n"
 	b.WriteString("\nundisturbed pairs (order T,none: the tracer ran first):\n")
-	fmt.Fprintf(b, row, "round", "pair", "config", "order", "rate", "base", "ratio", "CPU us/exec", "BPF ns/exec", "drops")
+	fmt.Fprintf(b, row, "round", "pair", width, "config", "order", "rate", "base", "ratio", "CPU us/exec", "BPF ns/exec", "drops")
 	first := make(map[string][]float64)
 	second := make(map[string][]float64)
 	for _, r := range s.Pairs {
@@ -258,7 +391,7 @@ func (s Summary) writePairs(b *strings.Builder) {
 		} else {
 			second[r.Config] = append(second[r.Config], ratio)
 		}
-		fmt.Fprintf(b, row, r.Round, r.Pair, r.Config, order, r.Rate, r.BaseRate, fixed(ratio, 3),
+		fmt.Fprintf(b, row, r.Round, r.Pair, width, r.Config, order, r.Rate, r.BaseRate, fixed(ratio, 3),
 			orUnknown(r.CPUusPerExec), orUnknown(r.BPFnsPerExec), orUnknown(r.Drops))
 	}
 	for _, c := range s.Configs {
@@ -266,8 +399,8 @@ func (s Summary) writePairs(b *strings.Builder) {
 			continue
 		}
 		f, sec := stat(first[c.Config]), stat(second[c.Config])
-		fmt.Fprintf(b, "%-9s median ratio %s when it ran first (%s), %s when it ran second (%s)\n",
-			c.Config, f.median("%.3f"), pairs(f.N), sec.median("%.3f"), pairs(sec.N))
+		fmt.Fprintf(b, "%-*s median ratio %s when it ran first (%s), %s when it ran second (%s)\n",
+			width+1, c.Config, f.median("%.3f"), pairs(f.N), sec.median("%.3f"), pairs(sec.N))
 	}
 }
 
@@ -290,6 +423,22 @@ func (s Stat) span(format string) string {
 		return Unknown
 	}
 	return fmt.Sprintf(format+"-"+format, s.Low, s.High)
+}
+
+// mebibytes is the median of a figure in kB, in MiB.
+func (s Stat) mebibytes() string {
+	if s.N == 0 {
+		return Unknown
+	}
+	return fmt.Sprintf("%.1f", s.Median/1024)
+}
+
+// mebibyteSpan is the range of a figure in kB, in MiB.
+func (s Stat) mebibyteSpan() string {
+	if s.N == 0 {
+		return Unknown
+	}
+	return fmt.Sprintf("%.1f-%.1f", s.Low/1024, s.High/1024)
 }
 
 func (t Total) String() string {
