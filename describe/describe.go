@@ -45,6 +45,7 @@ type Describer struct {
 	redactor *redact.Redactor
 	rules    ruleCache
 	jobs     jobCache
+	lines    lineCache
 }
 
 // New returns a Describer that redacts with r; nil redacts with
@@ -125,14 +126,14 @@ func (d *Describer) Detection(hit recipe.Hit, p *proctable.Process, ex *detectio
 		Rule:         rule.attrs,
 	}
 	if len(ancestors) > 0 {
-		rec.Context = append(rec.Context, semconv.VigilProcessAncestorsKey.StringSlice(d.processLines(ancestors)))
+		rec.Context = append(rec.Context, semconv.VigilProcessAncestorsKey.StringSlice(d.processLines(ancestors, true)))
 	}
 	if len(hit.Steps) > 0 {
 		steps := make([]*proctable.Process, len(hit.Steps))
 		for i, s := range hit.Steps {
 			steps[i] = &proctable.Process{PID: s.PID, Exe: s.Exe, Args: s.Args}
 		}
-		rec.Context = append(rec.Context, semconv.VigilSequenceStepsKey.StringSlice(d.processLines(steps)))
+		rec.Context = append(rec.Context, semconv.VigilSequenceStepsKey.StringSlice(d.processLines(steps, false)))
 	}
 	return rec
 }
@@ -146,30 +147,39 @@ func (d *Describer) Run(command []string) (string, []attribute.KeyValue) {
 // processLines describes processes (a process's ancestors, parent first,
 // or a sequence's steps): "PID COMMAND LINE" each, arguments redacted,
 // quoted as the console quotes them, and cut at maxAncestorLine bytes; at
-// most maxAncestors of them.
-func (d *Describer) processLines(procs []*proctable.Process) []string {
+// most maxAncestors of them. Ancestors' lines are kept: the ancestors of
+// one process's detections, and of its siblings', are the same.
+func (d *Describer) processLines(procs []*proctable.Process, keep bool) []string {
 	procs = procs[:min(len(procs), maxAncestors)]
 	out := make([]string, len(procs))
-	var b strings.Builder
 	for i, p := range procs {
-		b.Reset()
-		b.WriteString(strconv.FormatUint(uint64(p.PID), 10))
-		args := p.Args
-		if len(args) == 0 {
-			args = []string{p.Exe}
+		if !keep {
+			out[i] = d.processLine(p)
+			continue
 		}
-		// Only the arguments that can show are redacted; each one's
-		// option, which may decide its redaction, comes before it.
-		n, size := 0, 0
-		for n < len(args) && size <= maxAncestorLine {
-			size += len(args[n]) + 1
-			n++
-		}
-		b.WriteByte(' ')
-		b.WriteString(redact.QuoteArgs(d.safeArgs(p.Exe, args[:n])))
-		out[i] = redact.Clean(b.String(), maxAncestorLine)
+		out[i] = d.lines.line(p, d.processLine)
 	}
 	return out
+}
+
+// processLine describes one process for processLines.
+func (d *Describer) processLine(p *proctable.Process) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatUint(uint64(p.PID), 10))
+	args := p.Args
+	if len(args) == 0 {
+		args = []string{p.Exe}
+	}
+	// Only the arguments that can show are redacted; each one's option,
+	// which may decide its redaction, comes before it.
+	n, size := 0, 0
+	for n < len(args) && size <= maxAncestorLine {
+		size += len(args[n]) + 1
+		n++
+	}
+	b.WriteByte(' ')
+	b.WriteString(redact.QuoteArgs(d.safeArgs(p.Exe, args[:n])))
+	return redact.Clean(b.String(), maxAncestorLine)
 }
 
 // safe makes a string from a process fit to leave the machine: secrets

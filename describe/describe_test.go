@@ -239,3 +239,21 @@ func TestJobOfEachProcess(t *testing.T) {
 	require.Nil(t, runID(map[string]string{"LD_PRELOAD": "x"}), "outside CI")
 	require.Len(t, d.jobs.jobs, 3)
 }
+
+// TestAncestorLineFollowsItsExec: an ancestor's line is kept, and made
+// anew once the ancestor runs another program.
+func TestAncestorLineFollowsItsExec(t *testing.T) {
+	s := newSample("zip")
+	d, err := New(nil)
+	require.NoError(t, err)
+	chain := func() any {
+		rec := d.Detection(s.hit, s.process, d.Exec(s.process, s.exec), s.ancestors[:1])
+		return flat(rec)[string(semconv.VigilProcessAncestorsKey)]
+	}
+	require.Equal(t, []string{`4200 bash -c "zip x.zip \x1b[2J"`}, chain())
+	require.Equal(t, []string{`4200 bash -c "zip x.zip \x1b[2J"`}, chain())
+	parent := s.ancestors[0]
+	parent.Exec = &event.Event{Kind: event.KindExec, PID: 4200}
+	parent.Exe, parent.Args = "/usr/bin/python3", []string{"python3", "deploy.py", "--token=hunter2"}
+	require.Equal(t, []string{"4200 python3 deploy.py --token=[REDACTED]"}, chain())
+}

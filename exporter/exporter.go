@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,10 @@ type Exporter struct {
 	spans     *countingSpanExporter
 	ended     *endedSpans
 	shutdown  atomic.Bool
+
+	// mu guards attrs, where Emit gathers a record's attributes.
+	mu    sync.Mutex
+	attrs []attribute.KeyValue
 }
 
 // New builds the exporter's resource and log pipeline.
@@ -95,9 +100,9 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		}
 	}()
 	// The bridge comes first: it adds each detection to its span before the
-	// exporters see the record.
-	// Records carry unique keys (package describe builds them so): the
-	// SDK's check for duplicates, a map per record, would only cost.
+	// exporters see the record. Records carry unique keys (package
+	// describe builds them so): the SDK's check for duplicates, a map per
+	// record, would only cost.
 	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(spanEventBridge{})}
 	e := &Exporter{}
 	if cfg.OTLP {
@@ -153,9 +158,13 @@ func (e *Exporter) Emit(ctx context.Context, d *detection.Record) error {
 	rec.SetSeverity(d.Severity)
 	rec.SetSeverityText(d.SeverityText)
 	rec.SetBody(attribute.StringValue(d.Body))
-	rec.AddAttributes(d.Rule...)
-	rec.AddAttributes(d.Exec.Attributes...)
-	rec.AddAttributes(d.Context...)
+	// One call: the record grows its list at each, a copy of it all. The
+	// record copies them, so one list serves every detection.
+	e.mu.Lock()
+	e.attrs = append(append(append(e.attrs[:0], d.Rule...), d.Exec.Attributes...), d.Context...)
+	rec.AddAttributes(e.attrs...)
+	clear(e.attrs)
+	e.mu.Unlock()
 	e.logger.Emit(ctx, rec)
 	e.emitted.Add(1)
 	return nil

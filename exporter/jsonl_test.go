@@ -1,8 +1,13 @@
 package exporter
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -23,4 +28,34 @@ func TestJSONStringsAsEncodingJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal(want, &wantBack))
 		require.Equal(t, wantBack, back, "%q", s)
 	}
+}
+
+// lockedBuffer is a buffer the flushing timer and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestJSONLinesWaitNoLongerThanTheirDelay: a line is buffered, then
+// written by itself within flushDelay, with no other line after it and no
+// flush asked.
+func TestJSONLinesWaitNoLongerThanTheirDelay(t *testing.T) {
+	var out lockedBuffer
+	exp, err := New(context.Background(), Config{JSONL: &out})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	require.NoError(t, exp.Emit(context.Background(), sampleRecord("zip")))
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "\n") == 1 }, 10*flushDelay, 10*time.Millisecond)
 }

@@ -170,13 +170,17 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		return fail(err)
 	}
 	// The report is built as detections are made, from what every output
-	// receives; without a report to write, it only counts, for --fail-on.
+	// receives; without a report to write, it only counts, for --fail-on;
+	// with neither, it is not fed at all: reading back every detection
+	// would be most of what a detection costs.
 	listed := 0
 	if len(reports) == 0 {
 		listed = -1
 	}
 	rep := report.New(listed)
-	cfg.Exporter.Report = rep.Lines()
+	if len(reports) > 0 || failOn != 0 {
+		cfg.Exporter.Report = rep.Lines()
+	}
 	cfg.Sensor = sensor.Config{ArgsMax: opts.argsMax, RingBufferSize: opts.ringBufferSize, WakeupInterval: opts.wakeupInterval, Features: features}
 	cfg.Recipes = recipes
 	cfg.ProcRoot = opts.procRoot
