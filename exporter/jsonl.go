@@ -133,7 +133,7 @@ func appendJSONValue(b []byte, v attribute.Value) []byte {
 	case attribute.STRINGSLICE:
 		return appendJSONArray(b, v.AsStringSlice(), appendJSONString)
 	}
-	return appendJSONString(b, v.Emit())
+	return appendJSONString(b, v.String())
 }
 
 func appendJSONArray[T any](b []byte, s []T, each func([]byte, T) []byte) []byte {
