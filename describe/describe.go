@@ -1,9 +1,9 @@
 // Package describe turns what vigil's stages know of an exec (the event,
 // the process table's entry, the recipes that matched) into what it
 // reports: a [detection.Exec] once per exec, shared by the exec's span and
-// its detections, and a [detection.Record] per detection. It is the one
-// place where strings that processes control are redacted and made safe
-// before they leave the machine.
+// its detections, and a [detection.Record] per detection, redacting and
+// making safe every string that processes control before it leaves the
+// machine.
 package describe
 
 import (
@@ -39,8 +39,9 @@ const (
 // process that are never left out.
 const fixedAttributes = 8
 
-// Describer describes execs and detections. It is not safe for concurrent
-// use: the goroutine that handles events calls it.
+// Describer describes execs and detections. Exec and Detection are not
+// safe for concurrent use (the goroutine that handles events calls them);
+// Run is, from any goroutine: it keeps nothing.
 type Describer struct {
 	redactor *redact.Redactor
 	rules    ruleCache
@@ -76,8 +77,8 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 		}
 	}
 	loader := execenv.LoaderNames()
-	for _, name := range loader {
-		if _, ok := ev.Env[name]; ok {
+	for _, v := range loader {
+		if _, ok := ev.Env[v]; ok {
 			n++
 		}
 	}
@@ -103,9 +104,9 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	}
 	// The dynamic loader's variables: set, even to nothing, is not unset,
 	// so an empty value is exported too.
-	for _, name := range loader {
-		if value, ok := ev.Env[name]; ok {
-			attrs = append(attrs, semconv.ProcessEnvironmentVariable(name, d.safe(value)))
+	for _, v := range loader {
+		if value, ok := ev.Env[v]; ok {
+			attrs = append(attrs, semconv.ProcessEnvironmentVariable(v, d.safe(value)))
 		}
 	}
 	attrs = append(attrs, job...)

@@ -63,7 +63,7 @@ func (s *sample) record(t *testing.T) detection.Record {
 
 // flat is the record's attributes by key, as a backend sees them.
 func flat(rec detection.Record) map[string]any {
-	out := make(map[string]any, rec.Len())
+	out := make(map[string]any)
 	for _, kvs := range [][]attribute.KeyValue{rec.Rule, rec.Exec.Attributes, rec.Context} {
 		for _, kv := range kvs {
 			out[string(kv.Key)] = kv.Value.AsInterface()

@@ -6,7 +6,9 @@ import (
 )
 
 // maxLines bounds the lines lineCache keeps; it starts afresh past them.
-const maxLines = 1024
+// Each keeps its process and exec in memory, arguments included, until
+// then: a few hundred are the ancestors of a busy machine's detections.
+const maxLines = 256
 
 // lineKey is a process at one of its execs: the table keeps a process's
 // entry across its execs, and its line changes with each.

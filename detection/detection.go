@@ -52,8 +52,3 @@ type Record struct {
 	// ancestors, a sequence's earlier steps. Nil when there are none.
 	Context []attribute.KeyValue
 }
-
-// Len is the number of attributes the record carries.
-func (r *Record) Len() int {
-	return len(r.Rule) + len(r.Exec.Attributes) + len(r.Context)
-}

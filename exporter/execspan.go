@@ -92,8 +92,9 @@ func (s *execSpan) recording() bool { return !s.ended && s.sc.IsSampled() }
 func (s *execSpan) SetStatus(code codes.Code, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// As the SDK: Ok is final, and only Error has a description.
-	if !s.recording() || s.status.Code == codes.Ok {
+	// As the SDK: a status never goes down (Unset, Error, Ok), and only
+	// Error has a description.
+	if !s.recording() || s.status.Code > code {
 		return
 	}
 	s.status = sdktrace.Status{Code: code}

@@ -37,6 +37,7 @@ func TestExecSpanCarriesItsExec(t *testing.T) {
 	require.NoError(t, exp.Emit(trace.ContextWithSpan(context.Background(), span), d))
 	span.SetAttributes(semconv.VigilSpanEndKey.String("exit"), semconv.ProcessExitCodeKey.Int(2))
 	span.SetStatus(codes.Error, "exit code 2")
+	span.SetStatus(codes.Unset, "")
 	end := d.Exec.Time.Add(time.Second)
 	span.End(trace.WithTimestamp(end))
 	span.End() // once only
@@ -77,14 +78,14 @@ func TestExecSpanCarriesItsExec(t *testing.T) {
 // TestSpanAttributesJoined: attributes set on a span join the exec's, in
 // its spare room when there is some, the last of a key winning.
 func TestSpanAttributesJoined(t *testing.T) {
-	a, b := attribute.String("a", "1"), attribute.String("b", "2")
+	a, b := semconv.ProcessPIDKey.Int(1), semconv.VigilSpanEndKey.String("exit")
 	roomy := make([]attribute.KeyValue, 1, 3)
 	roomy[0] = a
-	got := joinAttributes(roomy, []attribute.KeyValue{b, attribute.String("b", "3")})
-	require.Equal(t, []attribute.KeyValue{a, attribute.String("b", "3")}, got)
+	got := joinAttributes(roomy, []attribute.KeyValue{b, semconv.VigilSpanEndKey.String("stop")})
+	require.Equal(t, []attribute.KeyValue{a, semconv.VigilSpanEndKey.String("stop")}, got)
 	require.Same(t, &roomy[:1][0], &got[0], "appended in place")
 	tight := []attribute.KeyValue{a, b}
-	got = joinAttributes(tight, []attribute.KeyValue{attribute.String("a", "9")})
-	require.Equal(t, []attribute.KeyValue{attribute.String("a", "9"), b}, got)
+	got = joinAttributes(tight, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9)})
+	require.Equal(t, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), b}, got)
 	require.Equal(t, a, tight[0], "a key of the exec's replaced in a copy")
 }

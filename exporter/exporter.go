@@ -82,6 +82,9 @@ type Exporter struct {
 	ended     *endedSpans
 	shutdown  atomic.Bool
 
+	// jsonl writes the JSON lines file; nil without one.
+	jsonl *jsonlExporter
+
 	// mu guards attrs, where Emit gathers a record's attributes.
 	mu    sync.Mutex
 	attrs []attribute.KeyValue
@@ -130,11 +133,14 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	if e.metrics == nil && len(cfg.MetricReaders) > 0 {
 		e.metrics = sdkmetric.NewMeterProvider(meterOptions(cfg, res)...)
 	}
-	// Local writers see each record as it is emitted, in order.
-	for _, w := range []io.Writer{cfg.JSONL, cfg.Report} {
-		if w != nil {
-			opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newJSONL(w))))
-		}
+	// Local writers see each record as it is emitted, in order. The JSON
+	// lines file is buffered; the report, in memory, needs not be.
+	if cfg.JSONL != nil {
+		e.jsonl = newJSONL(cfg.JSONL, true)
+		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(e.jsonl)))
+	}
+	if cfg.Report != nil {
+		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newJSONL(cfg.Report, false))))
 	}
 	if cfg.Console != nil {
 		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newConsole(cfg.Console))))
@@ -179,6 +185,14 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := e.provider.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("flush detections: %w", err))
+	}
+	// The provider reaches no processor once ctx is done: the lines that
+	// wait in the buffer are written all the same, before the caller
+	// closes the file.
+	if e.jsonl != nil {
+		if err := e.jsonl.ForceFlush(context.WithoutCancel(ctx)); err != nil {
+			errs = append(errs, fmt.Errorf("flush JSON lines: %w", err))
+		}
 	}
 	if e.traces != nil {
 		if err := e.traces.Shutdown(ctx); err != nil {

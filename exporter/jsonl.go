@@ -21,16 +21,21 @@ import (
 // the record's order. The fields vigil adds do not collide with attribute
 // keys, which always hold a dot.
 //
-// Lines are buffered, and written at most flushDelay after they were
+// A buffered one writes its lines at most flushDelay after they were
 // made, when the buffer fills, and at ForceFlush and Shutdown: a write
-// per detection was a tenth of what a detection cost.
+// per detection was a tenth of what a detection cost. Each line goes out
+// in one write, so that it never mingles with what others write to the
+// same file (a watched command's output on stdout).
 type jsonlExporter struct {
 	mu  sync.Mutex
+	out io.Writer
+	// w buffers out; nil when each line is written as it is made.
 	w   *bufio.Writer
 	buf []byte
 	// flushing is the pending flush, nil when everything is written.
 	flushing *time.Timer
-	// err is the first error of a flush no caller waited for.
+	// err is the failure of a flush no caller waited for, which the next
+	// call returns.
 	err error
 }
 
@@ -39,23 +44,51 @@ const flushDelay = time.Second
 
 var _ sdklog.Exporter = (*jsonlExporter)(nil)
 
-func newJSONL(w io.Writer) *jsonlExporter { return &jsonlExporter{w: bufio.NewWriterSize(w, 64<<10)} }
+// newJSONL writes JSON lines to out, buffered or not.
+func newJSONL(out io.Writer, buffered bool) *jsonlExporter {
+	e := &jsonlExporter{out: out}
+	if buffered {
+		e.w = bufio.NewWriterSize(out, 64<<10)
+	}
+	return e
+}
 
 // Export writes records in order.
 func (e *jsonlExporter) Export(_ context.Context, records []sdklog.Record) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.err != nil {
-		return e.err
-	}
+	earlier := e.err
+	e.err = nil
 	for i := range records {
 		e.buf = appendJSONLine(e.buf[:0], &records[i])
-		if _, err := e.w.Write(e.buf); err != nil {
-			return fmt.Errorf("write JSON line: %w", err)
+		if err := e.write(e.buf); err != nil {
+			return errors.Join(earlier, err)
 		}
 	}
-	if e.w.Buffered() > 0 && e.flushing == nil {
+	if e.w != nil && e.w.Buffered() > 0 && e.flushing == nil {
 		e.flushing = time.AfterFunc(flushDelay, e.flushLater)
+	}
+	return earlier
+}
+
+// write writes one line whole; e.mu is held.
+func (e *jsonlExporter) write(line []byte) error {
+	if e.w == nil {
+		if _, err := e.out.Write(line); err != nil {
+			return fmt.Errorf("write JSON line: %w", err)
+		}
+		return nil
+	}
+	// A line that does not fit goes after what waits, and by itself when
+	// it is larger than the buffer (bufio writes it directly).
+	if len(line) > e.w.Available() && e.w.Buffered() > 0 {
+		if err := e.flush(); err != nil {
+			return err
+		}
+	}
+	if _, err := e.w.Write(line); err != nil {
+		e.w.Reset(e.out)
+		return fmt.Errorf("write JSON line: %w", err)
 	}
 	return nil
 }
@@ -64,18 +97,23 @@ func (e *jsonlExporter) Export(_ context.Context, records []sdklog.Record) error
 func (e *jsonlExporter) flushLater() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if err := e.flush(); err != nil && e.err == nil {
+	if err := e.flush(); err != nil {
 		e.err = err
 	}
 }
 
-// flush writes what waits; e.mu is held.
+// flush writes what waits; e.mu is held. Lines that fail to go out are
+// dropped, so that the next ones can.
 func (e *jsonlExporter) flush() error {
+	if e.w == nil {
+		return nil
+	}
 	if e.flushing != nil {
 		e.flushing.Stop()
 		e.flushing = nil
 	}
 	if err := e.w.Flush(); err != nil {
+		e.w.Reset(e.out)
 		return fmt.Errorf("write JSON lines: %w", err)
 	}
 	return nil
@@ -155,9 +193,9 @@ func appendJSONFloat(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// escapes it without HTML escaping: quotes, backslashes, control
-// characters, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
+// appendJSONString appends s as a JSON string that reads back as
+// encoding/json's does: quotes, backslashes, control characters, U+2028
+// and U+2029 escaped, no HTML escaping; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -215,5 +253,7 @@ func (e *jsonlExporter) Shutdown(ctx context.Context) error { return e.ForceFlus
 func (e *jsonlExporter) ForceFlush(context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return errors.Join(e.err, e.flush())
+	earlier := e.err
+	e.err = nil
+	return errors.Join(earlier, e.flush())
 }

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 )
 
 // TestJSONStringsAsEncodingJSON: every string, hostile ones included,
@@ -58,4 +61,64 @@ func TestJSONLinesWaitNoLongerThanTheirDelay(t *testing.T) {
 	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
 	require.NoError(t, exp.Emit(context.Background(), sampleRecord("zip")))
 	require.Eventually(t, func() bool { return strings.Count(out.String(), "\n") == 1 }, 10*flushDelay, 10*time.Millisecond)
+}
+
+// writes records each Write it is given, and fails those it is told to.
+type writes struct {
+	calls [][]byte
+	fail  int
+}
+
+func (w *writes) Write(p []byte) (int, error) {
+	if w.fail > 0 {
+		w.fail--
+		return 0, errors.New("disk full")
+	}
+	w.calls = append(w.calls, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestJSONLinesGoOutWhole: however the buffer fills, each write holds
+// whole lines, a line larger than the buffer included, so that nothing
+// else written to the file can land inside one.
+func TestJSONLinesGoOutWhole(t *testing.T) {
+	var w writes
+	exp, err := New(context.Background(), Config{JSONL: &w})
+	require.NoError(t, err)
+	for i := range 300 {
+		d := sampleRecord("zip", strings.Repeat("x", i*7))
+		if i == 150 {
+			d = sampleRecord("zip", strings.Repeat("y", 100<<10))
+		}
+		require.NoError(t, exp.Emit(context.Background(), d))
+	}
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.Greater(t, len(w.calls), 2)
+	lines := 0
+	for _, c := range w.calls {
+		require.True(t, bytes.HasPrefix(c, []byte(`{"time":`)) && bytes.HasSuffix(c, []byte("}\n")), "a write of whole lines")
+		lines += bytes.Count(c, []byte("\n"))
+	}
+	require.Equal(t, 300, lines)
+}
+
+// TestJSONLinesAfterAFailedWrite: the lines a failed write held are lost
+// and said so; the next ones are written; and lines still waiting are
+// written at Shutdown even when its context is done.
+func TestJSONLinesAfterAFailedWrite(t *testing.T) {
+	w := writes{fail: 1}
+	e := newJSONL(&w, true)
+	rec := func(args ...string) []sdklog.Record {
+		var r sdklog.Record
+		r.SetBody(attribute.StringValue(strings.Join(args, " ")))
+		return []sdklog.Record{r}
+	}
+	require.NoError(t, e.Export(context.Background(), rec("lost")))
+	require.ErrorContains(t, e.ForceFlush(context.Background()), "disk full")
+	require.NoError(t, e.Export(context.Background(), rec("kept")))
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, e.Shutdown(done))
+	require.Len(t, w.calls, 1)
+	require.Contains(t, string(w.calls[0]), `"body":"kept"`)
 }

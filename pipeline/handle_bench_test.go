@@ -55,7 +55,8 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 // outside any trace (fork, exec, exit), with the built-in catalog, by what
 // becomes of it: watched, no recipe matching (true), against detected,
 // exec_example firing on zip, its detection written as a JSON line or
-// exported over OTLP/gRPC to a sink that does not decode it.
+// exported over OTLP/gRPC to a sink that does not decode it; watched with
+// spans on too, which an exec outside a trace does not get.
 func BenchmarkHandleDetectedExec(b *testing.B) {
 	sink := otlptest.StartSink(b)
 	recipes, errs := recipe.Builtin()
@@ -67,6 +68,7 @@ func BenchmarkHandleDetectedExec(b *testing.B) {
 		Filename: "/usr/bin/bash", ExePath: "/usr/bin/bash", Args: []string{"bash", "storm.sh"}, Cwd: "/root"}
 	fork := &event.Event{Kind: event.KindFork, Time: now, PID: 101, PPID: 100}
 	exit := &event.Event{Kind: event.KindExit, Time: now, PID: 101, PPID: 100}
+	otlp := exporter.Config{OTLP: true, Spans: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: sink.Endpoint}}}
 	run := func(name string) *event.Event {
 		return &event.Event{Kind: event.KindExec, Time: now, PID: 101, PPID: 100, Filename: "/usr/bin/" + name,
 			ExePath: "/usr/bin/" + name, Args: []string{name, "-q", "out.zip", "src"}, Cwd: "/root"}
@@ -76,13 +78,17 @@ func BenchmarkHandleDetectedExec(b *testing.B) {
 		exec       *event.Event
 		detections uint64
 		cfg        exporter.Config
+		mode       spans.Mode
 	}{
-		{"watched", run("true"), 0, exporter.Config{JSONL: io.Discard}},
-		{"detected-jsonl", run("zip"), 1, exporter.Config{JSONL: io.Discard}},
-		{"detected-otlp", run("zip"), 1, exporter.Config{OTLP: true, OTLPSettings: exporter.OTLPSettings{OTLPConnection: exporter.OTLPConnection{Endpoint: sink.Endpoint}}}},
+		{"watched", run("true"), 0, exporter.Config{JSONL: io.Discard}, spans.None},
+		// Spans on, as a daemon exporting over OTLP has them: an exec
+		// outside any trace costs what it costs without.
+		{"watched-spans-all", run("true"), 0, otlp, spans.All},
+		{"detected-jsonl", run("zip"), 1, exporter.Config{JSONL: io.Discard}, spans.None},
+		{"detected-otlp", run("zip"), 1, otlp, spans.None},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			p := benchPipeline(b, Config{Recipes: recipes, Spans: spans.None, Exporter: c.cfg}, shell, fork, c.exec, exit)
+			p := benchPipeline(b, Config{Recipes: recipes, Spans: c.mode, Exporter: c.cfg}, shell, fork, c.exec, exit)
 			if got := p.detections.Load(); got != c.detections*uint64(b.N) {
 				b.Fatalf("%d detections in %d execs, want %d each", got, b.N, c.detections)
 			}

@@ -51,16 +51,27 @@ func LoadFS(fsys fs.FS, ruleset string) ([]*Recipe, []error) {
 		}
 		parsed, perrs := Parse(path.Join(ruleset, file), data, ruleset)
 		errs = append(errs, perrs...)
-		for _, r := range parsed {
-			if first, ok := defined[r.Name]; ok {
-				errs = append(errs, fmt.Errorf("%s: recipe %q is already defined at %s", r.Source, r.Name, first.Source))
-				continue
-			}
-			defined[r.Name] = r
-			recipes = append(recipes, r)
-		}
+		var derrs []error
+		recipes, derrs = keepFirst(recipes, parsed, defined)
+		errs = append(errs, derrs...)
 	}
 	return recipes, errs
+}
+
+// keepFirst appends to kept each recipe of parsed whose name is not in
+// defined yet, and adds it there; a name defined again is reported and
+// left out, so that one catalog never holds two recipes of a name.
+func keepFirst(kept, parsed []*Recipe, defined map[string]*Recipe) ([]*Recipe, []error) {
+	var errs []error
+	for _, r := range parsed {
+		if first, ok := defined[r.Name]; ok {
+			errs = append(errs, fmt.Errorf("%s: recipe %q is already defined at %s", r.Source, r.Name, first.Source))
+			continue
+		}
+		defined[r.Name] = r
+		kept = append(kept, r)
+	}
+	return kept, errs
 }
 
 // Overlay returns base with the recipes of top added, a recipe of top
@@ -80,7 +91,8 @@ func Overlay(base, top []*Recipe) []*Recipe {
 }
 
 // LoadPath loads one recipe file, or every .yaml file of a directory; the
-// ruleset is named after the directory.
+// ruleset is named after the directory. A name defined twice keeps its
+// first definition.
 func LoadPath(path string) ([]*Recipe, []error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -93,7 +105,9 @@ func LoadPath(path string) ([]*Recipe, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("load recipes: %w", err)}
 	}
-	return Parse(path, data, filepath.Dir(path))
+	parsed, errs := Parse(path, data, filepath.Dir(path))
+	recipes, derrs := keepFirst(nil, parsed, make(map[string]*Recipe))
+	return recipes, append(errs, derrs...)
 }
 
 // LoadCatalog loads the built-in catalog and, on top of it, the recipes

@@ -2,6 +2,8 @@ package recipe
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,4 +66,25 @@ func TestFixtureFailureIsReported(t *testing.T) {
 	require.True(t, res[1].Passed())
 	require.Equal(t, "test 2", res[1].Fixture.Name)
 	require.Equal(t, 9, res[0].Fixture.Line, fmt.Sprint(res[0].Fixture))
+}
+
+// TestOneFileDefiningANameTwice: a user's file with two recipes of one
+// name loads the first, says so of the second, and the catalog compiles.
+func TestOneFileDefiningANameTwice(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "mine.yaml")
+	recipe := `  - name: my_tool
+    version: 1
+    description: My tool ran
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: low
+    match:
+      executable: {name: %s}
+`
+	require.NoError(t, os.WriteFile(file, []byte("recipes:\n"+fmt.Sprintf(recipe, "mytool")+fmt.Sprintf(recipe, "othertool")), 0o600))
+	recipes, errs := LoadCatalog([]string{file})
+	require.Len(t, errs, 1)
+	require.ErrorContains(t, errs[0], `recipe "my_tool" is already defined at `+file+":2")
+	_, err := NewEngine(recipes)
+	require.NoError(t, err)
 }

@@ -70,10 +70,10 @@ type entry struct {
 
 // NewEngine compiles recipes into an engine: it checks each, builds what
 // matching runs, and files the enabled ones in its indexes. Disabled
-// recipes are checked and kept for listing, but never match. A recipe
-// that does not make sense fails NewEngine, with an [*Error] naming it,
-// the field and, for a recipe read from a file, its file:line; recipes
-// that the loaders return always compile.
+// recipes are checked, but never match. A recipe that does not make sense
+// fails NewEngine, with an [*Error] naming it, the field and, for a recipe
+// read from a file, its file:line; recipes that the loaders return always
+// compile.
 //
 // The engine keeps its own copy of what it matches, and of what a [Hit]
 // says of the recipe (its name, version, description, ATT&CK, importance,

@@ -15,6 +15,8 @@ type Step struct {
 
 // Hit is one recipe firing on an exec.
 type Hit struct {
+	// Recipe is the engine's copy of what a detection says of the recipe:
+	// its match, sequence, exceptions, limit, page and tests left out.
 	Recipe *Recipe
 	// Steps are, for a sequence recipe, the execs of its earlier steps,
 	// oldest first; the exec that fired it is the last.

@@ -71,8 +71,8 @@ func New(mode Mode, start Starter, describe Describer, table *proctable.Table) *
 }
 
 // Exec gives the exec ev of proc, just applied to the table, its span:
-// under SpansAll when it runs in a trace, under SpansDetections when its
-// previous program had one. Its parent is the span of the program the
+// under All when it runs in a trace, under Detections when its previous
+// program had one. Its parent is the span of the program the
 // process ran before (which ends here), else its parent process's span
 // when both run in the same trace context, else the context itself: the
 // pipeline step that set TRACEPARENT.
@@ -90,15 +90,19 @@ func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
 	if o.mode != All {
 		return
 	}
-	if st.span = o.start.StartExec(o.parent(proc), o.describe.Exec(proc, ev)); st.span != nil || ok {
+	// Only an exec in a trace is described: the others get no span.
+	if parent := o.parent(proc); parent.IsValid() {
+		st.span = o.start.StartExec(parent, o.describe.Exec(proc, ev))
+	}
+	if st.span != nil || ok {
 		o.procs[proc] = st
 	}
 }
 
 // Detected counts n detections of proc in its span and those of its
-// ancestors, its parent first. Under SpansDetections, it first gives proc
-// its span, and its ancestors in the same trace context theirs, as
-// SpansAll would have at their execs.
+// ancestors, its parent first. Under Detections, it first gives proc its
+// span, and its ancestors in the same trace context theirs, as All would
+// have at their execs.
 func (o *Owner) Detected(proc *proctable.Process, ancestors []*proctable.Process, n int) {
 	if o.mode == None {
 		return
@@ -120,14 +124,14 @@ func (o *Owner) count(proc *proctable.Process, n int) {
 }
 
 // lineage gives a process with a detection its span, and its ancestors
-// in the same trace context theirs, as SpansAll would have at their
-// execs: each starts at its process's exec, parents first. A process that
-// has not exec'd since vigil started (a fork still running its parent's
-// program, or one older than vigil) has no span, and ends the line as it
-// would have.
+// in the same trace context theirs, as All would have at their execs:
+// each starts at its process's exec, parents first. A process outside any
+// trace, or that has not exec'd since vigil started (a fork still running
+// its parent's program, or one older than vigil), has no span, and ends
+// the line as it would have.
 func (o *Owner) lineage(proc *proctable.Process) {
 	var line []*proctable.Process
-	for x := proc; o.procs[x].span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxLineage; {
+	for x := proc; x.Trace.IsValid() && o.procs[x].span == nil && x.Exec != nil && x.Exec.PID == x.PID && len(line) < maxLineage; {
 		line = append(line, x)
 		pp := o.table.Lookup(x.PPID)
 		if pp == nil || pp == x || !sameContext(pp.Trace, x.Trace) {
@@ -213,7 +217,7 @@ func (o *Owner) EndAll(at time.Time) {
 // ends; exited, when not nil, is the process that exited, whose exit code
 // the span takes.
 func endSpan(span trace.Span, detections int, why string, exited *proctable.Process, at time.Time) {
-	// One call: each one grows the span's attributes, a copy of them all.
+	// One call, at most as many as detection.SpanRoom keeps room for.
 	attrs := [3]attribute.KeyValue{
 		semconv.VigilProcessDetectionsKey.Int(detections),
 		semconv.VigilSpanEndKey.String(why),

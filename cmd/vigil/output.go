@@ -17,7 +17,7 @@ import (
 )
 
 // Outputs: where detections go (OTLP, a JSON lines file, the console),
-// resolved from the flags and the configuration file; run and replay share them.
+// resolved from the flags and the configuration file.
 
 // output says where detections go; run and replay share it.
 type output struct {

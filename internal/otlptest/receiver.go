@@ -1,6 +1,7 @@
 // Package otlptest runs a real OTLP/gRPC receiver of logs, traces and
 // metrics, built on the Collector's pdata packages, for tests that check
-// what vigil exports.
+// what vigil exports; and a sink that takes exports undecoded, for
+// benchmarks.
 package otlptest
 
 import (

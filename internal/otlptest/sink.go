@@ -2,7 +2,6 @@ package otlptest
 
 import (
 	"net"
-	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -14,11 +13,7 @@ import (
 type Sink struct {
 	// Endpoint is the sink's address as an OTLP endpoint URL.
 	Endpoint string
-	requests atomic.Uint64
 }
-
-// Requests is the number of export requests the sink took.
-func (s *Sink) Requests() uint64 { return s.requests.Load() }
 
 // StartSink serves a sink until the benchmark ends. It clears the OTEL_*
 // environment too, as Start does.
@@ -37,7 +32,6 @@ func StartSink(t testing.TB) *Sink {
 		if err := stream.RecvMsg(&req); err != nil {
 			return err
 		}
-		s.requests.Add(1)
 		return stream.SendMsg(&[]byte{})
 	}))
 	go func() { _ = srv.Serve(lis) }()
