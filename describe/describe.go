@@ -44,9 +44,9 @@ const fixedAttributes = 8
 // Run is, from any goroutine: it keeps nothing.
 type Describer struct {
 	redactor *redact.Redactor
-	rules    ruleCache
+	rules    bounded[*recipe.Recipe, rule]
 	jobs     jobCache
-	lines    lineCache
+	lines    bounded[lineKey, string]
 }
 
 // New returns a Describer that redacts with r; nil redacts with
@@ -58,7 +58,12 @@ func New(r *redact.Redactor) (*Describer, error) {
 			return nil, fmt.Errorf("default redaction rules: %w", err)
 		}
 	}
-	return &Describer{redactor: r, jobs: newJobCache()}, nil
+	return &Describer{
+		redactor: r,
+		rules:    newBounded[*recipe.Recipe, rule](maxRules),
+		jobs:     newJobCache(),
+		lines:    newBounded[lineKey, string](maxLines),
+	}, nil
 }
 
 // Exec describes process p at its exec ev. Every string p controls is
@@ -118,7 +123,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 // goes.
 func (d *Describer) Detection(hit recipe.Hit, p *proctable.Process, ex *detection.Exec, ancestors []*proctable.Process) detection.Record {
 	r := hit.Recipe
-	rule := d.rules.of(r)
+	rule := d.rules.get(r, func() rule { return describeRule(r) })
 	rec := detection.Record{
 		Exec:         ex,
 		Severity:     rule.severity,
@@ -158,7 +163,7 @@ func (d *Describer) processLines(procs []*proctable.Process, keep bool) []string
 			out[i] = d.processLine(p)
 			continue
 		}
-		out[i] = d.lines.line(p, d.processLine)
+		out[i] = d.lines.get(lineKey{p, p.Exec}, func() string { return d.processLine(p) })
 	}
 	return out
 }

@@ -237,7 +237,7 @@ func TestJobOfEachProcess(t *testing.T) {
 		require.Equal(t, "222", runID(job("222")))
 	}
 	require.Nil(t, runID(map[string]string{"LD_PRELOAD": "x"}), "outside CI")
-	require.Len(t, d.jobs.jobs, 3)
+	require.Len(t, d.jobs.jobs.m, 3)
 }
 
 // TestAncestorLineFollowsItsExec: an ancestor's line is kept, and made

@@ -21,11 +21,11 @@ const maxJobs = 256
 type jobCache struct {
 	seed maphash.Seed
 	ci   map[string]bool
-	jobs map[uint64][]attribute.KeyValue
+	jobs bounded[uint64, []attribute.KeyValue]
 }
 
 func newJobCache() jobCache {
-	c := jobCache{seed: maphash.MakeSeed(), ci: make(map[string]bool), jobs: make(map[uint64][]attribute.KeyValue)}
+	c := jobCache{seed: maphash.MakeSeed(), ci: make(map[string]bool), jobs: newBounded[uint64, []attribute.KeyValue](maxJobs)}
 	for _, v := range execenv.Vars() {
 		if v.Use == execenv.CIJob {
 			c.ci[v.Name] = true
@@ -37,22 +37,15 @@ func newJobCache() jobCache {
 // job returns the attributes of env's CI job, made safe by safe; nil
 // outside CI. The slice is the cache's: the caller copies from it.
 func (c *jobCache) job(env map[string]string, safe func(string) string) []attribute.KeyValue {
-	key := c.key(env)
-	if job, ok := c.jobs[key]; ok {
-		return job
-	}
-	job := cicontext.Attributes(env)
-	for i := range job {
-		if job[i].Value.Type() == attribute.STRING {
-			job[i].Value = attribute.StringValue(safe(job[i].Value.AsString()))
+	return c.jobs.get(c.key(env), func() []attribute.KeyValue {
+		job := cicontext.Attributes(env)
+		for i := range job {
+			if job[i].Value.Type() == attribute.STRING {
+				job[i].Value = attribute.StringValue(safe(job[i].Value.AsString()))
+			}
 		}
-	}
-	if len(c.jobs) >= maxJobs {
-		clear(c.jobs)
-	}
-	job = slices.Clip(job)
-	c.jobs[key] = job
-	return job
+		return slices.Clip(job)
+	})
 }
 
 // key hashes env's CI variables, whatever the order the map gives them

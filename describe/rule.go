@@ -19,25 +19,9 @@ type rule struct {
 	severityText string
 }
 
-// maxCachedRules bounds the cache: a reload brings new recipes, and the
-// cache starts afresh once it holds this many.
-const maxCachedRules = 1024
-
-// ruleCache keeps each recipe's description, built at its first
-// detection: it is the same for every one.
-type ruleCache map[*recipe.Recipe]rule
-
-func (c *ruleCache) of(r *recipe.Recipe) rule {
-	if ru, ok := (*c)[r]; ok {
-		return ru
-	}
-	if *c == nil || len(*c) >= maxCachedRules {
-		*c = make(ruleCache)
-	}
-	ru := describeRule(r)
-	(*c)[r] = ru
-	return ru
-}
+// maxRules bounds the recipes whose description is kept: a reload brings
+// new ones.
+const maxRules = 1024
 
 // describeRule builds a recipe's attributes and severity.
 func describeRule(r *recipe.Recipe) rule {
