@@ -115,7 +115,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 		}
 	}
 	attrs = append(attrs, job...)
-	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Time: ev.Time, Attributes: attrs}
+	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Executable: exe, Time: ev.Time, Attributes: attrs}
 }
 
 // Detection describes hit, a recipe that matched ex, the exec of p;
@@ -128,7 +128,7 @@ func (d *Describer) Detection(hit recipe.Hit, p *proctable.Process, ex *detectio
 		Exec:         ex,
 		Severity:     rule.severity,
 		SeverityText: rule.severityText,
-		Body:         r.Description + ": " + d.safe(p.Exe) + " ran as pid " + strconv.FormatUint(uint64(p.PID), 10),
+		Body:         r.Description + ": " + ex.Executable + " ran as pid " + strconv.FormatUint(uint64(p.PID), 10),
 		Rule:         rule.attrs,
 	}
 	if len(ancestors) > 0 {

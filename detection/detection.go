@@ -21,6 +21,9 @@ import (
 type Exec struct {
 	// SpanName names the exec's span.
 	SpanName string
+	// Executable is the program's path, made safe, as the attributes
+	// give it: detections name it in their body.
+	Executable string
 	// Time is when the exec happened.
 	Time time.Time
 	// Attributes describe the process: process.*, container.id,
