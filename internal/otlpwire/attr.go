@@ -71,8 +71,7 @@ func appendValue(b []byte, num protowire.Number, v attribute.Value) []byte {
 	case attribute.STRING:
 		b = appendStringAlways(b, anyString, v.AsString())
 	case attribute.BYTESLICE:
-		b = protowire.AppendTag(b, anyBytes, protowire.BytesType)
-		b = protowire.AppendBytes(b, v.AsByteSlice())
+		b = appendBytesAlways(b, anyBytes, v.AsByteSlice())
 	case attribute.BOOLSLICE:
 		b = appendArray(b, v.AsBoolSlice(), appendBool)
 	case attribute.INT64SLICE:
@@ -82,14 +81,14 @@ func appendValue(b []byte, num protowire.Number, v attribute.Value) []byte {
 	case attribute.STRINGSLICE:
 		b = appendArray(b, v.AsStringSlice(), appendStringValue)
 	case attribute.SLICE:
-		var array int
+		var array mark
 		b, array = openMessage(b, anyArray)
 		for _, e := range v.AsSlice() {
 			b = appendValue(b, listValues, e)
 		}
 		b = closeMessage(b, array)
 	case attribute.MAP:
-		var list int
+		var list mark
 		b, list = openMessage(b, anyKvlist)
 		b = appendAttributes(b, listValues, v.AsMap())
 		b = closeMessage(b, list)
@@ -105,7 +104,7 @@ func appendValue(b []byte, num protowire.Number, v attribute.Value) []byte {
 func appendArray[T any](b []byte, vals []T, appendOne func([]byte, T) []byte) []byte {
 	b, array := openMessage(b, anyArray)
 	for _, v := range vals {
-		var elem int
+		var elem mark
 		b, elem = openMessage(b, listValues)
 		b = appendOne(b, v)
 		b = closeMessage(b, elem)
@@ -116,17 +115,17 @@ func appendArray[T any](b []byte, vals []T, appendOne func([]byte, T) []byte) []
 // The fields of an AnyValue's oneof, which are written even when zero.
 
 func appendBool(b []byte, v bool) []byte {
-	b = protowire.AppendTag(b, anyBool, protowire.VarintType)
+	b = appendTag(b, anyBool, protowire.VarintType)
 	return protowire.AppendVarint(b, protowire.EncodeBool(v))
 }
 
 func appendInt(b []byte, v int64) []byte {
-	b = protowire.AppendTag(b, anyInt, protowire.VarintType)
+	b = appendTag(b, anyInt, protowire.VarintType)
 	return protowire.AppendVarint(b, uint64(v)) // #nosec G115 -- int64 is sent as its two's complement
 }
 
 func appendDouble(b []byte, v float64) []byte {
-	b = protowire.AppendTag(b, anyDouble, protowire.Fixed64Type)
+	b = appendTag(b, anyDouble, protowire.Fixed64Type)
 	return protowire.AppendFixed64(b, math.Float64bits(v))
 }
 

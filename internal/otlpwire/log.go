@@ -55,22 +55,26 @@ type LogRecord struct {
 	Flags   trace.TraceFlags
 }
 
-// LogFromRecord returns the data of r. Its attributes are copied into one
-// list.
-func LogFromRecord(r *sdklog.Record) LogRecord {
-	attrs := make([]attribute.KeyValue, 0, r.AttributesLen())
+// SetFromRecord makes l the data of r. It copies r's attributes into one
+// list, reusing the room of l's first, so that records set again and again
+// allocate nothing once they have grown.
+func (l *LogRecord) SetFromRecord(r *sdklog.Record) {
+	var attrs []attribute.KeyValue
+	if len(l.Attributes) > 0 {
+		attrs = l.Attributes[0][:0]
+	}
 	r.WalkAttributes(func(kv attribute.KeyValue) bool {
 		attrs = append(attrs, kv)
 		return true
 	})
-	return LogRecord{
+	*l = LogRecord{
 		Time:              r.Timestamp(),
 		Observed:          r.ObservedTimestamp(),
 		EventName:         r.EventName(),
 		Severity:          r.Severity(),
 		SeverityText:      r.SeverityText(),
 		Body:              r.Body(),
-		Attributes:        [][]attribute.KeyValue{attrs},
+		Attributes:        append(l.Attributes[:0], attrs),
 		DroppedAttributes: r.DroppedAttributes(),
 		TraceID:           r.TraceID(),
 		SpanID:            r.SpanID(),
@@ -86,13 +90,14 @@ func AppendLogsRequest(dst []byte, res *resource.Resource, scope instrumentation
 	if len(recs) == 0 {
 		return dst
 	}
-	b, rl := openMessage(dst, requestResourceLogs)
+	room := batchRoom(len(recs))
+	b, rl := openMessageRoom(dst, requestResourceLogs, room)
 	// Unlike the trace exporter, the log exporter leaves out an empty
 	// resource.
 	if res.Len() > 0 {
 		b = appendResource(b, resourceLogsResource, res)
 	}
-	b, sl := openMessage(b, resourceLogsScopeLogs)
+	b, sl := openMessageRoom(b, resourceLogsScopeLogs, room)
 	b = appendScope(b, scopeLogsScope, scope)
 	for i := range recs {
 		b = appendLogRecord(b, &recs[i])

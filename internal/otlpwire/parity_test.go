@@ -161,7 +161,7 @@ func TestLogsParity(t *testing.T) {
 	require.Len(t, requests, 1)
 	recs := make([]otlpwire.LogRecord, len(capture.records))
 	for i := range capture.records {
-		recs[i] = otlpwire.LogFromRecord(&capture.records[i])
+		recs[i].SetFromRecord(&capture.records[i])
 	}
 	first := &capture.records[0]
 	got := decodeLogs(t, otlpwire.AppendLogsRequest(nil, first.Resource(), first.InstrumentationScope(), recs))

@@ -31,7 +31,7 @@ func ParseResponse(body []byte) (rejected int64, message string, err error) {
 				n, _ := protowire.ConsumeVarint(v)
 				rejected = int64(n) // #nosec G115 -- an int64 sent as its two's complement
 			case num == partialErrorMessage && typ == protowire.BytesType:
-				message = validUTF8(string(v))
+				message = toValidUTF8(string(v))
 			}
 			return nil
 		})

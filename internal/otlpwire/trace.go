@@ -109,11 +109,12 @@ func AppendTracesRequest(dst []byte, res *resource.Resource, scope instrumentati
 	if len(spans) == 0 {
 		return dst
 	}
-	b, rs := openMessage(dst, requestResourceSpans)
+	room := batchRoom(len(spans))
+	b, rs := openMessageRoom(dst, requestResourceSpans, room)
 	if res != nil {
 		b = appendResource(b, resourceSpansResource, res)
 	}
-	b, ss := openMessage(b, resourceSpansScopeSpans)
+	b, ss := openMessageRoom(b, resourceSpansScopeSpans, room)
 	b = appendScope(b, scopeSpansScope, scope)
 	for i := range spans {
 		b = appendSpan(b, &spans[i])
@@ -152,7 +153,7 @@ func appendSpan(b []byte, s *Span) []byte {
 		b = appendLink(b, &s.Links[i])
 	}
 	b = appendVarint(b, spanDroppedLinks, count(s.DroppedLinks))
-	var status int
+	var status mark
 	b, status = openMessage(b, spanStatus)
 	b = appendString(b, statusMessage, s.Status.Description)
 	b = appendVarint(b, statusCode, code(s.Status.Code))
