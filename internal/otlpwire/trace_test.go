@@ -220,3 +220,28 @@ func TestAppendTracesRequestBare(t *testing.T) {
 	}}}
 	requireProtoEqual(t, want, decodeTraces(t, b))
 }
+
+// TestKindsAndStatusCodes checks the mapping of every span kind and status
+// code: OTLP numbers Ok and Error the other way round from the API.
+func TestKindsAndStatusCodes(t *testing.T) {
+	for _, c := range []struct {
+		kind     trace.SpanKind
+		code     codes.Code
+		wantKind tracepb.Span_SpanKind
+		wantCode tracepb.Status_StatusCode
+	}{
+		{trace.SpanKindUnspecified, codes.Unset, tracepb.Span_SPAN_KIND_UNSPECIFIED, tracepb.Status_STATUS_CODE_UNSET},
+		{trace.SpanKindInternal, codes.Error, tracepb.Span_SPAN_KIND_INTERNAL, tracepb.Status_STATUS_CODE_ERROR},
+		{trace.SpanKindServer, codes.Ok, tracepb.Span_SPAN_KIND_SERVER, tracepb.Status_STATUS_CODE_OK},
+		{trace.SpanKindClient, codes.Code(7), tracepb.Span_SPAN_KIND_CLIENT, tracepb.Status_STATUS_CODE_UNSET},
+		{trace.SpanKindProducer, codes.Unset, tracepb.Span_SPAN_KIND_PRODUCER, tracepb.Status_STATUS_CODE_UNSET},
+		{trace.SpanKindConsumer, codes.Unset, tracepb.Span_SPAN_KIND_CONSUMER, tracepb.Status_STATUS_CODE_UNSET},
+		{trace.SpanKind(6), codes.Unset, tracepb.Span_SPAN_KIND_UNSPECIFIED, tracepb.Status_STATUS_CODE_UNSET},
+	} {
+		span := otlpwire.Span{Kind: c.kind, Status: sdktrace.Status{Code: c.code}}
+		got := decodeTraces(t, otlpwire.AppendTracesRequest(nil, nil, instrumentation.Scope{}, []otlpwire.Span{span}))
+		s := got.ResourceSpans[0].ScopeSpans[0].Spans[0]
+		require.Equal(t, c.wantKind, s.Kind, "kind %v", c.kind)
+		require.Equal(t, c.wantCode, s.Status.Code, "code %v", c.code)
+	}
+}
