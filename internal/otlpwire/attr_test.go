@@ -151,7 +151,7 @@ func TestAttributeValues(t *testing.T) {
 				Name:        "s",
 				SpanContext: trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}}),
 				Start:       time.Unix(1, 0),
-				Attributes:  []attribute.KeyValue{c.kv},
+				Attributes:  [][]attribute.KeyValue{{c.kv}},
 			}
 			b := otlpwire.AppendTracesRequest(nil, nil, instrumentation.Scope{}, []otlpwire.Span{span})
 			got := decodeTraces(t, b).ResourceSpans[0].ScopeSpans[0].Spans[0].Attributes

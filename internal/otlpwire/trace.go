@@ -74,16 +74,32 @@ type Span struct {
 	Parent     trace.SpanContext
 	Kind       trace.SpanKind
 	Start, End time.Time
-	Attributes []attribute.KeyValue
-	Events     []sdktrace.Event
+	// Attributes are lists sent one after the other, as a log record's.
+	Attributes [][]attribute.KeyValue
+	Events     []Event
 	Links      []sdktrace.Link
 	Status     sdktrace.Status
 
 	DroppedAttributes, DroppedEvents, DroppedLinks int
 }
 
-// SpanFromReadOnly returns the data of s. It shares s's slices.
+// Event is what a request tells of one span event.
+type Event struct {
+	Name string
+	Time time.Time
+	// Attributes are lists sent one after the other, as a log record's:
+	// a detection's event shares the lists of its record.
+	Attributes        [][]attribute.KeyValue
+	DroppedAttributes int
+}
+
+// SpanFromReadOnly returns the data of s. It shares s's slices but its
+// events'.
 func SpanFromReadOnly(s sdktrace.ReadOnlySpan) Span {
+	var events []Event
+	for _, e := range s.Events() {
+		events = append(events, Event{Name: e.Name, Time: e.Time, Attributes: [][]attribute.KeyValue{e.Attributes}, DroppedAttributes: e.DroppedAttributeCount})
+	}
 	return Span{
 		Name:              s.Name(),
 		SpanContext:       s.SpanContext(),
@@ -91,8 +107,8 @@ func SpanFromReadOnly(s sdktrace.ReadOnlySpan) Span {
 		Kind:              s.SpanKind(),
 		Start:             s.StartTime(),
 		End:               s.EndTime(),
-		Attributes:        s.Attributes(),
-		Events:            s.Events(),
+		Attributes:        [][]attribute.KeyValue{s.Attributes()},
+		Events:            events,
 		Links:             s.Links(),
 		Status:            s.Status(),
 		DroppedAttributes: s.DroppedAttributes(),
@@ -143,7 +159,9 @@ func appendSpan(b []byte, s *Span) []byte {
 	b = appendVarint(b, spanKind, kind(s.Kind))
 	b = appendTime(b, spanStart, s.Start)
 	b = appendTime(b, spanEnd, s.End)
-	b = appendAttributes(b, spanAttributes, s.Attributes)
+	for _, attrs := range s.Attributes {
+		b = appendAttributes(b, spanAttributes, attrs)
+	}
 	b = appendVarint(b, spanDroppedAttributes, count(s.DroppedAttributes))
 	for i := range s.Events {
 		b = appendEvent(b, &s.Events[i])
@@ -163,12 +181,14 @@ func appendSpan(b []byte, s *Span) []byte {
 }
 
 // appendEvent appends e as a span's event.
-func appendEvent(b []byte, e *sdktrace.Event) []byte {
+func appendEvent(b []byte, e *Event) []byte {
 	b, start := openMessage(b, spanEvents)
 	b = appendTime(b, eventTime, e.Time)
 	b = appendString(b, eventName, e.Name)
-	b = appendAttributes(b, eventAttributes, e.Attributes)
-	b = appendVarint(b, eventDroppedAttributes, count(e.DroppedAttributeCount))
+	for _, attrs := range e.Attributes {
+		b = appendAttributes(b, eventAttributes, attrs)
+	}
+	b = appendVarint(b, eventDroppedAttributes, count(e.DroppedAttributes))
 	return closeMessage(b, start)
 }
 

@@ -51,10 +51,10 @@ func TestAppendTracesRequest(t *testing.T) {
 		Kind:       trace.SpanKindServer,
 		Start:      start,
 		End:        start.Add(time.Second),
-		Attributes: attrs(cases),
-		Events: []sdktrace.Event{
-			{Name: semconv.DetectionEventName, Time: start.Add(time.Millisecond), DroppedAttributeCount: 2,
-				Attributes: []attribute.KeyValue{k[0].String("reverse-shell"), k[1].Int(3)}},
+		Attributes: [][]attribute.KeyValue{attrs(cases[:2]), nil, attrs(cases[2:])},
+		Events: []otlpwire.Event{
+			{Name: semconv.DetectionEventName, Time: start.Add(time.Millisecond), DroppedAttributes: 2,
+				Attributes: [][]attribute.KeyValue{{k[0].String("reverse-shell")}, {k[1].Int(3)}}},
 			{Name: "bare"},
 		},
 		Links: []sdktrace.Link{

@@ -58,7 +58,7 @@ func TestInvalidUTF8EveryString(t *testing.T) {
 	scope := instrumentation.Scope{Name: bad, Version: bad, SchemaURL: bad, Attributes: attribute.NewSet(k[1].String(bad))}
 	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}})
 	span := otlpwire.Span{Name: bad, SpanContext: sc, Status: sdktrace.Status{Code: codes.Error, Description: bad},
-		Events: []sdktrace.Event{{Name: bad}}, Links: []sdktrace.Link{{SpanContext: sc, Attributes: []attribute.KeyValue{k[2].String(bad)}}}}
+		Events: []otlpwire.Event{{Name: bad}}, Links: []sdktrace.Link{{SpanContext: sc, Attributes: []attribute.KeyValue{k[2].String(bad)}}}}
 	traces := decodeTraces(t, otlpwire.AppendTracesRequest(nil, res, scope, []otlpwire.Span{span}))
 	rs := traces.ResourceSpans[0]
 	ss := rs.ScopeSpans[0]
