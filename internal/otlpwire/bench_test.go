@@ -228,7 +228,7 @@ func BenchmarkAppendLogs(b *testing.B) {
 		report := perItem(b)
 		for b.Loop() {
 			for i := range records {
-				recs[i].SetFromRecord(&records[i])
+				setFromRecord(&recs[i], &records[i])
 			}
 			buf = otlpwire.AppendLogsRequest(buf[:0], res, scope, recs)
 		}
@@ -239,7 +239,7 @@ func BenchmarkAppendLogs(b *testing.B) {
 		lists := [][]attribute.KeyValue{ruleAttrs(), execAttrs(), detectionContext()}
 		recs := make([]otlpwire.LogRecord, len(records))
 		for i := range records {
-			recs[i].SetFromRecord(&records[i])
+			setFromRecord(&recs[i], &records[i])
 			recs[i].Attributes = lists
 		}
 		var buf []byte

@@ -6,7 +6,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -53,33 +52,6 @@ type LogRecord struct {
 	TraceID trace.TraceID
 	SpanID  trace.SpanID
 	Flags   trace.TraceFlags
-}
-
-// SetFromRecord makes l the data of r. It copies r's attributes into one
-// list, reusing the room of l's first, so that records set again and again
-// allocate nothing once they have grown.
-func (l *LogRecord) SetFromRecord(r *sdklog.Record) {
-	var attrs []attribute.KeyValue
-	if len(l.Attributes) > 0 {
-		attrs = l.Attributes[0][:0]
-	}
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		attrs = append(attrs, kv)
-		return true
-	})
-	*l = LogRecord{
-		Time:              r.Timestamp(),
-		Observed:          r.ObservedTimestamp(),
-		EventName:         r.EventName(),
-		Severity:          r.Severity(),
-		SeverityText:      r.SeverityText(),
-		Body:              r.Body(),
-		Attributes:        append(l.Attributes[:0], attrs),
-		DroppedAttributes: r.DroppedAttributes(),
-		TraceID:           r.TraceID(),
-		SpanID:            r.SpanID(),
-		Flags:             r.TraceFlags(),
-	}
 }
 
 // AppendLogsRequest appends to dst the ExportLogsServiceRequest of recs,

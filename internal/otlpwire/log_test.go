@@ -1,7 +1,6 @@
 package otlpwire_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -152,37 +150,4 @@ func TestAppendLogsRequestEmptyResource(t *testing.T) {
 func TestAppendLogsRequestNoRecords(t *testing.T) {
 	b := otlpwire.AppendLogsRequest([]byte{1}, testResource(), testScope(), nil)
 	require.Equal(t, []byte{1}, b)
-}
-
-// TestSetFromRecord checks that a record set again takes every field of
-// the new one, and none of the old one's attributes.
-func TestSetFromRecord(t *testing.T) {
-	k := keys()
-	capture := &captureProcessor{}
-	logger := sdklog.NewLoggerProvider(sdklog.WithProcessor(capture)).Logger("t")
-	var first, second log.Record
-	first.SetEventName(semconv.DetectionEventName)
-	first.SetSeverity(log.SeverityWarn)
-	first.AddAttributes(k[0].Int(1), k[1].Int(2), k[2].Int(3))
-	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
-		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled}))
-	logger.Emit(ctx, first)
-	now := time.Unix(1700000000, 0)
-	second.SetTimestamp(now)
-	second.SetObservedTimestamp(now.Add(time.Second))
-	second.SetSeverityText("INFO")
-	second.SetBody(attribute.StringValue("body"))
-	second.AddAttributes(k[3].String("only"))
-	logger.Emit(context.Background(), second)
-
-	var l otlpwire.LogRecord
-	l.SetFromRecord(&capture.records[0])
-	require.Equal(t, [][]attribute.KeyValue{{k[0].Int(1), k[1].Int(2), k[2].Int(3)}}, l.Attributes)
-	require.Equal(t, semconv.DetectionEventName, l.EventName)
-	require.Equal(t, trace.SpanID{2}, l.SpanID)
-	l.SetFromRecord(&capture.records[1])
-	require.Equal(t, otlpwire.LogRecord{
-		Time: now, Observed: now.Add(time.Second), SeverityText: "INFO", Body: attribute.StringValue("body"),
-		Attributes: [][]attribute.KeyValue{{k[3].String("only")}},
-	}, l)
 }
