@@ -61,6 +61,13 @@ type File struct {
 	Sensor Sensor `yaml:"sensor"`
 	// HealthAddress is --health-addr.
 	HealthAddress string `yaml:"health_address"`
+	// StateDir holds the spool of what the OTLP receiver has not taken;
+	// an empty one keeps nothing on disk (vigil run --state-dir).
+	StateDir *string `yaml:"state_dir"`
+	// SpoolSize bounds the spool, in bytes, per signal.
+	SpoolSize int64 `yaml:"spool_size"`
+	// StopTimeout bounds a stop (vigil run --stop-timeout).
+	StopTimeout time.Duration `yaml:"stop_timeout"`
 
 	// Redaction adds rules to the default ones and turns default ones off.
 	Redaction redact.Config `yaml:"redaction"`

@@ -22,7 +22,7 @@ import (
 func TestLoadExample(t *testing.T) {
 	f, err := Load("testdata/vigil.yaml")
 	require.NoError(t, err)
-	info, detections := slog.LevelInfo, spans.Detections
+	info, detections, stateDir := slog.LevelInfo, spans.Detections, "/var/lib/vigil"
 	require.Equal(t, &File{
 		Path:          "testdata/vigil.yaml",
 		LogLevel:      &info,
@@ -30,6 +30,9 @@ func TestLoadExample(t *testing.T) {
 		Spans:         &detections,
 		Recipes:       []string{"/etc/vigil/recipes"},
 		HealthAddress: "127.0.0.1:9464",
+		StateDir:      &stateDir,
+		SpoolSize:     256 << 20,
+		StopTimeout:   30 * time.Second,
 		OTLP: OTLP{
 			Enabled: true,
 			Connection: Connection{OTLPConnection: exporter.OTLPConnection{
@@ -83,7 +86,7 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"unknown field", "otlp:\n  endpiont: http://x:4317\n",
 			"v.yaml:2:3: field otlp.endpiont: unknown field, want one of certificate, client_certificate, client_key, compression, enabled, endpoint, headers, insecure, logs, metrics, timeout, traces"},
 		{"unknown top-level field", "jsonl: a\nservice: x\n",
-			"v.yaml:2:1: field service: unknown field, want one of health_address, jsonl, log_level, otlp, recipes, record, redaction, resource_attributes, sensor, service_name, spans"},
+			"v.yaml:2:1: field service: unknown field, want one of health_address, jsonl, log_level, otlp, recipes, record, redaction, resource_attributes, sensor, service_name, spans, spool_size, state_dir, stop_timeout"},
 		{"repeated field", "jsonl: a\njsonl: b\n", "v.yaml:2:1: field jsonl: repeated"},
 		{"string for a number", "sensor:\n  args_max: lots\n", `v.yaml:2:13: field sensor.args_max: want a whole number, got "lots"`},
 		{"quoted bool", "otlp:\n  insecure: \"true\"\n", `v.yaml:2:13: field otlp.insecure: want true or false, got "true"`},

@@ -8,34 +8,30 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 
 	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/internal/otlpwire"
+	"github.com/vigil-otel/vigil/internal/outqueue"
+	"github.com/vigil-otel/vigil/semconv"
 )
 
 // An exec span is recorded by vigil itself rather than by the SDK's
 // tracer. Its attributes are the exec's description, shared with the
 // exec's detections rather than copied, and nothing is deduplicated or
-// snapshotted when it ends: it becomes the read-only span the SDK's
-// processors take (the batching one, to export it; the counting one) in
-// one step. The SDK's own span copies its attributes when it starts, again
-// when more are set, and builds a map of them when it ends: four times the
-// cost of the rest of a traced exec's handling. A vigil span has a parent
-// whose sampling decision it follows, as the SDK's default parent-based
-// sampler does.
+// snapshotted when it ends: it is handed, as it is, to the queue that
+// encodes and sends it. The SDK's own span copies its attributes when it
+// starts, again when more are set, and builds a map of them when it ends:
+// four times the cost of the rest of a traced exec's handling. A vigil
+// span has a parent whose sampling decision it follows, as the SDK's
+// default parent-based sampler does.
 
-// execSpans records the spans of execs and hands them, ended, to
-// processors.
+// execSpans records the spans of execs and hands them, ended, to out.
 type execSpans struct {
-	provider   trace.TracerProvider
-	resource   *resource.Resource
-	scope      instrumentation.Scope
-	processors []sdktrace.SpanProcessor
+	provider trace.TracerProvider
+	out      *outqueue.Queue[otlpwire.Span]
 }
 
 // start starts the span of ex, a child of parent.
@@ -69,11 +65,13 @@ type execSpan struct {
 	name  string
 	start time.Time
 	// attrs are the exec's description's, shared and read-only; added are
-	// those set since, which End joins to them.
+	// those set since, which follow them.
 	attrs  []attribute.KeyValue
 	added  []attribute.KeyValue
-	events []sdktrace.Event
-	status sdktrace.Status
+	events []otlpwire.Event
+	status codes.Code
+	// message says why, when status is Error.
+	message string
 }
 
 var _ trace.Span = (*execSpan)(nil)
@@ -94,20 +92,28 @@ func (s *execSpan) SetStatus(code codes.Code, description string) {
 	defer s.mu.Unlock()
 	// As the SDK: a status never goes down (Unset, Error, Ok), and only
 	// Error has a description.
-	if !s.recording() || s.status.Code > code {
+	if !s.recording() || s.status > code {
 		return
 	}
-	s.status = sdktrace.Status{Code: code}
+	s.status, s.message = code, ""
 	if code == codes.Error {
-		s.status.Description = description
+		s.message = description
 	}
 }
 
 func (s *execSpan) SetAttributes(kv ...attribute.KeyValue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.recording() {
-		s.added = append(s.added, kv...)
+	if !s.recording() {
+		return
+	}
+	// The last of a key wins; End replaces one of the exec's there.
+	for _, a := range kv {
+		if i := slices.IndexFunc(s.added, func(o attribute.KeyValue) bool { return o.Key == a.Key }); i >= 0 {
+			s.added[i] = a
+		} else {
+			s.added = append(s.added, a)
+		}
 	}
 }
 
@@ -118,7 +124,22 @@ func (s *execSpan) AddEvent(name string, options ...trace.EventOption) {
 		return
 	}
 	cfg := trace.NewEventConfig(options...)
-	s.events = append(s.events, sdktrace.Event{Name: name, Attributes: cfg.Attributes(), Time: cfg.Timestamp()})
+	s.events = append(s.events, otlpwire.Event{Name: name, Time: cfg.Timestamp(), Attributes: [][]attribute.KeyValue{cfg.Attributes()}})
+}
+
+// addDetection makes d an event of span, which records: an exec span
+// shares the record's attributes, another span copies them.
+func addDetection(span trace.Span, d *detection.Record) {
+	ev := otlpwire.Event{Name: semconv.DetectionEventName, Time: d.Exec.Time, Attributes: [][]attribute.KeyValue{d.Rule, d.Exec.Attributes, d.Context}}
+	if s, ok := span.(*execSpan); ok {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.recording() {
+			s.events = append(s.events, ev)
+		}
+		return
+	}
+	span.AddEvent(ev.Name, trace.WithTimestamp(ev.Time), trace.WithAttributes(slices.Concat(ev.Attributes...)...))
 }
 
 // RecordError does nothing: an exec span's failure is its exit code, in
@@ -138,7 +159,7 @@ func (s *execSpan) SetName(name string) {
 
 func (s *execSpan) TracerProvider() trace.TracerProvider { return s.spans.provider }
 
-// End hands the span to the processors, once, if its trace is sampled.
+// End hands the span, once, to be sent, if its trace is sampled.
 func (s *execSpan) End(options ...trace.SpanEndOption) {
 	s.mu.Lock()
 	if !s.recording() {
@@ -151,41 +172,31 @@ func (s *execSpan) End(options ...trace.SpanEndOption) {
 	if end.IsZero() {
 		end = time.Now()
 	}
-	attrs := s.attrs
-	if len(s.added) > 0 {
-		attrs = joinAttributes(s.attrs, s.added)
+	attrs := [][]attribute.KeyValue{s.attrs, s.added}
+	if slices.ContainsFunc(s.added, func(kv attribute.KeyValue) bool {
+		return slices.ContainsFunc(s.attrs, func(o attribute.KeyValue) bool { return o.Key == kv.Key })
+	}) {
+		attrs = [][]attribute.KeyValue{replaced(s.attrs, s.added)}
 	}
-	ro := tracetest.SpanStub{
-		Name:                 s.name,
-		SpanContext:          s.sc,
-		Parent:               s.parent,
-		SpanKind:             trace.SpanKindInternal,
-		StartTime:            s.start,
-		EndTime:              end,
-		Attributes:           attrs,
-		Events:               s.events,
-		Status:               s.status,
-		Resource:             s.spans.resource,
-		InstrumentationScope: s.spans.scope,
-	}.Snapshot()
+	span := otlpwire.Span{
+		Name:        s.name,
+		SpanContext: s.sc,
+		Parent:      s.parent,
+		Kind:        trace.SpanKindInternal,
+		Start:       s.start,
+		End:         end,
+		Attributes:  attrs,
+		Events:      s.events,
+		Status:      sdktrace.Status{Code: s.status, Description: s.message},
+	}
 	s.mu.Unlock()
-	for _, p := range s.spans.processors {
-		p.OnEnd(ro)
-	}
+	s.spans.out.Offer(span)
 }
 
-// joinAttributes returns attrs and then added, an added attribute
-// replacing an earlier one of its key. It appends in place when attrs has
-// room (detection.Exec keeps some for its span), and copies them
-// otherwise.
-func joinAttributes(attrs, added []attribute.KeyValue) []attribute.KeyValue {
-	out := attrs
-	if cap(attrs)-len(attrs) < len(added) || slices.ContainsFunc(added, func(kv attribute.KeyValue) bool {
-		return slices.ContainsFunc(attrs, func(o attribute.KeyValue) bool { return o.Key == kv.Key })
-	}) {
-		out = make([]attribute.KeyValue, len(attrs), len(attrs)+len(added))
-		copy(out, attrs)
-	}
+// replaced returns attrs and then added, an added attribute replacing an
+// earlier one of its key, in a new slice.
+func replaced(attrs, added []attribute.KeyValue) []attribute.KeyValue {
+	out := slices.Clone(attrs)
 	for _, kv := range added {
 		if i := slices.IndexFunc(out, func(o attribute.KeyValue) bool { return o.Key == kv.Key }); i >= 0 {
 			out[i] = kv

@@ -75,17 +75,12 @@ func TestExecSpanCarriesItsExec(t *testing.T) {
 	require.Equal(t, Stats{Emitted: 1, Exported: 1, SpansEnded: 1, SpansExported: 1}, exp.Stats())
 }
 
-// TestSpanAttributesJoined: attributes set on a span join the exec's, in
-// its spare room when there is some, the last of a key winning.
-func TestSpanAttributesJoined(t *testing.T) {
+// TestSpanAttributesReplaced: attributes set on a span that an exec's
+// already has replace it, in a copy, the exec's own staying as they were.
+func TestSpanAttributesReplaced(t *testing.T) {
 	a, b := semconv.ProcessPIDKey.Int(1), semconv.VigilSpanEndKey.String("exit")
-	roomy := make([]attribute.KeyValue, 1, 3)
-	roomy[0] = a
-	got := joinAttributes(roomy, []attribute.KeyValue{b, semconv.VigilSpanEndKey.String("stop")})
-	require.Equal(t, []attribute.KeyValue{a, semconv.VigilSpanEndKey.String("stop")}, got)
-	require.Same(t, &roomy[:1][0], &got[0], "appended in place")
-	tight := []attribute.KeyValue{a, b}
-	got = joinAttributes(tight, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9)})
-	require.Equal(t, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), b}, got)
-	require.Equal(t, a, tight[0], "a key of the exec's replaced in a copy")
+	exec := []attribute.KeyValue{a, b}
+	got := replaced(exec, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), semconv.VigilSpanEndKey.String("stop")})
+	require.Equal(t, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), semconv.VigilSpanEndKey.String("stop")}, got)
+	require.Equal(t, []attribute.KeyValue{a, b}, exec, "the exec's own are untouched")
 }

@@ -5,20 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/log"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/vigil-otel/vigil/delivery"
 	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/internal/otlpwire"
+	"github.com/vigil-otel/vigil/internal/outqueue"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -61,142 +61,160 @@ type Config struct {
 	// MetricReaders also read vigil's own metrics, with or without OTLP:
 	// a Prometheus exporter that a scraper pulls, say.
 	MetricReaders []sdkmetric.Reader
+	// Delivery bounds what vigil keeps for an OTLP receiver that does not
+	// take it: in memory, then on disk.
+	Delivery Delivery
+}
+
+// Delivery says where and how much vigil keeps of what an OTLP receiver
+// has not taken yet; zero values take package delivery's defaults.
+type Delivery struct {
+	// StateDir holds the spool, a folder per signal; empty keeps nothing
+	// on disk.
+	StateDir string
+	// MemoryBytes bounds each signal's requests in memory, DiskBytes its
+	// spool.
+	MemoryBytes, DiskBytes int64
+	// SpoolOptional has a spool that cannot be opened (another vigil
+	// holds it, say) leave vigil without one, said in a warning, rather
+	// than stop it: for a state directory nobody asked for.
+	SpoolOptional bool
 }
 
 // Exporter emits detections.
 type Exporter struct {
-	provider *sdklog.LoggerProvider
-	logger   log.Logger
-	// otlp is nil when OTLP export is off.
-	otlp    *countingExporter
-	emitted atomic.Uint64
+	shutdown atomic.Bool
+	emitted  atomic.Uint64
+
+	// otlpLogs batches detections into requests that logSender
+	// delivers; otlpSpans and spanSender do the same for spans. They are
+	// nil when OTLP export, or spans, are off.
+	otlpLogs   *outqueue.Queue[record]
+	logSender  *sender
+	otlpSpans  *outqueue.Queue[otlpwire.Span]
+	spanSender *sender
+	// jsonl, report and console are nil when they are not asked for.
+	jsonl, report, console *outqueue.Queue[record]
 	// metrics is nil when nothing reads vigil's own metrics: OTLP export
 	// is off and there is no MetricReaders.
 	metrics *sdkmetric.MeterProvider
-	// traces, tracer, execSpans, spans and ended are nil when spans are
-	// off.
+	// traces, tracer and execSpans are nil when spans are off.
 	traces    *sdktrace.TracerProvider
 	tracer    trace.Tracer
 	execSpans *execSpans
-	spans     *countingSpanExporter
-	ended     *endedSpans
-	shutdown  atomic.Bool
-
-	// jsonl writes the JSON lines file; nil without one.
-	jsonl *jsonlExporter
-
-	// mu guards attrs, where Emit gathers a record's attributes.
-	mu    sync.Mutex
-	attrs []attribute.KeyValue
 }
 
-// New builds the exporter's resource and log pipeline.
+// Sizes of the outputs' buffers, in detections. The report is built from
+// its own: a run's verdict must see every detection.
+const (
+	outputBuffer = 4096
+	reportBuffer = 64 << 10
+)
+
+// New builds the exporter's resource and outputs.
 func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	res := newResource(ctx, cfg)
+	e := &Exporter{}
 	// What is built before a failure is shut down, connections and all.
-	var built []func(context.Context) error
 	defer func() {
 		if err != nil {
-			for _, shutdown := range built {
-				_ = shutdown(ctx)
-			}
+			_ = e.Shutdown(ctx)
 		}
 	}()
-	// The bridge comes first: it adds each detection to its span before the
-	// exporters see the record. Records carry unique keys (package
-	// describe builds them so): the SDK's check for duplicates, a map per
-	// record, would only cost.
-	opts := []sdklog.LoggerProviderOption{sdklog.WithResource(res), sdklog.WithAllowKeyDuplication(), sdklog.WithProcessor(spanEventBridge{})}
-	e := &Exporter{}
+	log := slog.Default()
 	if cfg.OTLP {
-		exp, err := otlploggrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Logs), "LOGS", grpcOptions[otlploggrpc.Option]{
-			otlploggrpc.WithEndpointURL, otlploggrpc.WithHeaders, otlploggrpc.WithInsecure,
-			otlploggrpc.WithTimeout, otlploggrpc.WithCompressor, otlploggrpc.WithTLSCredentials,
-		})...)
-		if err != nil {
-			return nil, fmt.Errorf("create OTLP log exporter: %w", err)
+		scope := instrumentation.Scope{Name: scopeName, Version: cfg.ServiceVersion, SchemaURL: semconv.SchemaURL}
+		if e.logSender, err = newSender(cfg, delivery.Logs, log); err != nil {
+			return nil, err
 		}
-		built = append(built, exp.Shutdown)
-		e.otlp = &countingExporter{Exporter: exp}
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewBatchProcessor(e.otlp)))
+		e.otlpLogs = outqueue.New("OTLP logs", outputBuffer, log, logEncoder(res, scope, e.logSender))
 		if e.metrics, err = newMeterProvider(ctx, cfg, res); err != nil {
 			return nil, err
 		}
-		built = append(built, e.metrics.Shutdown)
 		if cfg.Spans {
-			if err := e.newTracerProvider(ctx, cfg, res); err != nil {
+			if e.spanSender, err = newSender(cfg, delivery.Traces, log); err != nil {
 				return nil, err
 			}
-			e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
+			e.otlpSpans = outqueue.New("OTLP spans", outputBuffer, log, spanEncoder(res, scope, e.spanSender))
+			e.newTracerProvider(cfg, res)
 		}
 	}
 	if e.metrics == nil && len(cfg.MetricReaders) > 0 {
 		e.metrics = sdkmetric.NewMeterProvider(meterOptions(cfg, res)...)
 	}
-	// Local writers see each record as it is emitted, in order. The JSON
-	// lines file is buffered; the report, in memory, needs not be.
 	if cfg.JSONL != nil {
-		e.jsonl = newJSONL(cfg.JSONL, true)
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(e.jsonl)))
+		e.jsonl = outqueue.New("JSON lines", outputBuffer, log, newJSONL(cfg.JSONL).write)
 	}
 	if cfg.Report != nil {
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newJSONL(cfg.Report, false))))
+		e.report = outqueue.New("report", reportBuffer, log, newJSONL(cfg.Report).write)
 	}
 	if cfg.Console != nil {
-		opts = append(opts, sdklog.WithProcessor(sdklog.NewSimpleProcessor(newConsole(cfg.Console))))
+		e.console = outqueue.New("console", outputBuffer, log, newConsole(cfg.Console).write)
 	}
-	e.provider = sdklog.NewLoggerProvider(opts...)
-	e.logger = e.provider.Logger(scopeName, log.WithInstrumentationVersion(cfg.ServiceVersion), log.WithSchemaURL(semconv.SchemaURL))
 	return e, nil
 }
 
-// Emit reports one detection. It does not block on the network. The
-// record takes its trace and span id from ctx, and becomes an event of the
-// span there when that one still records.
+// Emit reports one detection. It blocks on no output: each takes it from
+// a buffer of its own. The record takes its trace and span id from ctx,
+// and becomes an event of the span there when that one still records.
 func (e *Exporter) Emit(ctx context.Context, d *detection.Record) error {
+	span := trace.SpanFromContext(ctx)
+	sc := span.SpanContext()
+	r := record{Record: d, observed: time.Now(), traceID: sc.TraceID(), spanID: sc.SpanID(), flags: sc.TraceFlags()}
 	if e.shutdown.Load() {
 		return ErrShutdown
 	}
-	var rec log.Record
-	rec.SetEventName(semconv.DetectionEventName)
-	rec.SetTimestamp(d.Exec.Time)
-	rec.SetObservedTimestamp(time.Now())
-	rec.SetSeverity(d.Severity)
-	rec.SetSeverityText(d.SeverityText)
-	rec.SetBody(attribute.StringValue(d.Body))
-	// One call: the record grows its list at each, a copy of it all. The
-	// record copies them, so one list serves every detection.
-	e.mu.Lock()
-	e.attrs = append(append(append(e.attrs[:0], d.Rule...), d.Exec.Attributes...), d.Context...)
-	rec.AddAttributes(e.attrs...)
-	clear(e.attrs)
-	e.mu.Unlock()
-	e.logger.Emit(ctx, rec)
+	if span.IsRecording() {
+		addDetection(span, d)
+	}
+	for _, q := range []*outqueue.Queue[record]{e.otlpLogs, e.jsonl, e.report, e.console} {
+		if q != nil {
+			q.Offer(r)
+		}
+	}
 	e.emitted.Add(1)
 	return nil
 }
 
-// Shutdown flushes every pending detection to its destinations and stops
-// the exporter. Calling it again does nothing.
+// Shutdown writes and sends every pending detection and span while ctx
+// lasts, keeps in the spool what could not be sent, and stops the
+// exporter. Calling it again does nothing.
 func (e *Exporter) Shutdown(ctx context.Context) error {
 	if e.shutdown.Swap(true) {
 		return nil
 	}
 	var errs []error
-	if err := e.provider.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("flush detections: %w", err))
-	}
-	// The provider reaches no processor once ctx is done: the lines that
-	// wait in the buffer are written all the same, before the caller
-	// closes the file.
-	if e.jsonl != nil {
-		if err := e.jsonl.ForceFlush(context.WithoutCancel(ctx)); err != nil {
-			errs = append(errs, fmt.Errorf("flush JSON lines: %w", err))
+	if e.traces != nil {
+		// The run span, if it is still open, ends; its processor hands it
+		// on at once.
+		if err := e.traces.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("end spans: %w", err))
 		}
 	}
-	if e.traces != nil {
-		if err := e.traces.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("flush spans: %w", err))
+	for _, q := range []*outqueue.Queue[record]{e.jsonl, e.report, e.console} {
+		if q != nil {
+			if err := q.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("write %s: %w", q.Name, err))
+			}
+		}
+	}
+	// What the queues held goes to the outboxes, which deliver it while
+	// ctx lasts and keep the rest.
+	if e.otlpLogs != nil {
+		if err := e.otlpLogs.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("encode detections: %w", err))
+		}
+	}
+	if e.otlpSpans != nil {
+		if err := e.otlpSpans.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("encode spans: %w", err))
+		}
+	}
+	for _, s := range []*sender{e.logSender, e.spanSender} {
+		if s != nil {
+			if err := s.close(ctx); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if e.metrics != nil {

@@ -2,116 +2,59 @@ package exporter
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/vigil-otel/vigil/semconv"
 )
 
-// jsonlExporter writes each record as one JSON object on its own line:
+// jsonlWriter writes each detection as one JSON object on its own line:
 // the record's fields, then its attributes under their own keys, flat, in
 // the record's order. The fields vigil adds do not collide with attribute
 // keys, which always hold a dot.
 //
-// A buffered one writes its lines at most flushDelay after they were
-// made, when the buffer fills, and at ForceFlush and Shutdown: a write
-// per detection was a tenth of what a detection cost. Each line goes out
-// in one write, so that it never mingles with what others write to the
-// same file (a watched command's output on stdout).
-type jsonlExporter struct {
-	mu  sync.Mutex
+// It runs in its output's goroutine, which hands it what waits: the lines
+// are buffered and written when none waits any more, or the buffer is
+// full, rather than one write each. Each line goes out in one write, so
+// that it never mingles with what others write to the same file (a
+// watched command's output on stdout).
+type jsonlWriter struct {
 	out io.Writer
-	// w buffers out; nil when each line is written as it is made.
 	w   *bufio.Writer
 	buf []byte
-	// flushing is the pending flush, nil when everything is written.
-	flushing *time.Timer
-	// err is the failure of a flush no caller waited for, which the next
-	// call returns.
-	err error
 }
 
-// flushDelay bounds how long a line waits in the buffer.
-const flushDelay = time.Second
-
-var _ sdklog.Exporter = (*jsonlExporter)(nil)
-
-// newJSONL writes JSON lines to out, buffered or not.
-func newJSONL(out io.Writer, buffered bool) *jsonlExporter {
-	e := &jsonlExporter{out: out}
-	if buffered {
-		e.w = bufio.NewWriterSize(out, 64<<10)
-	}
-	return e
+func newJSONL(out io.Writer) *jsonlWriter {
+	return &jsonlWriter{out: out, w: bufio.NewWriterSize(out, 64<<10)}
 }
 
-// Export writes records in order.
-func (e *jsonlExporter) Export(_ context.Context, records []sdklog.Record) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	earlier := e.err
-	e.err = nil
+// write writes records in order. Lines that fail to go out are dropped,
+// so that the next ones can.
+func (e *jsonlWriter) write(records []record) error {
 	for i := range records {
 		e.buf = appendJSONLine(e.buf[:0], &records[i])
-		if err := e.write(e.buf); err != nil {
-			return errors.Join(earlier, err)
+		// A line that does not fit goes after what waits, and by itself
+		// when it is larger than the buffer (bufio writes it directly).
+		if len(e.buf) > e.w.Available() && e.w.Buffered() > 0 {
+			if err := e.flush(); err != nil {
+				return err
+			}
 		}
-	}
-	if e.w != nil && e.w.Buffered() > 0 && e.flushing == nil {
-		e.flushing = time.AfterFunc(flushDelay, e.flushLater)
-	}
-	return earlier
-}
-
-// write writes one line whole; e.mu is held.
-func (e *jsonlExporter) write(line []byte) error {
-	if e.w == nil {
-		if _, err := e.out.Write(line); err != nil {
+		if _, err := e.w.Write(e.buf); err != nil {
+			e.w.Reset(e.out)
 			return fmt.Errorf("write JSON line: %w", err)
 		}
-		return nil
 	}
-	// A line that does not fit goes after what waits, and by itself when
-	// it is larger than the buffer (bufio writes it directly).
-	if len(line) > e.w.Available() && e.w.Buffered() > 0 {
-		if err := e.flush(); err != nil {
-			return err
-		}
-	}
-	if _, err := e.w.Write(line); err != nil {
-		e.w.Reset(e.out)
-		return fmt.Errorf("write JSON line: %w", err)
-	}
-	return nil
+	return e.flush()
 }
 
-// flushLater writes what waits, for the timer Export set.
-func (e *jsonlExporter) flushLater() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.flush(); err != nil {
-		e.err = err
-	}
-}
-
-// flush writes what waits; e.mu is held. Lines that fail to go out are
-// dropped, so that the next ones can.
-func (e *jsonlExporter) flush() error {
-	if e.w == nil {
-		return nil
-	}
-	if e.flushing != nil {
-		e.flushing.Stop()
-		e.flushing = nil
-	}
+func (e *jsonlWriter) flush() error {
 	if err := e.w.Flush(); err != nil {
 		e.w.Reset(e.out)
 		return fmt.Errorf("write JSON lines: %w", err)
@@ -120,33 +63,34 @@ func (e *jsonlExporter) flush() error {
 }
 
 // appendJSONLine appends r's line to b.
-func appendJSONLine(b []byte, r *sdklog.Record) []byte {
+func appendJSONLine(b []byte, r *record) []byte {
 	b = append(b, `{"time":"`...)
-	b = r.Timestamp().UTC().AppendFormat(b, time.RFC3339Nano)
+	b = r.Exec.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","event_name":`...)
-	b = appendJSONString(b, r.EventName())
+	b = appendJSONString(b, semconv.DetectionEventName)
 	b = append(b, `,"severity_number":`...)
-	b = strconv.AppendInt(b, int64(r.Severity()), 10)
+	b = strconv.AppendInt(b, int64(r.Severity), 10)
 	b = append(b, `,"severity_text":`...)
-	b = appendJSONString(b, r.SeverityText())
+	b = appendJSONString(b, r.SeverityText)
 	b = append(b, `,"body":`...)
-	b = appendJSONString(b, r.Body().AsString())
+	b = appendJSONString(b, r.Body)
 	b = append(b, `,"trace_id":"`...)
-	if tid := r.TraceID(); tid.IsValid() {
-		b = append(b, tid.String()...)
+	if r.traceID.IsValid() {
+		b = append(b, r.traceID.String()...)
 	}
 	b = append(b, `","span_id":"`...)
-	if sid := r.SpanID(); sid.IsValid() {
-		b = append(b, sid.String()...)
+	if r.spanID.IsValid() {
+		b = append(b, r.spanID.String()...)
 	}
 	b = append(b, '"')
-	r.WalkAttributes(func(kv attribute.KeyValue) bool {
-		b = append(b, ',')
-		b = appendJSONString(b, string(kv.Key))
-		b = append(b, ':')
-		b = appendJSONValue(b, kv.Value)
-		return true
-	})
+	for _, list := range r.attributes() {
+		for _, kv := range list {
+			b = append(b, ',')
+			b = appendJSONString(b, string(kv.Key))
+			b = append(b, ':')
+			b = appendJSONValue(b, kv.Value)
+		}
+	}
 	return append(b, "}\n"...)
 }
 
@@ -243,17 +187,4 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// Shutdown writes what waits; the writer belongs to the caller, who
-// closes it.
-func (e *jsonlExporter) Shutdown(ctx context.Context) error { return e.ForceFlush(ctx) }
-
-// ForceFlush writes what waits.
-func (e *jsonlExporter) ForceFlush(context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	earlier := e.err
-	e.err = nil
-	return errors.Join(earlier, e.flush())
 }

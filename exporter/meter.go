@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -19,10 +20,25 @@ import (
 // minute unless OTEL_METRIC_EXPORT_INTERVAL says otherwise, and at
 // shutdown.
 func newMeterProvider(ctx context.Context, cfg Config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
-	exp, err := otlpmetricgrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Metrics), "METRICS", grpcOptions[otlpmetricgrpc.Option]{
-		otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithInsecure,
-		otlpmetricgrpc.WithTimeout, otlpmetricgrpc.WithCompressor, otlpmetricgrpc.WithTLSCredentials,
-	})...)
+	c, err := resolve(cfg.OTLPSettings.of(cfg.OTLPSettings.Metrics), "METRICS")
+	if err != nil {
+		return nil, err
+	}
+	// Every setting is given, so that the exporter reads no variable
+	// vigil has not already read.
+	opts := []otlpmetricgrpc.Option{otlpmetricgrpc.WithEndpoint(c.target), otlpmetricgrpc.WithTimeout(c.timeout)}
+	if c.plain {
+		opts = append(opts, otlpmetricgrpc.WithInsecure())
+	} else {
+		opts = append(opts, otlpmetricgrpc.WithTLSCredentials(credentials.NewTLS(c.tls)))
+	}
+	if c.headers != nil {
+		opts = append(opts, otlpmetricgrpc.WithHeaders(c.headers))
+	}
+	if c.gzip {
+		opts = append(opts, otlpmetricgrpc.WithCompressor("gzip"))
+	}
+	exp, err := otlpmetricgrpc.New(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create OTLP metric exporter: %w", err)
 	}

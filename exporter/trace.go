@@ -2,16 +2,15 @@ package exporter
 
 import (
 	"context"
-	"fmt"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/detection"
+	"github.com/vigil-otel/vigil/internal/otlpwire"
+	"github.com/vigil-otel/vigil/internal/outqueue"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -40,26 +39,30 @@ func (e *Exporter) StartRun(ctx context.Context, name string, attrs ...attribute
 	return e.tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
-// newTracerProvider exports spans over OTLP/gRPC, batched, keeping the
-// sampling decision of the trace each process continues, and counts what
-// it loses.
-func (e *Exporter) newTracerProvider(ctx context.Context, cfg Config, res *resource.Resource) error {
-	exp, err := otlptracegrpc.New(ctx, otlpOptions(cfg.OTLPSettings.of(cfg.OTLPSettings.Traces), "TRACES", grpcOptions[otlptracegrpc.Option]{
-		otlptracegrpc.WithEndpointURL, otlptracegrpc.WithHeaders, otlptracegrpc.WithInsecure,
-		otlptracegrpc.WithTimeout, otlptracegrpc.WithCompressor, otlptracegrpc.WithTLSCredentials,
-	})...)
-	if err != nil {
-		return fmt.Errorf("create OTLP trace exporter: %w", err)
-	}
-	e.spans, e.ended = &countingSpanExporter{SpanExporter: exp}, &endedSpans{}
-	batcher := sdktrace.NewBatchSpanProcessor(e.spans)
-	e.traces = sdktrace.NewTracerProvider(sdktrace.WithResource(res),
-		sdktrace.WithSpanProcessor(e.ended), sdktrace.WithSpanProcessor(batcher))
-	e.execSpans = &execSpans{
-		provider:   e.traces,
-		resource:   res,
-		scope:      instrumentation.Scope{Name: scopeName, Version: cfg.ServiceVersion, SchemaURL: semconv.SchemaURL},
-		processors: []sdktrace.SpanProcessor{e.ended, batcher},
-	}
-	return nil
+// newTracerProvider makes the tracer of the run's span, which the SDK
+// samples as OTEL_TRACES_SAMPLER says (following its parent by default),
+// and the recorder of exec spans. Both hand their ended spans to the OTLP
+// spans queue.
+func (e *Exporter) newTracerProvider(cfg Config, res *resource.Resource) {
+	e.traces = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithSpanProcessor(spanForwarder{e.otlpSpans}))
+	e.tracer = e.traces.Tracer(scopeName, trace.WithInstrumentationVersion(cfg.ServiceVersion), trace.WithSchemaURL(semconv.SchemaURL))
+	e.execSpans = &execSpans{provider: e.traces, out: e.otlpSpans}
 }
+
+// spanForwarder hands the SDK's sampled spans, ended, to the queue that
+// sends them.
+type spanForwarder struct {
+	out *outqueue.Queue[otlpwire.Span]
+}
+
+var _ sdktrace.SpanProcessor = spanForwarder{}
+
+func (f spanForwarder) OnEnd(s sdktrace.ReadOnlySpan) {
+	if s.SpanContext().IsSampled() {
+		f.out.Offer(otlpwire.SpanFromReadOnly(s))
+	}
+}
+
+func (spanForwarder) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (spanForwarder) Shutdown(context.Context) error                  { return nil }
+func (spanForwarder) ForceFlush(context.Context) error                { return nil }

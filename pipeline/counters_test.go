@@ -73,10 +73,11 @@ func TestCountersAgreeWithRegistry(t *testing.T) {
 // total.
 func TestLossesByStage(t *testing.T) {
 	s := Summary{
-		Sensor:     sensor.Stats{RingBufferDrops: 1, TrackDrops: 2, ScratchBusyDrops: 3, DecodeErrors: 4},
-		Exporter:   exporter.Stats{Failed: 5, SpansFailed: 6},
-		EmitErrors: 7,
+		Sensor:        sensor.Stats{RingBufferDrops: 1, TrackDrops: 2, ScratchBusyDrops: 3, DecodeErrors: 4},
+		Exporter:      exporter.Stats{Failed: 5, SpansFailed: 6, JSONLLost: 8, ConsoleLost: 9, ReportLost: 10},
+		EmitErrors:    7,
+		RecordingLost: 11,
 	}
-	require.Equal(t, map[string]uint64{"ring_buffer": 1, "filter": 2, "scratch": 3, "decode": 4, "export": 12, "span_export": 6}, s.Losses())
-	require.Equal(t, uint64(28), s.Lost())
+	require.Equal(t, map[string]uint64{"ring_buffer": 1, "filter": 2, "scratch": 3, "decode": 4, "export": 12, "span_export": 6, "output": 38}, s.Losses())
+	require.Equal(t, uint64(66), s.Lost())
 }

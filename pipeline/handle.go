@@ -14,8 +14,8 @@ import (
 
 // handle takes one event through the process table and the recipes.
 func (p *Pipeline) handle(ev *event.Event) {
-	if p.record != nil && p.recordErr == nil {
-		p.recordErr = p.record.Encode(ev)
+	if p.recording != nil {
+		p.record(ev)
 	}
 	proc := p.table.Apply(ev)
 	p.tableSize.Store(int64(p.table.Len()))

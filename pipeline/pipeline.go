@@ -5,7 +5,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/vigil-otel/vigil/describe"
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/outqueue"
 	"github.com/vigil-otel/vigil/proctable"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/redact"
@@ -81,9 +81,8 @@ type Pipeline struct {
 	// retiredEvictions are the sequence evictions of the engines that
 	// reloads replaced; only the reader goroutine uses it.
 	retiredEvictions uint64
-	record           *json.Encoder
-	// recordErr is the first error writing the recording.
-	recordErr error
+	// recording writes the recording, nil without one.
+	recording *outqueue.Queue[[]byte]
 	// retiredEvalErrors are the expression failures of the engines that
 	// reloads replaced; only the reader goroutine uses it.
 	retiredEvalErrors uint64
@@ -149,7 +148,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	p.sensor, p.stop, p.done = sens, stop, make(chan struct{})
 	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
-		p.record = json.NewEncoder(cfg.Record)
+		p.recording = newRecording(cfg.Record)
 	}
 	if err := p.observe(exp.Meter()); err != nil {
 		stop()
@@ -231,6 +230,11 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	p.stop()
 	<-p.done
 	p.spans.EndAll(time.Now())
+	if p.recording != nil {
+		if err := p.recording.Close(ctx); err != nil {
+			slog.Warn("the recording was given up at the end; the summary counts the events it lost", "error", err)
+		}
+	}
 	// A backend that is down, slow or without a pipeline for one signal
 	// is no failure of vigil's, nor of a command it watches: what it did
 	// not take is counted in the summary, and said here.
@@ -240,11 +244,8 @@ func (p *Pipeline) Stop(ctx context.Context) (Summary, error) {
 	stats, statsErr := p.sensor.Stats()
 	closeErr := p.sensor.Close()
 	sum := p.summary(stats)
-	if p.recordErr != nil {
-		p.recordErr = fmt.Errorf("write recording: %w", p.recordErr)
-	}
 	var stopErr error
-	if err := errors.Join(statsErr, closeErr, p.recordErr); err != nil {
+	if err := errors.Join(statsErr, closeErr); err != nil {
 		stopErr = fmt.Errorf("stop pipeline: %w", err)
 	}
 	return sum, errors.Join(p.readErr, stopErr)

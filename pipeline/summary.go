@@ -46,6 +46,8 @@ type Summary struct {
 	// were last loaded.
 	EvalErrorTotal uint64
 	EvalErrors     map[string]uint64
+	// RecordingLost counts the events the recording dropped.
+	RecordingLost uint64
 }
 
 // summary reports what the pipeline's stages counted, with the sensor's
@@ -74,6 +76,7 @@ func (p *Pipeline) counts(stats sensor.Stats) Summary {
 		TableEvictions:    uint64(p.tableEvictions.Load()),
 		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
 		EvalErrorTotal:    uint64(p.evalErrors.Load()),
+		RecordingLost:     p.recording.Lost(),
 	}
 	if p.sensor != nil {
 		sum.Pending = p.sensor.Pending()

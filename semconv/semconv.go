@@ -135,6 +135,17 @@ const (
 	// MetricBadTraceparents counts execs whose TRACEPARENT was not valid
 	// ({exec}).
 	MetricBadTraceparents = "vigil.trace_context.invalid"
+	// MetricExportQueued is the detections and spans kept in memory for
+	// the OTLP receiver ({item}).
+	MetricExportQueued = "vigil.export.queued"
+	// MetricExportSpooled is the detections and spans kept on disk for
+	// the OTLP receiver ({item}).
+	MetricExportSpooled = "vigil.export.spooled"
+	// MetricExportSpoolSize is what the spool takes on disk (By).
+	MetricExportSpoolSize = "vigil.export.spool.size"
+	// MetricExportOldest is how long the oldest detection or span kept
+	// for the receiver has waited (s).
+	MetricExportOldest = "vigil.export.oldest"
 )
 
 // Attributes of vigil's own metrics.

@@ -90,4 +90,12 @@ func (opts *runOptions) apply(fs *pflag.FlagSet, file *config.File) {
 	if file.HealthAddress != "" && !fs.Changed("health-addr") {
 		opts.healthAddr = file.HealthAddress
 	}
+	if file.StopTimeout != 0 && !fs.Changed("stop-timeout") {
+		opts.stopTimeout = file.StopTimeout
+	}
+	opts.stateDirSet = fs.Changed("state-dir")
+	if file.StateDir != nil && !opts.stateDirSet {
+		opts.stateDir, opts.stateDirSet = *file.StateDir, true
+	}
+	opts.spoolSize = file.SpoolSize
 }

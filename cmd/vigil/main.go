@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
@@ -31,6 +33,13 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	// A write to a pipe whose reader is gone (--jsonl - into a pager that
+	// quit) fails with EPIPE, which the output counts and reports once;
+	// unnotified, the runtime would kill vigil for it on stdout or stderr,
+	// unflushed and without a summary. Notified rather than ignored: a
+	// command vigil starts gets SIGPIPE's default back, where an ignored
+	// signal would stay ignored.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -30,6 +30,12 @@ type output struct {
 	serviceName        string
 	resourceAttributes map[string]string
 	redaction          redact.Config
+	// stateDir holds the spool (--state-dir); stateDirSet says the flag or
+	// the file named one, an empty one included.
+	stateDir    string
+	stateDirSet bool
+	// spoolSize bounds the spool, in bytes (configuration file only).
+	spoolSize int64
 }
 
 func (o *output) flags(f *pflag.FlagSet) {
@@ -63,6 +69,7 @@ func (o *output) pipelineConfig(stdout, stderr io.Writer) (pipeline.Config, func
 		ServiceName:        o.serviceName,
 		ResourceAttributes: o.resourceAttributes,
 		Spans:              o.spans != spans.None,
+		Delivery:           exporter.Delivery{StateDir: o.stateDir, DiskBytes: o.spoolSize, SpoolOptional: !o.stateDirSet},
 		Detectors: []resource.Detector{
 			cicontext.CIDetector(os.Getenv),
 			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),

@@ -33,9 +33,13 @@ const exitVigilFailed = 125
 // command, if any, succeeded (its own failure status wins).
 const exitFailOn = 3
 
-// flushTimeout bounds how long vigil waits at exit for detections to reach
-// their destinations.
-const flushTimeout = 15 * time.Second
+// defaultStopTimeout bounds how long vigil takes to stop: to drain the
+// ring buffer and deliver what waits, before it keeps the rest in the
+// spool.
+const defaultStopTimeout = 15 * time.Second
+
+// defaultStateDir holds the spool of vigil watching the machine.
+const defaultStateDir = "/var/lib/vigil"
 
 type runOptions struct {
 	output
@@ -57,6 +61,8 @@ type runOptions struct {
 	// healthAddr, when set, is where the health endpoint listens
 	// (--health-addr).
 	healthAddr string
+	// stopTimeout bounds the stop (--stop-timeout).
+	stopTimeout time.Duration
 }
 
 func newRunCommand(vigilArgs []string, stdout, stderr io.Writer) *cobra.Command {
@@ -121,6 +127,8 @@ see docs/configuration.md.`,
 	f.StringVar(&opts.healthAddr, "health-addr", "", "serve /healthz, /readyz and /metrics (Prometheus) on `ADDR` (host:port); off by default")
 	f.StringVar(&opts.procRoot, "proc-root", "/proc", "where the host's procfs is mounted (`DIR`): /host/proc for vigil in a container that sees the host through a mount")
 	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
+	f.DurationVar(&opts.stopTimeout, "stop-timeout", defaultStopTimeout, "longest a stop takes to read what the kernel holds and deliver what waits; what is left goes to the spool")
+	f.StringVar(&opts.stateDir, "state-dir", "", "keep what the OTLP receiver has not taken in a spool under `DIR`, sent when it is back and at the next start (default "+defaultStateDir+" when watching the machine, none when watching a command; \"\" for none)")
 	return cmd
 }
 
@@ -132,6 +140,12 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 			return &exitError{code: exitVigilFailed, err: err}
 		}
 		return err
+	}
+	// Watching the machine, vigil keeps what the receiver has not taken
+	// across an outage and a restart; a watched command's run is over
+	// when it ends, and its CI machine often gone with it.
+	if !opts.stateDirSet && len(command) == 0 {
+		opts.stateDir = defaultStateDir
 	}
 	// One goroutine does nearly all of vigil's work; on a machine busy with
 	// execs, more Ps only add scheduler wake-ups, which cost 2-3 times the
@@ -272,7 +286,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	}
 
 	notify("STOPPING=1")
-	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.stopTimeout)
 	defer cancel()
 	health.stopping()
 	sum, err := p.Stop(flushCtx)

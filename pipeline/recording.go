@@ -1,0 +1,41 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/vigil-otel/vigil/event"
+	"github.com/vigil-otel/vigil/internal/outqueue"
+)
+
+// recordingBuffer bounds the events waiting to be written to the
+// recording.
+const recordingBuffer = 16 << 10
+
+// newRecording writes the recording to w, one JSON object per event and
+// line, from a goroutine of its own: a slow file or a pipe nobody reads
+// loses lines of the recording, counted, and never holds up the reader.
+func newRecording(w io.Writer) *outqueue.Queue[[]byte] {
+	return outqueue.New("recording", recordingBuffer, slog.Default(), func(lines [][]byte) error {
+		for _, line := range lines {
+			if _, err := w.Write(line); err != nil {
+				return fmt.Errorf("write recording: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// record hands ev to the recording; the reader goroutine encodes it, as
+// the sensor reuses a fork's or an exit's memory once it is handled.
+func (p *Pipeline) record(ev *event.Event) {
+	line, err := json.Marshal(ev)
+	if err != nil {
+		// An event is plain data: this does not happen.
+		slog.Error("an event could not be recorded", "error", err)
+		return
+	}
+	p.recording.Offer(append(line, '\n'))
+}
