@@ -3,6 +3,7 @@ package recipe
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"strings"
 )
@@ -12,8 +13,8 @@ import (
 // of its arguments or of its flags, so one exec is checked against the few
 // recipes that can match it, not all of them.
 //
-// An Engine keeps state (the limits' windows) and is not safe for
-// concurrent use: one goroutine matches.
+// An Engine keeps state (the limits' windows, the sequences begun) and is
+// not safe for concurrent use: one goroutine matches.
 type Engine struct {
 	byName       map[string][]*entry
 	byPath       map[string][]*entry
@@ -37,9 +38,10 @@ type Engine struct {
 
 	// stamp marks the recipes already checked in one Match call.
 	stamp uint64
-	// key is where a limit's key is built, so that looking up its window
-	// allocates nothing.
-	key []byte
+	// hash hashes limits' keys, with a seed of its own (see limit.go).
+	hash maphash.Hash
+	// limitEvictions counts the limits' windows forgotten early.
+	limitEvictions uint64
 	// evalErrors counts the expressions that failed at run time, of every
 	// recipe; log is where the first failure of each recipe is told.
 	evalErrors uint64
@@ -54,8 +56,8 @@ type entry struct {
 	// this one: more exceptions.
 	supersededBy []*matcher
 	stamp        uint64
-	// windows counts reports per limit key in the current window.
-	windows    map[string]*window
+	// limiter counts reports per limit key in the current window.
+	limiter    limiter
 	suppressed uint64
 	// evalErrors counts the recipe's expressions that failed at run time.
 	evalErrors uint64

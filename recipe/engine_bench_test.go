@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -81,5 +82,82 @@ func BenchmarkEngineNoMatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		dst = e.Match(in, dst[:0])
+	}
+}
+
+// flood makes the execs of a flood: each a program of a path never seen,
+// under a hidden directory, started by a parent of a path never seen, with
+// arguments never seen, by an unprivileged user. Each is a new key of the
+// limits of the recipes it fires (hidden_elf_exec_system per executable,
+// exec_from_unusual_dir per parent).
+type flood struct {
+	in     *Input
+	parent *proctable.Process
+	n      int
+	// step is the time between two execs.
+	step time.Duration
+}
+
+func newFlood(step time.Duration) *flood {
+	fx := Fixture{
+		Exec:      event.Event{Kind: event.KindExec, Time: time.Unix(1700000000, 0), UID: 65534, EUID: 65534, GID: 65534, LoginUID: event.NoLoginUID, Cwd: "/tmp"},
+		Parent:    &proctable.Process{},
+		Ancestors: []*proctable.Process{{Exe: "/usr/bin/bash"}},
+	}
+	in := fx.Input()
+	return &flood{in: in, parent: in.up(in.Process), step: step}
+}
+
+// next returns the flood's next exec, in place of the last one.
+func (f *flood) next() *Input {
+	f.n++
+	n := strconv.Itoa(f.n)
+	f.in.Process.Exe = "/tmp/.x/" + n
+	f.in.Process.Args = []string{f.in.Process.Exe, n}
+	f.in.Event.ExePath, f.in.Event.Args = f.in.Process.Exe, f.in.Process.Args
+	f.in.Event.Time = f.in.Event.Time.Add(f.step)
+	f.parent.Exe = "/tmp/.p/" + n
+	return f.in
+}
+
+// BenchmarkEngineLimitKeys runs a flood through the full built-in catalog,
+// with as many keys of each limit live as its sub-benchmark says: the
+// execs are spaced so that that many begin in one limit window, and as
+// many run out as begin. ns/op must not grow with the keys: compare each
+// with live=0 of the same run. Past maxLimitKeys, each exec evicts one.
+func BenchmarkEngineLimitKeys(b *testing.B) {
+	recipes, errs := Builtin()
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	var window time.Duration
+	for _, r := range recipes {
+		if r.Name == "hidden_elf_exec_system" {
+			window = r.Limit.Window
+		}
+	}
+	if window == 0 {
+		b.Fatal("no limited hidden_elf_exec_system in the catalog")
+	}
+	for _, live := range []int{0, 1000, 10000, 100000} {
+		b.Run("live="+strconv.Itoa(live), func(b *testing.B) {
+			e := engineOf(b, recipes)
+			step := window + 1 // every window has run out at the next exec
+			if live > 0 {
+				step = window / time.Duration(live)
+			}
+			f := newFlood(step)
+			var dst []Hit
+			for range live {
+				dst = e.Match(f.next(), dst[:0])
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = e.Match(f.next(), dst[:0])
+				if len(dst) != 2 {
+					b.Fatalf("%d detections of %s, want 2", len(dst), f.in.Process.Exe)
+				}
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -227,26 +226,6 @@ func TestEnvMatch(t *testing.T) {
 	require.ErrorContains(t, errs[1], `field match.env.: "" is not an environment variable name`)
 }
 
-func TestLimitSuppressesAndCounts(t *testing.T) {
-	e := engineOf(t, parse(t, `recipes:
-  - name: noisy`+header+`    match: {executable: {name: curl}}
-    limit: {count: 2, per: executable, window: 1m}
-`))
-	at := func(exe string, sec int64) *Input {
-		in := execOf(exe, nil, nil)
-		in.Event.Time = time.Unix(sec, 0)
-		return in
-	}
-	var fired int
-	for i := range 5 {
-		fired += len(e.Match(at("/usr/bin/curl", int64(i)), nil))
-	}
-	require.Equal(t, 2, fired)
-	require.Len(t, e.Match(at("/opt/curl", 5), nil), 1, "another executable has its own count")
-	require.Len(t, e.Match(at("/usr/bin/curl", 61), nil), 1, "a new window")
-	require.Equal(t, map[string]uint64{"noisy": 3}, e.Suppressed())
-}
-
 func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	src := `recipes:
   - name: good
@@ -384,26 +363,6 @@ func TestCatalogSparesBenignExecs(t *testing.T) {
 		require.Zero(t, allocs, in.Process.Exe)
 	}
 	require.Greater(t, benign, 15)
-}
-
-func TestLimitKeys(t *testing.T) {
-	chain := []*proctable.Process{{Exe: "/usr/bin/make"}}
-	for range maxAncestry {
-		chain = append(chain, &proctable.Process{Exe: "/x"})
-	}
-	fx := Fixture{Exec: event.Event{ExePath: "/usr/bin/curl"}, Parent: &proctable.Process{Exe: "/bin/sh"}, Ancestors: chain}
-	in := fx.Input()
-	for per, want := range map[LimitKey]string{
-		PerRecipe:     "",
-		PerExecutable: "/usr/bin/curl",
-		PerParent:     "/bin/sh",
-		PerAncestry:   "/bin/sh\n/usr/bin/make\n" + strings.Repeat("/x\n", maxAncestry-2),
-		PerProcess:    "1000",
-	} {
-		require.Equal(t, want, string(appendLimitKey(nil, per, in)), per)
-	}
-	require.Empty(t, appendLimitKey(nil, PerAncestry, execOf("/usr/bin/curl", nil, nil)), "no parent, no ancestry")
-	require.Empty(t, appendLimitKey(nil, PerAncestry, &Input{Event: in.Event, Process: in.Process}), "no table, no ancestry")
 }
 
 func TestMissingFieldsInOrder(t *testing.T) {
