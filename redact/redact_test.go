@@ -2,6 +2,7 @@ package redact
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -487,5 +488,18 @@ func BenchmarkStringClean(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.String("https://ci.example.com/job/vigil/job/main/4242/")
+	}
+}
+
+// BenchmarkArgsManyFlags is a command of many flags of rules limited to
+// programs it does not name (mysql's -p): the time per argument must not
+// grow with their number. Compare ns/arg with n=64.
+func BenchmarkArgsManyFlags(b *testing.B) {
+	for _, n := range []int{64, 1024, 16384} {
+		b.Run("n="+strconv.Itoa(n), func(b *testing.B) {
+			args := append([]string{"tool"}, slices.Repeat([]string{"-p"}, n)...)
+			benchArgs(b, "/usr/bin/tool", args...)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/arg")
+		})
 	}
 }

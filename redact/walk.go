@@ -20,9 +20,10 @@ type hit struct {
 // themselves; it may be empty. lets holds the letters of all the rules'
 // flags, or of more: most tokens are passed over on it alone.
 func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit) []hit {
-	cmd := 0           // the current command's first token
-	var gates []gate   // per rule, made when a rule with Programs first needs it
-	var argRules []int // the argument rules whose programs exe or toks name
+	cmd := 0               // the current command's first token
+	var gates []gate       // per rule, made when a rule with Programs first needs it
+	var mentions []mention // per rule, likewise
+	var argRules []int     // the argument rules whose programs exe or toks name
 	for r := range rules {
 		if rules[r].arguments && rules[r].mentioned(exe, toks) {
 			argRules = append(argRules, r)
@@ -53,7 +54,10 @@ func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit)
 				continue
 			}
 			if len(fr.programs) > 0 {
-				if !fr.mentioned(exe, toks) {
+				if mentions == nil {
+					mentions = make([]mention, len(rules))
+				}
+				if !mentions[r].of(fr, exe, toks) {
 					continue
 				}
 				if gates == nil {
@@ -79,6 +83,30 @@ func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit)
 		}
 	}
 	return dst
+}
+
+// mention says, once looked for in one walk, whether a rule's programs
+// are named among its tokens at all: a command of many flags of the rule,
+// none of its programs named, would otherwise be searched once per flag,
+// in time that grows as the square of its length.
+type mention int8
+
+const (
+	mentionUnknown mention = iota
+	mentionFound
+	mentionAbsent
+)
+
+// of reports whether exe or toks name one of fr's programs, looking for
+// them the first time only.
+func (m *mention) of(fr *flagRule, exe string, toks []string) bool {
+	if *m == mentionUnknown {
+		*m = mentionAbsent
+		if fr.mentioned(exe, toks) {
+			*m = mentionFound
+		}
+	}
+	return *m == mentionFound
 }
 
 // value reports whether t is one of the rule's flags, and where its value
