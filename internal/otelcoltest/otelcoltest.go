@@ -191,6 +191,22 @@ func (c *Collector) Stop() error {
 	return err
 }
 
+// Kill ends the Collector with SIGKILL, as a crash or the kernel's OOM
+// killer would: it flushes nothing and closes no file. It waits for the
+// process to be gone. Stop after Kill returns nil; Kill after Stop does
+// nothing.
+func (c *Collector) Kill() error {
+	var err error
+	c.stop.Do(func() {
+		if err = c.cmd.Process.Kill(); err != nil {
+			err = fmt.Errorf("kill the Collector: %w", err)
+			return
+		}
+		<-c.done
+	})
+	return err
+}
+
 // Log returns what the Collector has logged so far.
 func (c *Collector) Log() string {
 	return c.stderr.String()

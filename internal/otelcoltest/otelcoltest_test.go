@@ -41,3 +41,33 @@ while :; do sleep 0.05; done
 		t.Fatalf("a second Stop: %v", err)
 	}
 }
+
+// TestKillGivesNoChanceToShutDown kills a stand-in that would log on
+// SIGTERM: it logs nothing, is gone when Kill returns, and a Stop after it
+// (the test's cleanup) reports nothing.
+func TestKillGivesNoChanceToShutDown(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "otelcol")
+	script := `#!/bin/sh
+trap 'echo "Shutdown complete." >&2; exit 0' TERM
+echo "` + readyLine + `." >&2
+while :; do sleep 0.05; done
+`
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := Start(t, bin, nil)
+	if err := c.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	select {
+	case <-c.done:
+	default:
+		t.Fatal("Kill returned before the process was gone")
+	}
+	if strings.Contains(c.Log(), "Shutdown complete.") {
+		t.Fatalf("killed through SIGTERM:\n%s", c.Log())
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatalf("Stop after Kill: %v", err)
+	}
+}
