@@ -67,6 +67,7 @@ func TestGatewayTierKeepsEachTraceWholeOnOneGateway(t *testing.T) {
 		"VIGIL_AGENT_LISTEN=" + agent,
 		"VIGIL_HEALTH_CHECK_ENDPOINT=127.0.0.1:" + freePort(t),
 		"VIGIL_GATEWAYS=[" + strings.Join(gatewayAddrs, ", ") + "]",
+		"VIGIL_AGENT_STORAGE_DIR=" + t.TempDir(),
 	}, "agent.yaml", "agent-ha.yaml", noSelfMetrics)
 	logs := func() string {
 		return fmt.Sprintf("agent log:\n%s\ngateway 1 log:\n%s\ngateway 2 log:\n%s", agentCol.Log(), gateways[0].Log(), gateways[1].Log())
