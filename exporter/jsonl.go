@@ -35,7 +35,10 @@ func newJSONL(out io.Writer) *jsonlWriter {
 }
 
 // write writes records in order. Lines that fail to go out are dropped,
-// so that the next ones can.
+// so that the next ones can. A write that never returns (a pipe nobody
+// reads) has its lines counted lost when the output is given up, though
+// part of them may have reached the file: a line counts as written once
+// the write holding it has returned.
 func (e *jsonlWriter) write(records []record) error {
 	for i := range records {
 		e.buf = appendJSONLine(e.buf[:0], &records[i])
