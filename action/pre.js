@@ -25,7 +25,10 @@ async function main() {
     report: path.join(dir, 'report.json'),
     config: path.join(dir, 'config.yaml'),
   };
-  const args = ['run', '--detach', '--pid-file', files.pid, '--log-file', files.log,
+  // No spool (--state-dir ''): a runner is often gone when the job ends,
+  // so what the Collector did not take is counted lost in the report, as
+  // for `vigil run -- COMMAND`, rather than kept for a next start.
+  const args = ['run', '--detach', '--pid-file', files.pid, '--log-file', files.log, '--state-dir', '',
     '--report', `json:${files.report}`, '--spans', lib.input('spans') || 'detections'];
   // The report then holds the verdict too; post applies it.
   const failOn = lib.input('fail-on');

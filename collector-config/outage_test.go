@@ -19,10 +19,6 @@ import (
 	"github.com/vigil-otel/vigil/semconv"
 )
 
-// outage is the time the Collector stays down while detections are made:
-// longer than an export request's timeout, which once lost them all.
-const outage = 60 * time.Second
-
 // outageExecs is how many detected execs each test makes while the
 // Collector is down.
 const outageExecs = 100
