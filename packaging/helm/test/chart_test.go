@@ -65,7 +65,7 @@ func TestDefaults(t *testing.T) {
 	require.Len(t, pod.Containers, 1)
 	c := pod.Containers[0]
 	require.Equal(t, "ghcr.io/vigil-otel/vigil:dev", c.Image)
-	require.Equal(t, []string{"run", "--proc-root=/host/proc", "--recipes=/etc/vigil/recipes", "--health-addr=0.0.0.0:9464", "--spans=detections"}, c.Args)
+	require.Equal(t, []string{"run", "--proc-root=/host/proc", "--recipes=/etc/vigil/recipes", "--health-addr=0.0.0.0:9464", "--spans=detections", "--state-dir=/var/lib/vigil"}, c.Args)
 
 	sc := c.SecurityContext
 	require.False(t, *sc.Privileged)
@@ -94,7 +94,8 @@ func TestDefaults(t *testing.T) {
 			hostPaths[v.Name] = v.HostPath.Path
 		}
 	}
-	require.Equal(t, map[string]string{"host-proc": "/proc", "btf": "/sys/kernel/btf"}, hostPaths)
+	require.Equal(t, map[string]string{"host-proc": "/proc", "btf": "/sys/kernel/btf", "spool": "/var/lib/vigil"}, hostPaths)
+	require.False(t, mounts["/var/lib/vigil"].ReadOnly, "the spool is written")
 	require.False(t, *o.serviceAccount.AutomountServiceAccountToken, "vigil asks nothing of the API server")
 	require.Empty(t, o.configMap.Data)
 }
