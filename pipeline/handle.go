@@ -37,6 +37,7 @@ func (p *Pipeline) handle(ev *event.Event) {
 	}
 	p.matches = p.engine.Match(&recipe.Input{Event: ev, Process: proc, Processes: p.table}, p.matches[:0])
 	p.sequenceEvictions.Store(int64(p.retiredEvictions + p.engine.Evicted()))
+	p.limitEvictions.Store(int64(p.retiredLimitEvictions + p.engine.LimitEvictions()))
 	p.evalErrors.Store(int64(p.retiredEvalErrors + p.engine.EvalErrorCount()))
 	if len(p.matches) == 0 {
 		return

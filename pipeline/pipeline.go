@@ -78,9 +78,11 @@ type Pipeline struct {
 
 	// matches is reused for every exec; only the reader goroutine uses it.
 	matches []recipe.Hit
-	// retiredEvictions are the sequence evictions of the engines that
-	// reloads replaced; only the reader goroutine uses it.
-	retiredEvictions uint64
+	// retiredEvictions and retiredLimitEvictions are the sequence and
+	// limit evictions of the engines that reloads replaced; only the
+	// reader goroutine uses them.
+	retiredEvictions      uint64
+	retiredLimitEvictions uint64
 	// recording writes the recording, nil without one.
 	recording *outqueue.Queue[[]byte]
 	// retiredEvalErrors are the expression failures of the engines that
@@ -102,9 +104,12 @@ type Pipeline struct {
 	// sequenceEvictions mirrors, for the metrics, the sequence evictions
 	// of every engine so far.
 	sequenceEvictions atomic.Int64
-	badTraceparents   atomic.Int64
-	detectionCount    metric.Int64Counter
-	stop              context.CancelFunc
+	// limitEvictions mirrors, for the metrics, the limit evictions of
+	// every engine so far.
+	limitEvictions  atomic.Int64
+	badTraceparents atomic.Int64
+	detectionCount  metric.Int64Counter
+	stop            context.CancelFunc
 	// evalErrors mirrors, for the metrics, the expression failures of
 	// every engine so far.
 	evalErrors atomic.Int64

@@ -37,6 +37,7 @@ func (p *Pipeline) applyReloads(t time.Time) {
 	n := 0
 	for n < len(p.reloads) && !t.Before(p.reloads[n].since) {
 		p.retiredEvictions += p.engine.Evicted()
+		p.retiredLimitEvictions += p.engine.LimitEvictions()
 		p.retiredEvalErrors += p.engine.EvalErrorCount()
 		p.engine = p.reloads[n].engine
 		n++

@@ -41,6 +41,9 @@ type Summary struct {
 	// SequenceEvictions counts the sequences begun that sequence recipes
 	// forgot to keep their state within bounds.
 	SequenceEvictions uint64
+	// LimitEvictions counts the keys that report limits forgot before
+	// their window ran out, to stay within their bounds.
+	LimitEvictions uint64
 	// EvalErrorTotal counts the times the recipes' expressions failed at
 	// run time, and EvalErrors breaks it down by recipe, since the recipes
 	// were last loaded.
@@ -75,6 +78,7 @@ func (p *Pipeline) counts(stats sensor.Stats) Summary {
 		Processes:         int(p.tableSize.Load()),
 		TableEvictions:    uint64(p.tableEvictions.Load()),
 		SequenceEvictions: uint64(p.sequenceEvictions.Load()),
+		LimitEvictions:    uint64(p.limitEvictions.Load()),
 		EvalErrorTotal:    uint64(p.evalErrors.Load()),
 		RecordingLost:     p.recording.Lost(),
 	}

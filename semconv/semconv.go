@@ -129,6 +129,10 @@ const (
 	// MetricSequenceEvictions counts the sequences begun that sequence
 	// recipes forgot to stay within their bounds ({sequence}).
 	MetricSequenceEvictions = "vigil.recipe.sequence.evictions"
+	// MetricLimitEvictions counts the keys that recipes' report limits
+	// forgot before their window ran out, to stay within their bounds
+	// ({key}).
+	MetricLimitEvictions = "vigil.recipe.limit.evictions"
 	// MetricEvalErrors counts the evaluations of recipes' expressions
 	// that failed at run time, and so did not match ({evaluation}).
 	MetricEvalErrors = "vigil.recipe.evaluation.errors"

@@ -30,10 +30,11 @@ func TestPrintSummary(t *testing.T) {
 		Processes:         65,
 		TableEvictions:    5,
 		SequenceEvictions: 6,
+		LimitEvictions:    4,
 		EvalErrorTotal:    2,
 		EvalErrors:        map[string]uint64{"broken": 2},
 	})
-	require.Equal(t, "vigil: events 10, detections 1, processes known 65, kept in memory for the receiver 4, kept on disk for the receiver 5; lost 8 (ring buffer full 1, filter full 0, scratch busy 0, undecodable 2, export refused 1, export failed 3, span export failed 0, JSON lines dropped 1, console lines dropped 0, report entries dropped 0, recording lines dropped 0); process table evictions 5; invalid TRACEPARENT ignored 0; sequences begun and forgotten 6; recipe expressions failed 2\n"+
+	require.Equal(t, "vigil: events 10, detections 1, processes known 65, kept in memory for the receiver 4, kept on disk for the receiver 5; lost 8 (ring buffer full 1, filter full 0, scratch busy 0, undecodable 2, export refused 1, export failed 3, span export failed 0, JSON lines dropped 1, console lines dropped 0, report entries dropped 0, recording lines dropped 0); process table evictions 5; invalid TRACEPARENT ignored 0; sequences begun and forgotten 6; report limit keys forgotten 4; recipe expressions failed 2\n"+
 		"vigil: execs 4 in 2s (2.0/s)\n"+
 		"vigil: detections by importance: low 1; by recipe: exec_example 1\n"+
 		"vigil: recipe expressions that failed at run time, and did not match: broken 2\n", b.String())
