@@ -24,9 +24,11 @@ import (
 //     of keys makes a recipe report more, never less, and each new key of
 //     the flood is reported anyway.
 
-// maxLimitKeys bounds the windows of one recipe's limit: a few hundred
-// KiB when full.
-const maxLimitKeys = 16384
+// maxLimitKeys bounds the windows of one recipe's limit: about 300 KiB
+// when full (map and queue), so that even a flood that filled every
+// limited recipe of the catalog would cost vigil tens of MiB. A recipe
+// that reports more keys than this in one window is flooded already.
+const maxLimitKeys = 4096
 
 // limiter is what the engine keeps of one recipe's limit.
 type limiter struct {
