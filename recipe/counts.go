@@ -30,6 +30,13 @@ func (e *Engine) Evicted() uint64 {
 	return n
 }
 
+// LimitEvictions returns how many keys the report limits forgot before
+// their window ran out, to keep within bounds: chances of a detection
+// reported again sooner than its limit says.
+func (e *Engine) LimitEvictions() uint64 {
+	return e.limitEvictions
+}
+
 // EvalErrorCount returns how many times the recipes' expressions failed
 // at run time.
 func (e *Engine) EvalErrorCount() uint64 {

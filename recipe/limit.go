@@ -156,10 +156,3 @@ func (e *Engine) limitKey(per LimitKey, in *Input) uint64 {
 	}
 	return h.Sum64()
 }
-
-// LimitEvictions returns how many report limits' windows the engine
-// forgot before their time to keep them within bounds: chances of a
-// detection reported again sooner than its limit says.
-func (e *Engine) LimitEvictions() uint64 {
-	return e.limitEvictions
-}
