@@ -105,7 +105,9 @@ func newFlood(step time.Duration) *flood {
 		Ancestors: []*proctable.Process{{Exe: "/usr/bin/bash"}},
 	}
 	in := fx.Input()
-	return &flood{in: in, parent: in.up(in.Process), step: step}
+	// Numbers of as many digits from the first exec on: each costs the
+	// same to make.
+	return &flood{in: in, parent: in.up(in.Process), step: step, n: 1_000_000}
 }
 
 // next returns the flood's next exec, in place of the last one.
@@ -125,6 +127,8 @@ func (f *flood) next() *Input {
 // execs are spaced so that that many begin in one limit window, and as
 // many run out as begin. ns/op must not grow with the keys: compare each
 // with live=0 of the same run. Past maxLimitKeys, each exec evicts one.
+// The allocations are the flood's own: each exec's path, arguments and
+// parent's path.
 func BenchmarkEngineLimitKeys(b *testing.B) {
 	recipes, errs := Builtin()
 	if len(errs) > 0 {
