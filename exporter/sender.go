@@ -80,6 +80,7 @@ func (s *sender) close(ctx context.Context) error {
 // detections becomes one request, handed to s.
 func logEncoder(res *resource.Resource, scope instrumentation.Scope, s *sender) func([]record) error {
 	var recs []otlpwire.LogRecord
+	var per sizeHint
 	return func(batch []record) error {
 		for i := range batch {
 			r := &batch[i]
@@ -90,7 +91,7 @@ func logEncoder(res *resource.Resource, scope instrumentation.Scope, s *sender) 
 				TraceID:    r.traceID, SpanID: r.spanID, Flags: r.flags,
 			})
 		}
-		s.put(len(recs), otlpwire.AppendLogsRequest(nil, res, scope, recs))
+		s.put(len(recs), per.record(len(recs), otlpwire.AppendLogsRequest(per.buffer(len(recs)), res, scope, recs)))
 		clear(recs)
 		recs = recs[:0]
 		return nil
@@ -100,8 +101,24 @@ func logEncoder(res *resource.Resource, scope instrumentation.Scope, s *sender) 
 // spanEncoder returns the writer of the OTLP spans queue: each batch of
 // spans becomes one request, handed to s.
 func spanEncoder(res *resource.Resource, scope instrumentation.Scope, s *sender) func([]otlpwire.Span) error {
+	var per sizeHint
 	return func(batch []otlpwire.Span) error {
-		s.put(len(batch), otlpwire.AppendTracesRequest(nil, res, scope, batch))
+		s.put(len(batch), per.record(len(batch), otlpwire.AppendTracesRequest(per.buffer(len(batch)), res, scope, batch)))
 		return nil
 	}
+}
+
+// sizeHint sizes a request's buffer by the last one's bytes per item, so
+// that encoding it seldom grows the buffer: each growth copies it all.
+type sizeHint struct{ perItem int }
+
+// buffer returns an empty buffer for a request of n items.
+func (h *sizeHint) buffer(n int) []byte {
+	return make([]byte, 0, max(h.perItem, 256)*n+256)
+}
+
+// record notes the size of body, a request of n items, and returns it.
+func (h *sizeHint) record(n int, body []byte) []byte {
+	h.perItem = len(body)/n + len(body)/n/8
+	return body
 }
