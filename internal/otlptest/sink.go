@@ -24,19 +24,25 @@ func StartSink(t testing.TB) *Sink {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	s := &Sink{Endpoint: "http://" + lis.Addr().String()}
-	// Every method of every service: read the request's bytes, answer
-	// with an empty response, which is a valid one of each signal.
-	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+	srv := NewSinkServer()
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	return &Sink{Endpoint: "http://" + lis.Addr().String()}
+}
+
+// NewSinkServer returns a gRPC server that answers every method of every
+// service, so every OTLP export, with an empty response (a valid one of
+// each signal) once it has read the request's bytes, which it does not
+// decode. StartSink serves one for a benchmark; a program outside the
+// tests (bench/otlpsink) serves one with Serve and ends it with Stop.
+func NewSinkServer() *grpc.Server {
+	return grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		var req []byte
 		if err := stream.RecvMsg(&req); err != nil {
 			return err
 		}
 		return stream.SendMsg(&[]byte{})
 	}))
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	return s
 }
 
 // rawCodec passes messages through as bytes.
