@@ -66,12 +66,13 @@ func ParseStorm(line string) (Storm, error) {
 }
 
 // VigilExit is what vigil's exit summary says: the events it received,
-// the detections it made and the events it lost, each unknown when it
-// printed no summary; and its detections and the matches its report
-// limits held back, by recipe.
+// the detections it made, the events it lost and, of those, the ones the
+// full ring buffer lost, and the execs it saw, each unknown when it
+// printed no summary (or not that figure); and its detections and the
+// matches its report limits held back, by recipe.
 type VigilExit struct {
-	Events, Detections, Lost Count
-	ByRecipe, HeldBack       map[string]int64
+	Events, Detections, Lost, RingFull, Execs Count
+	ByRecipe, HeldBack                        map[string]int64
 }
 
 var (
@@ -79,6 +80,9 @@ var (
 	// ...; lost 0 (ring buffer full 0, ...)".
 	vigilCounts     = regexp.MustCompile(`^vigil: events ([0-9]+),.* lost ([0-9]+)`)
 	vigilDetections = regexp.MustCompile(`[ ,]detections ([0-9]+)[,;]`)
+	vigilRingFull   = regexp.MustCompile(`[(]ring buffer full ([0-9]+)[,)]`)
+	// "vigil: execs 1185 in 4.1s (289.0/s)".
+	vigilExecs = regexp.MustCompile(`^vigil: execs ([0-9]+) in `)
 	// "vigil: detections by importance: low 1; by recipe: a 1, b 2".
 	vigilByRecipe = regexp.MustCompile(`^vigil: detections by importance: .*; by recipe: (.*)$`)
 	// "vigil: matches held back by report limits: a 3, b 1".
@@ -101,10 +105,15 @@ func VigilSummary(stderr io.Reader) (VigilExit, error) {
 			if d := vigilDetections.FindStringSubmatch(line); d != nil {
 				exit.Detections = count(d[1])
 			}
+			if r := vigilRingFull.FindStringSubmatch(line); r != nil {
+				exit.RingFull = count(r[1])
+			}
 			continue
 		}
 		if exit.Events.Known {
-			if m := vigilByRecipe.FindStringSubmatch(line); m != nil {
+			if m := vigilExecs.FindStringSubmatch(line); m != nil {
+				exit.Execs = count(m[1])
+			} else if m := vigilByRecipe.FindStringSubmatch(line); m != nil {
 				countsByName(exit.ByRecipe, m[1])
 			} else if m := vigilHeldBack.FindStringSubmatch(line); m != nil {
 				countsByName(exit.HeldBack, m[1])

@@ -28,7 +28,7 @@ vigil: matches held back by report limits: exec_from_unusual_dir 3
 	exit, err := VigilSummary(strings.NewReader(log))
 	require.NoError(t, err)
 	require.Equal(t, VigilExit{
-		Events: Known(3616), Detections: Known(1207), Lost: Known(2),
+		Events: Known(3616), Detections: Known(1207), Lost: Known(2), RingFull: Known(2), Execs: Known(1185),
 		ByRecipe: map[string]int64{"bench_storm_exec": 1200, "exec_from_unusual_dir": 7},
 		HeldBack: map[string]int64{"exec_from_unusual_dir": 3},
 	}, exit, "the last summary counts, and only it")
@@ -37,6 +37,8 @@ vigil: matches held back by report limits: exec_from_unusual_dir 3
 	exit, err = VigilSummary(strings.NewReader("vigil: events 3616, detections 0, processes known 80; lost 0 (ring buffer full 0)\n"))
 	require.NoError(t, err)
 	require.Equal(t, Known(0), exit.Detections)
+	require.Equal(t, Known(0), exit.RingFull)
+	require.False(t, exit.Execs.Known, "no execs line")
 	require.Empty(t, exit.ByRecipe)
 
 	exit, err = VigilSummary(strings.NewReader("panic: oops\n"))
