@@ -492,24 +492,10 @@ stop_auditd() {
 	RECORD+=("audit_log=$AUDIT_LOG" "audit_from=$AUDIT_LOG_OFFSET" "audit_to=$(stat -c %s "$AUDIT_LOG")")
 }
 
-# Busy time of the whole machine so far, in clock ticks: user, nice, system,
-# irq and softirq of /proc/stat (not idle, iowait, or steal, the time the
-# host took). Bash builtins only, so that no fork blurs the storm's edges.
-NCPU=$(getconf _NPROCESSORS_ONLN)
-CLK_TCK=$(getconf CLK_TCK)
-busy_ticks_now() { # VAR
-	local _cpu user nice system _idle _iowait irq softirq _rest
-	read -r _cpu user nice system _idle _iowait irq softirq _rest </proc/stat
-	printf -v "$1" %d $((user + nice + system + irq + softirq))
-}
-# CPU time of this shell's reaped children so far (cutime + cstime), in
-# clock ticks: the storm and all its processes, once it has been reaped.
-children_ticks_now() { # VAR
-	local line fields
-	read -r line <"/proc/$$/stat"
-	read -r -a fields <<<"${line##*) }"
-	printf -v "$1" %d $((fields[13] + fields[14]))
-}
+# The machine's busy time and the storm's (busy_ticks_now,
+# children_ticks_now, NCPU, CLK_TCK).
+# shellcheck source=bench/proctime.sh
+source "$BENCH_DIR/proctime.sh"
 
 # CPU nanoseconds of CPU_PIDS, added up (in bash: 64-bit integers).
 cpu_ns() {
