@@ -5,8 +5,9 @@
 # vigil watches the whole machine with its full built-in catalog, its
 # detections to a JSON lines file and OTLP to a local sink (bench/otlpsink)
 # that takes every export and decodes nothing, its spool in a temporary
-# state folder. While it runs, its resident memory (VmRSS, RssAnon, VmHWM)
-# and CPU time (utime, stime) are read from /proc every second. Then:
+# state folder, GODEBUG=gctrace=1 for a line per garbage collection. While
+# it runs, its resident memory (VmRSS, RssAnon, VmHWM) and CPU time (utime,
+# stime) are read from /proc every second. Then:
 #
 #   1. vigil alone, watching, for SETTLE seconds;
 #   2. SLEEPERS long-lived processes (sleep), in a process group of their
@@ -172,9 +173,12 @@ done
 ENDPOINT=$(head -n 1 "$WORK/sink.url")
 [[ -n $ENDPOINT ]] || die "the OTLP sink did not start: $(tail -n 1 "$OUT/otlpsink.err")"
 
-"$VIGIL" run --jsonl "$OUT/detections.jsonl" --otlp-endpoint "$ENDPOINT" \
+# gctrace: a line per garbage collection, with the heap still live after
+# it, which says whether vigil holds on to more memory as execs go by.
+GODEBUG=gctrace=1 "$VIGIL" run --jsonl "$OUT/detections.jsonl" --otlp-endpoint "$ENDPOINT" \
 	--state-dir "$WORK/state" 2>"$VIGIL_LOG" &
 VIGIL_PID=$!
+mark start
 sample &
 SAMPLER_PID=$!
 for ((i = 0; i < 600; i++)); do

@@ -56,7 +56,7 @@ func ReadSamples(r io.Reader) ([]Sample, error) {
 // result.
 type Mark struct {
 	Time          float64 // seconds since the epoch
-	Name          string  // ready, sleepers, sleepers_up, storm, chunk or end
+	Name          string  // start, ready, sleepers, sleepers_up, storm, chunk or end
 	CPUNS         int64   // vigil's user + system time so far
 	BusyTicks     int64   // the machine's busy time so far (/proc/stat)
 	ChildrenTicks int64   // the script's reaped children's CPU time: the storm's
@@ -65,6 +65,7 @@ type Mark struct {
 
 // The marks of a soak, in the order they come.
 const (
+	markStart      = "start"       // vigil was just started: its gctrace's time 0
 	markReady      = "ready"       // vigil watches the machine
 	markSleepers   = "sleepers"    // the long-lived processes are about to start
 	markSleepersUp = "sleepers_up" // they all run, and vigil has settled

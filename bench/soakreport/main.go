@@ -16,8 +16,11 @@
 // and, for the end of a chunk of the storm, the storm's result line. The names, in order: ready (vigil watches), sleepers (the
 // long-lived processes are about to start), sleepers_up (they run, vigil
 // has settled), storm (it starts), chunk (one a chunk), end (vigil has
-// settled; it is stopped next). The vigil log is its standard error, with
-// its exit summary.
+// settled; it is stopped next), after start (vigil was just started). The
+// vigil log is its standard error, with its exit summary and, when it ran
+// with GODEBUG=gctrace=1, a line per garbage collection: its live heap
+// after each is what says whether its memory stays flat, its resident
+// memory being the highest heap of any cycle so far.
 //
 // With -series, the samples are written again against the time since
 // vigil was ready and the storm's execs so far, to plot.
@@ -35,11 +38,11 @@ import (
 	"github.com/vigil-otel/vigil/bench/internal/readings"
 )
 
-// flatMiBPer100k is the most resident memory, VmRSS or RssAnon, that the
-// second half of the storm may add per 100,000 execs, by its slope, for
-// the memory to be called flat: less than the noise of one garbage
-// collection cycle of a heap this size.
-const flatMiBPer100k = 1.0
+// flatMiBPer100k is the most vigil's live heap may grow per 100,000
+// execs, by its slope over the storm's garbage collections, for its memory
+// to be called flat: about 20 bytes per exec, twice the resolution of
+// gctrace's whole MiB over 100,000 execs.
+const flatMiBPer100k = 2.0
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
@@ -85,7 +88,11 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := NewSoak(samples, marks)
+	gcs, err := readFile(o.vigilLog, readings.GCTrace)
+	if err != nil {
+		return err
+	}
+	s, err := NewSoak(samples, marks, gcs)
 	if err != nil {
 		return err
 	}
@@ -149,16 +156,34 @@ func write(w io.Writer, s *Soak, o options, exit readings.VigilExit, summary []s
 	peak, hwm := s.Peak()
 	row("peak, sampled", fmt.Sprintf("%s; VmHWM %.1f MiB (start-up included)", mib(peak), hwm))
 	row("at end", mib(s.MemoryBefore(markEnd)))
-	slope := func(half string, from, to float64) (rss, anon float64, ok bool) {
-		if rss, anon, ok = s.Slope(from, to); ok {
+	slope := func(half string, from, to float64) {
+		if rss, anon, ok := s.Slope(from, to); ok {
 			row("slope, "+half, fmt.Sprintf("%+.3f MiB per 10k execs (RssAnon %+.3f)", rss, anon))
 		} else {
 			row("slope, "+half, "too few samples")
 		}
-		return rss, anon, ok
 	}
 	slope("first half", 0, 0.5)
-	rss, anon, measured := slope("second half", 0.5, 1)
+	slope("second half", 0.5, 1)
+
+	h := s.Heap()
+	p("\nGo heap live after each garbage collection (GODEBUG=gctrace=1, whole MiB)\n")
+	if h.BeforeOK {
+		row("before the storm", fmt.Sprintf("%d MiB (goal %d)", h.Before.HeapLiveMiB, h.Before.HeapGoalMiB))
+	}
+	if n := len(h.During); n > 0 {
+		lo, hi := h.During[0].HeapLiveMiB, h.During[0].HeapLiveMiB
+		for _, gc := range h.During {
+			lo, hi = min(lo, gc.HeapLiveMiB), max(hi, gc.HeapLiveMiB)
+		}
+		row("during the storm", fmt.Sprintf("%d collections: first %d MiB, last %d MiB, %d-%d MiB (goal %d MiB at the last)",
+			n, h.During[0].HeapLiveMiB, h.During[n-1].HeapLiveMiB, lo, hi, h.During[n-1].HeapGoalMiB))
+	} else {
+		row("during the storm", "no collection (no gctrace in vigil's log, or too few execs)")
+	}
+	if h.SlopeOK {
+		row("slope over the storm", fmt.Sprintf("%+.3f MiB per 10k execs", h.Slope))
+	}
 
 	p("\nCPU (vigil's user + system)\n")
 	row("storm", fmt.Sprintf("%.2f us per storm exec (%d execs; the drain after it included)", s.CPUPerExec(), s.Execs()))
@@ -189,12 +214,12 @@ func write(w io.Writer, s *Soak, o options, exit readings.VigilExit, summary []s
 		p("ring buffer drops: %d (LOST; lost in all: %s)\n", exit.RingFull.N, exit.Lost)
 	}
 	switch {
-	case !measured:
-		p("memory: unknown (too few samples in the storm's second half)\n")
-	case math.Abs(rss)*10 < flatMiBPer100k && math.Abs(anon)*10 < flatMiBPer100k:
-		p("memory: flat (the second half's slope adds under %.0f MiB per 100k execs)\n", flatMiBPer100k)
+	case !h.SlopeOK:
+		p("memory: unknown (fewer than 2 garbage collections during the storm)\n")
+	case math.Abs(h.Slope)*10 < flatMiBPer100k:
+		p("memory: flat (the live heap's slope over the storm is under %.0f MiB per 100k execs)\n", flatMiBPer100k)
 	default:
-		p("memory: NOT FLAT (the second half's slope adds %.0f MiB or more per 100k execs)\n", flatMiBPer100k)
+		p("memory: NOT FLAT (the live heap's slope over the storm is %.0f MiB or more per 100k execs)\n", flatMiBPer100k)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

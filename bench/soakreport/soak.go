@@ -16,12 +16,14 @@ type Soak struct {
 	samples []Sample
 	marks   map[string]Mark // the marks but the chunks
 	chunks  []Mark
-	execs   int64 // the storm's, over every chunk
+	execs   int64         // the storm's, over every chunk
+	gcs     []readings.GC // vigil's collections, Seconds since the epoch
 }
 
 // NewSoak checks that the marks are complete and in order and that
-// samples were taken before each mark that reads memory.
-func NewSoak(samples []Sample, marks []Mark) (*Soak, error) {
+// samples were taken before each mark that reads memory; gcs are vigil's
+// garbage collections (GODEBUG=gctrace=1), timed from its start mark.
+func NewSoak(samples []Sample, marks []Mark, gcs []readings.GC) (*Soak, error) {
 	s := &Soak{samples: samples, marks: map[string]Mark{}}
 	for _, m := range marks {
 		if m.Name == markChunk {
@@ -34,7 +36,7 @@ func NewSoak(samples []Sample, marks []Mark) (*Soak, error) {
 		}
 		s.marks[m.Name] = m
 	}
-	order := []string{markReady, markSleepers, markSleepersUp, markStorm, markEnd}
+	order := []string{markStart, markReady, markSleepers, markSleepersUp, markStorm, markEnd}
 	for i, name := range order {
 		m, ok := s.marks[name]
 		if !ok {
@@ -54,6 +56,10 @@ func NewSoak(samples []Sample, marks []Mark) (*Soak, error) {
 		if _, ok := s.sampleAt(s.marks[name].Time); !ok {
 			return nil, fmt.Errorf("samples: none before %s", name)
 		}
+	}
+	for _, gc := range gcs {
+		gc.Seconds += s.marks[markStart].Time
+		s.gcs = append(s.gcs, gc)
 	}
 	return s, nil
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/vigil-otel/vigil/bench/internal/readings"
 )
 
-// A soak as bench/soak.sh would note it: ready at 100 s, 3,000 processes
+// A soak as bench/soak.sh would note it: vigil started at 98 s, ready at 100 s, 3,000 processes
 // from 105 to 120 s, a storm of 4 chunks of 1,000 execs from 125 s, one
 // every 10 s, the end at 170 s.
-const testMarks = "100.0\tready\t1000000000\t0\t0\t\n" +
+const testMarks = "98.0\tstart\t0\t0\t0\t\n" +
+	"100.0\tready\t1000000000\t0\t0\t\n" +
 	"105.0\tsleepers\t1050000000\t100\t0\t\n" +
 	"120.0\tsleepers_up\t1350000000\t500\t0\t\n" +
 	"125.0\tstorm\t1400000000\t1000\t50\t\n" +
@@ -56,19 +57,41 @@ func growing(t float64) float64 {
 
 func flat(float64) float64 { return 60000 }
 
-func newTestSoak(t *testing.T, rss func(float64) float64) *Soak {
+// The live heaps of the storm's collections.
+var (
+	flatHeap    = [4]int{20, 20, 20, 20}
+	growingHeap = [4]int{20, 20, 21, 21}
+)
+
+// testGCTrace is vigil's standard error with a collection at start-up
+// (100 s) and four during the storm, at 138, 148, 158 s (1,300, 2,300 and
+// 3,300 execs) and 167 s (after the last chunk), whose live heaps are
+// live[0] to live[3] MiB.
+func testGCTrace(live [4]int) string {
+	var b strings.Builder
+	b.WriteString("gc 1 @2.000s 1%: 0.1+1+0 ms clock, 0.1+0/0/0+0 ms cpu, 30->31->17 MB, 40 MB goal, 0 MB stacks, 0 MB globals, 1 P\n")
+	for i, at := range []float64{40, 50, 60, 69} {
+		fmt.Fprintf(&b, "gc %d @%.3fs 0%%: 0.1+1+0 ms clock, 0.1+0/0/0+0 ms cpu, 35->35->%d MB, %d MB goal, 0 MB stacks, 0 MB globals, 1 P\n",
+			i+2, at, live[i], 2*live[i])
+	}
+	return b.String()
+}
+
+func newTestSoak(t *testing.T, rss func(float64) float64, live [4]int) *Soak {
 	t.Helper()
 	samples, err := ReadSamples(strings.NewReader(testSamples(rss)))
 	require.NoError(t, err)
 	marks, err := ReadMarks(strings.NewReader(testMarks))
 	require.NoError(t, err)
-	s, err := NewSoak(samples, marks)
+	gcs, err := readings.GCTrace(strings.NewReader(testGCTrace(live)))
+	require.NoError(t, err)
+	s, err := NewSoak(samples, marks, gcs)
 	require.NoError(t, err)
 	return s
 }
 
 func TestExecsAt(t *testing.T) {
-	s := newTestSoak(t, flat)
+	s := newTestSoak(t, flat, flatHeap)
 	for _, c := range []struct{ t, want float64 }{
 		{124, -1}, {125, 0}, {130, 500}, {135, 1000}, {150, 2500}, {165, 4000}, {165.5, -1},
 	} {
@@ -77,7 +100,7 @@ func TestExecsAt(t *testing.T) {
 }
 
 func TestFigures(t *testing.T) {
-	s := newTestSoak(t, growing)
+	s := newTestSoak(t, growing, growingHeap)
 	require.Equal(t, int64(4000), s.Execs())
 
 	rss, anon, ok := s.Slope(0.5, 1)
@@ -102,6 +125,14 @@ func TestFigures(t *testing.T) {
 	// 60 s busy, 30 s the storm's, 0.04 s vigil's, over 2 cpus × 40 s.
 	require.InDelta(t, 100*29.96/80, s.OtherCPU(2, 100), 1e-9)
 
+	h := s.Heap()
+	require.True(t, h.BeforeOK)
+	require.Equal(t, readings.GC{Seconds: 100, HeapLiveMiB: 17, HeapGoalMiB: 40}, h.Before, "start-up's, timed from the start mark")
+	require.Len(t, h.During, 4)
+	require.True(t, h.SlopeOK)
+	// 20, 20, 21, 21 MiB at 1,300, 2,300, 3,300 and 4,000 execs.
+	require.InDelta(t, 0.185/0.041675, h.Slope, 1e-9)
+
 	chunks := s.Chunks()
 	require.Len(t, chunks, 4)
 	require.Equal(t, int64(3000), chunks[2].ExecsSoFar)
@@ -111,7 +142,7 @@ func TestFigures(t *testing.T) {
 }
 
 func TestSeries(t *testing.T) {
-	s := newTestSoak(t, flat)
+	s := newTestSoak(t, flat, flatHeap)
 	var b strings.Builder
 	require.NoError(t, s.WriteSeries(&b, 100))
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
@@ -138,7 +169,7 @@ func TestNewSoakRefuses(t *testing.T) {
 			}
 			marks, err := ReadMarks(strings.NewReader(strings.Join(kept, "\n")))
 			require.NoError(t, err)
-			_, err = NewSoak(samples, marks)
+			_, err = NewSoak(samples, marks, nil)
 			require.ErrorContains(t, err, c.want)
 		})
 	}
@@ -153,10 +184,18 @@ func TestRun(t *testing.T) {
 		"vigil: execs 7100 in 70s (101.4/s)\n"
 	for name, c := range map[string]struct {
 		rss  func(float64) float64
+		live [4]int
 		want []string
 	}{
-		"flat":    {flat, []string{"memory: flat", "+0.000 MiB per 10k execs"}},
-		"growing": {growing, []string{"memory: NOT FLAT", "+12.500 MiB per 10k execs (RssAnon +12.500)"}},
+		"flat": {flat, flatHeap, []string{
+			"memory: flat", "+0.000 MiB per 10k execs (RssAnon +0.000)",
+			"4 collections: first 20 MiB, last 20 MiB, 20-20 MiB (goal 40 MiB at the last)",
+		}},
+		"growing": {growing, growingHeap, []string{
+			"memory: NOT FLAT", "+12.500 MiB per 10k execs (RssAnon +12.500)",
+			"4 collections: first 20 MiB, last 21 MiB, 20-21 MiB (goal 42 MiB at the last)",
+			"slope over the storm           +4.439 MiB per 10k execs",
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -168,7 +207,7 @@ func TestRun(t *testing.T) {
 			var out strings.Builder
 			err := run([]string{
 				"-samples", write("samples.csv", testSamples(c.rss)), "-marks", write("marks.tsv", testMarks),
-				"-vigil-log", write("vigil.err", "vigil: watching the machine\n"+summary),
+				"-vigil-log", write("vigil.err", "vigil: watching the machine\n"+testGCTrace(c.live)+summary),
 				"-sleepers", "3000", "-cpus", "2", "-series", filepath.Join(dir, "series.csv"),
 			}, &out)
 			require.NoError(t, err)
@@ -177,6 +216,7 @@ func TestRun(t *testing.T) {
 				"11.00 us per storm exec",
 				"execs vigil saw: 7100: the storm's 4000, the long-lived processes' 3000, the rest 100",
 				"ring buffer drops: 0 (lost in all: 0)",
+				"before the storm               17 MiB (goal 40)",
 				"  vigil: execs 7100 in 70s (101.4/s)",
 			) {
 				require.Contains(t, out.String(), w)

@@ -119,3 +119,23 @@ func TestBPFSnapshot(t *testing.T) {
 	_, err = BPFSnapshot(strings.NewReader("Error: no BTF"), []int{1})
 	require.Error(t, err)
 }
+
+func TestGCTrace(t *testing.T) {
+	stderr := `time=2026-12-03T12:43:11.721Z level=INFO msg="watching the machine until SIGINT or SIGTERM"
+gc 1 @0.014s 2%: 0.012+0.85+0.002 ms clock, 0.012+0.10/0.30/0+0.002 ms cpu, 3->4->2 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 1 P
+gc 44 @52.269s 0%: 0.15+28+0.007 ms clock, 0.15+0.12/5.9/21+0.007 ms cpu, 35->35->20 MB, 41 MB goal, 0 MB stacks, 0 MB globals, 1 P
+gc 45 @81.408s 0%: 0.98+29+0.006 ms clock, 0.98+0.16/4.2/17+0.006 ms cpu, 35->35->21 MB, 42 MB goal, 0 MB stacks, 0 MB globals, 1 P (forced)
+vigil: events 10, detections 1, processes known 65; lost 0 (ring buffer full 0)
+`
+	gcs, err := GCTrace(strings.NewReader(stderr))
+	require.NoError(t, err)
+	require.Equal(t, []GC{
+		{Seconds: 0.014, HeapLiveMiB: 2, HeapGoalMiB: 4},
+		{Seconds: 52.269, HeapLiveMiB: 20, HeapGoalMiB: 41},
+		{Seconds: 81.408, HeapLiveMiB: 21, HeapGoalMiB: 42},
+	}, gcs)
+
+	gcs, err = GCTrace(strings.NewReader("vigil: events 10\n"))
+	require.NoError(t, err)
+	require.Empty(t, gcs)
+}
