@@ -4,7 +4,11 @@
 # children, with bash builtins only, so that no fork blurs the edges of
 # what they measure.
 
+# The machine's online cores and /proc's clock ticks per second, for the
+# scripts that source this file.
+# shellcheck disable=SC2034
 NCPU=$(getconf _NPROCESSORS_ONLN)
+# shellcheck disable=SC2034
 CLK_TCK=$(getconf CLK_TCK)
 
 # Busy time of the whole machine so far, in clock ticks: user, nice, system,

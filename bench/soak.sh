@@ -18,8 +18,9 @@
 #
 # bench/soakreport does the arithmetic and prints the figures; the readings
 # and the report stay in the output folder. The long-lived processes are
-# killed at the end whatever happens, and by a watchdog among them if this
-# script is killed outright. Needs root. bench/README.md has the figures.
+# killed at the end whatever happens, and by a watchdog among them, which
+# stops vigil and the sink too, if this script is killed outright. Needs
+# root. bench/README.md has the figures.
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME with a decimal point
 
@@ -85,11 +86,15 @@ VIGIL_LOG=$OUT/vigil.err
 : >"$MARKS"
 
 # What this script started and has not ended yet.
-SINK_PID="" VIGIL_PID="" SAMPLER_PID="" SLEEPERS_PGID=""
+SINK_PID="" VIGIL_PID="" SAMPLER_PID="" SLEEPERS_PGID="" STORM_PGID=""
 
 cleanup() {
 	local rc=$?
 	set +e
+	if [[ -n $STORM_PGID ]]; then
+		kill -TERM -- -"$STORM_PGID"
+		wait "$STORM_PGID"
+	fi
 	[[ -n $SAMPLER_PID ]] && kill "$SAMPLER_PID" && wait "$SAMPLER_PID"
 	if [[ -n $VIGIL_PID ]]; then
 		kill -TERM "$VIGIL_PID" && wait "$VIGIL_PID"
@@ -192,13 +197,16 @@ log "vigil (pid $VIGIL_PID) watches the machine; OTLP to $ENDPOINT"
 sleep "$SETTLE"
 
 # The long-lived processes: a session (so a process group) of their own,
-# led by a shell that starts them and then watches this script, killing its
-# whole group should the script be gone without its cleanup.
+# led by a shell that starts them and then watches this script. Should the
+# script be gone without its cleanup (SIGKILL), it stops vigil and the sink
+# and kills its whole group.
 mark sleepers
+# shellcheck disable=SC2016 # $1 to $4 are the inner shell's arguments
 setsid bash -c '
 	for ((i = 0; i < $1; i++)); do sleep infinity & done
 	while kill -0 "$2" 2>/dev/null; do sleep 5; done
-	kill -KILL 0' soak-sleepers "$SLEEPERS" "$$" </dev/null >/dev/null 2>&1 &
+	kill -TERM "$3" "$4"
+	kill -KILL 0' soak-sleepers "$SLEEPERS" "$$" "$VIGIL_PID" "$SINK_PID" </dev/null >/dev/null 2>&1 &
 SLEEPERS_PGID=$!
 for ((i = 0; ; i++)); do
 	up=$(pgrep -c -g "$SLEEPERS_PGID" -fx 'sleep infinity' || true)
@@ -214,7 +222,13 @@ mark storm
 done_execs=0
 for ((c = 1; c <= CHUNKS; c++)); do
 	n=$((EXECS * c / CHUNKS - done_execs))
-	result=$("$STORM" -j "$JOBS" -n "$n")
+	# In a process group of its own, its workers with it, and waited for
+	# in the background: a signal to this script stops it at once.
+	setsid "$STORM" -j "$JOBS" -n "$n" >"$WORK/chunk" &
+	STORM_PGID=$!
+	wait "$STORM_PGID"
+	STORM_PGID=""
+	result=$(<"$WORK/chunk")
 	mark chunk "$result"
 	done_execs=$((done_execs + n))
 	log "chunk $c/$CHUNKS: $result"
