@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -191,36 +192,57 @@ func (e *Exporter) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("end spans: %w", err))
 		}
 	}
+	// Each output ends on its own, at once: one stuck in a write must not
+	// spend the time of the others.
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	each := func(stop func() error) {
+		wg.Go(func() {
+			if err := stop(); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
 	for _, q := range []*outqueue.Queue[record]{e.jsonl, e.report, e.console} {
 		if q != nil {
-			if err := q.Close(ctx); err != nil {
-				errs = append(errs, fmt.Errorf("write %s: %w", q.Name, err))
-			}
+			each(func() error {
+				if err := q.Close(ctx); err != nil {
+					return fmt.Errorf("write %s: %w", q.Name, err)
+				}
+				return nil
+			})
 		}
 	}
-	// What the queues held goes to the outboxes, which deliver it while
-	// ctx lasts and keep the rest.
+	// What the OTLP queues held goes to the outboxes, which deliver it
+	// while ctx lasts and keep the rest.
 	if e.otlpLogs != nil {
-		if err := e.otlpLogs.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("encode detections: %w", err))
-		}
+		each(func() error {
+			if err := e.otlpLogs.Close(ctx); err != nil {
+				return errors.Join(fmt.Errorf("encode detections: %w", err), e.logSender.close(ctx))
+			}
+			return e.logSender.close(ctx)
+		})
 	}
 	if e.otlpSpans != nil {
-		if err := e.otlpSpans.Close(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("encode spans: %w", err))
-		}
-	}
-	for _, s := range []*sender{e.logSender, e.spanSender} {
-		if s != nil {
-			if err := s.close(ctx); err != nil {
-				errs = append(errs, err)
+		each(func() error {
+			if err := e.otlpSpans.Close(ctx); err != nil {
+				return errors.Join(fmt.Errorf("encode spans: %w", err), e.spanSender.close(ctx))
 			}
-		}
+			return e.spanSender.close(ctx)
+		})
 	}
 	if e.metrics != nil {
-		if err := e.metrics.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("flush metrics: %w", err))
-		}
+		each(func() error {
+			if err := e.metrics.Shutdown(ctx); err != nil {
+				return fmt.Errorf("flush metrics: %w", err)
+			}
+			return nil
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
