@@ -75,7 +75,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	// Its variables are the job's to set: a URL may carry credentials.
 	job := d.jobs.job(ev.Env, d.safe)
 	// One allocation of the exact size, with room for the span's own.
-	n := fixedAttributes + len(job)
+	n := fixedAttributes
 	for _, v := range []string{ev.Cwd, ev.ContainerID, ev.PodUID} {
 		if v != "" {
 			n++
@@ -114,8 +114,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 			attrs = append(attrs, semconv.ProcessEnvironmentVariable(v, d.safe(value)))
 		}
 	}
-	attrs = append(attrs, job...)
-	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Executable: exe, Time: ev.Time, Attributes: attrs}
+	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Executable: exe, Time: ev.Time, Attributes: attrs, Job: job}
 }
 
 // Detection describes hit, a recipe that matched ex, the exec of p;

@@ -64,7 +64,7 @@ func (s *sample) record(t *testing.T) detection.Record {
 // flat is the record's attributes by key, as a backend sees them.
 func flat(rec detection.Record) map[string]any {
 	out := make(map[string]any)
-	for _, kvs := range [][]attribute.KeyValue{rec.Rule, rec.Exec.Attributes, rec.Context} {
+	for _, kvs := range [][]attribute.KeyValue{rec.Rule, rec.Exec.Attributes, rec.Exec.Job, rec.Context} {
 		for _, kv := range kvs {
 			out[string(kv.Key)] = kv.Value.AsInterface()
 		}
@@ -224,7 +224,8 @@ func TestJobOfEachProcess(t *testing.T) {
 		s := newSample("make")
 		s.exec.Env = env
 		attrs := map[string]any{}
-		for _, kv := range d.Exec(s.process, s.exec).Attributes {
+		ex := d.Exec(s.process, s.exec)
+		for _, kv := range slices.Concat(ex.Attributes, ex.Job) {
 			attrs[string(kv.Key)] = kv.Value.AsInterface()
 		}
 		for _, v := range attrs {

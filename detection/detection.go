@@ -27,11 +27,14 @@ type Exec struct {
 	// Time is when the exec happened.
 	Time time.Time
 	// Attributes describe the process: process.*, container.id,
-	// k8s.pod.uid, the loader's variables, the CI job's cicd.* and vcs.*.
-	// Past their length they have room for SpanRoom more: the exec's span,
-	// and it alone, appends its own there when it ends rather than copying
-	// them all.
+	// k8s.pod.uid, the loader's variables. Past their length they have
+	// room for SpanRoom more: the exec's span, and it alone, appends its
+	// own there when it ends rather than copying them all.
 	Attributes []attribute.KeyValue
+	// Job describes the CI job the process runs in (cicd.*, vcs.*), nil
+	// outside CI; it follows Attributes. Every exec of a job shares one
+	// slice.
+	Job []attribute.KeyValue
 }
 
 // SpanRoom is the room an Exec's attributes keep for its span's: why it
@@ -40,8 +43,8 @@ const SpanRoom = 3
 
 // Record is one detection: one recipe matched by one exec.
 type Record struct {
-	// Exec is the exec that matched; its attributes follow Rule's in the
-	// record.
+	// Exec is the exec that matched; its attributes, then its job's,
+	// follow Rule's in the record.
 	Exec *Exec
 	// Severity and SeverityText follow the recipe's importance.
 	Severity     log.Severity

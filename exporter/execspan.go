@@ -49,7 +49,10 @@ func (s *execSpans) start(parent trace.SpanContext, ex *detection.Exec) *execSpa
 		TraceFlags: parent.TraceFlags(),
 		TraceState: parent.TraceState(),
 	})
-	return &execSpan{spans: s, sc: sc, parent: parent, name: ex.SpanName, start: ex.Time, attrs: ex.Attributes}
+	// The span's own attributes go to the room past the exec's, which
+	// only the exec's span writes to.
+	return &execSpan{spans: s, sc: sc, parent: parent, name: ex.SpanName, start: ex.Time, attrs: ex.Attributes, job: ex.Job,
+		added: ex.Attributes[len(ex.Attributes):len(ex.Attributes):cap(ex.Attributes)]}
 }
 
 // execSpan is the span of one exec. It records only when its trace is
@@ -65,9 +68,12 @@ type execSpan struct {
 	name  string
 	start time.Time
 	// attrs are the exec's description's, shared and read-only; added are
-	// those set since, which follow them.
+	// those set since, which follow them, in the room the description
+	// keeps past its attributes while it lasts; job are the exec's job's,
+	// shared and read-only too.
 	attrs  []attribute.KeyValue
 	added  []attribute.KeyValue
+	job    []attribute.KeyValue
 	events []otlpwire.Event
 	status codes.Code
 	// message says why, when status is Error.
@@ -90,9 +96,15 @@ func (s *execSpan) recording() bool { return !s.ended && s.sc.IsSampled() }
 func (s *execSpan) SetStatus(code codes.Code, description string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// As the SDK: a status never goes down (Unset, Error, Ok), and only
-	// Error has a description.
-	if !s.recording() || s.status > code {
+	if s.recording() {
+		s.setStatus(code, description)
+	}
+}
+
+// setStatus sets the status; s.mu is held. As the SDK's: a status never
+// goes down (Unset, Error, Ok), and only Error has a description.
+func (s *execSpan) setStatus(code codes.Code, description string) {
+	if s.status > code {
 		return
 	}
 	s.status, s.message = code, ""
@@ -107,13 +119,18 @@ func (s *execSpan) SetAttributes(kv ...attribute.KeyValue) {
 	if !s.recording() {
 		return
 	}
-	// The last of a key wins; End replaces one of the exec's there.
 	for _, a := range kv {
-		if i := slices.IndexFunc(s.added, func(o attribute.KeyValue) bool { return o.Key == a.Key }); i >= 0 {
-			s.added[i] = a
-		} else {
-			s.added = append(s.added, a)
-		}
+		s.set(a)
+	}
+}
+
+// set sets one attribute; s.mu is held. The last of a key wins; End
+// replaces one of the exec's there.
+func (s *execSpan) set(a attribute.KeyValue) {
+	if i := slices.IndexFunc(s.added, func(o attribute.KeyValue) bool { return o.Key == a.Key }); i >= 0 {
+		s.added[i] = a
+	} else {
+		s.added = append(s.added, a)
 	}
 }
 
@@ -130,7 +147,7 @@ func (s *execSpan) AddEvent(name string, options ...trace.EventOption) {
 // addDetection makes d an event of span, which records: an exec span
 // shares the record's attributes, another span copies them.
 func addDetection(span trace.Span, d *detection.Record) {
-	ev := otlpwire.Event{Name: semconv.DetectionEventName, Time: d.Exec.Time, Attributes: [][]attribute.KeyValue{d.Rule, d.Exec.Attributes, d.Context}}
+	ev := otlpwire.Event{Name: semconv.DetectionEventName, Time: d.Exec.Time, Attributes: [][]attribute.KeyValue{d.Rule, d.Exec.Attributes, d.Exec.Job, d.Context}}
 	if s, ok := span.(*execSpan); ok {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -166,17 +183,39 @@ func (s *execSpan) End(options ...trace.SpanEndOption) {
 		s.mu.Unlock()
 		return
 	}
-	s.ended = true
 	cfg := trace.NewSpanEndConfig(options...)
-	end := cfg.Timestamp()
-	if end.IsZero() {
-		end = time.Now()
+	s.end(cfg.Timestamp())
+}
+
+// EndExec ends the span as e says, in one call: see
+// detection.ExecSpan.
+func (s *execSpan) EndExec(e detection.SpanEnd) {
+	s.mu.Lock()
+	if !s.recording() {
+		s.mu.Unlock()
+		return
 	}
-	attrs := [][]attribute.KeyValue{s.attrs, s.added}
+	var buf [detection.SpanRoom]attribute.KeyValue
+	for _, a := range e.Attributes(buf[:0]) {
+		s.set(a)
+	}
+	s.setStatus(e.Status())
+	s.end(e.At)
+}
+
+// end hands the span, ended at `at` (now when zero), to be sent; s.mu is
+// held, and end releases it.
+func (s *execSpan) end(at time.Time) {
+	s.ended = true
+	if at.IsZero() {
+		at = time.Now()
+	}
+	attrs := [][]attribute.KeyValue{s.attrs, s.added, s.job}
 	if slices.ContainsFunc(s.added, func(kv attribute.KeyValue) bool {
-		return slices.ContainsFunc(s.attrs, func(o attribute.KeyValue) bool { return o.Key == kv.Key })
+		has := func(o attribute.KeyValue) bool { return o.Key == kv.Key }
+		return slices.ContainsFunc(s.attrs, has) || slices.ContainsFunc(s.job, has)
 	}) {
-		attrs = [][]attribute.KeyValue{replaced(s.attrs, s.added)}
+		attrs = [][]attribute.KeyValue{replaced(slices.Concat(s.attrs, s.job), s.added)}
 	}
 	span := otlpwire.Span{
 		Name:        s.name,
@@ -184,7 +223,7 @@ func (s *execSpan) End(options ...trace.SpanEndOption) {
 		Parent:      s.parent,
 		Kind:        trace.SpanKindInternal,
 		Start:       s.start,
-		End:         end,
+		End:         at,
 		Attributes:  attrs,
 		Events:      s.events,
 		Status:      sdktrace.Status{Code: s.status, Description: s.message},
@@ -193,10 +232,10 @@ func (s *execSpan) End(options ...trace.SpanEndOption) {
 	s.spans.out.Offer(span)
 }
 
-// replaced returns attrs and then added, an added attribute replacing an
-// earlier one of its key, in a new slice.
+// replaced returns attrs, a new slice, and then added, an added attribute
+// replacing an earlier one of its key.
 func replaced(attrs, added []attribute.KeyValue) []attribute.KeyValue {
-	out := slices.Clone(attrs)
+	out := attrs
 	for _, kv := range added {
 		if i := slices.IndexFunc(out, func(o attribute.KeyValue) bool { return o.Key == kv.Key }); i >= 0 {
 			out[i] = kv

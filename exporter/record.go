@@ -20,8 +20,8 @@ type record struct {
 	flags    trace.TraceFlags
 }
 
-// attributes are the record's, in order: the recipe's, the exec's, the
-// detection's own.
-func (r *record) attributes() [3][]attribute.KeyValue {
-	return [3][]attribute.KeyValue{r.Rule, r.Exec.Attributes, r.Context}
+// attributes are the record's, in order: the recipe's, the exec's, its
+// job's, the detection's own.
+func (r *record) attributes() [4][]attribute.KeyValue {
+	return [4][]attribute.KeyValue{r.Rule, r.Exec.Attributes, r.Exec.Job, r.Context}
 }

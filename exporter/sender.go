@@ -87,7 +87,7 @@ func logEncoder(res *resource.Resource, scope instrumentation.Scope, s *sender) 
 			recs = append(recs, otlpwire.LogRecord{
 				Time: r.Exec.Time, Observed: r.observed, EventName: semconv.DetectionEventName,
 				Severity: r.Severity, SeverityText: r.SeverityText, Body: attribute.StringValue(r.Body),
-				Attributes: [][]attribute.KeyValue{r.Rule, r.Exec.Attributes, r.Context},
+				Attributes: [][]attribute.KeyValue{r.Rule, r.Exec.Attributes, r.Exec.Job, r.Context},
 				TraceID:    r.traceID, SpanID: r.spanID, Flags: r.flags,
 			})
 		}

@@ -21,7 +21,7 @@ func (e *Exporter) Tracing() bool { return e.tracer != nil }
 // StartExec starts the span of exec ex, a child of parent, and returns it;
 // nil when spans are off or parent is not valid. The span is sampled when
 // its parent is.
-func (e *Exporter) StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span {
+func (e *Exporter) StartExec(parent trace.SpanContext, ex *detection.Exec) detection.ExecSpan {
 	if e.execSpans == nil || !parent.IsValid() {
 		return nil
 	}

@@ -8,12 +8,9 @@ package spans
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vigil-otel/vigil/detection"
@@ -25,7 +22,7 @@ import (
 // Starter starts the span of an exec, a child of parent; nil when it makes
 // none. exporter.Exporter is one.
 type Starter interface {
-	StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span
+	StartExec(parent trace.SpanContext, ex *detection.Exec) detection.ExecSpan
 }
 
 // Describer describes a process at one of its execs, for its span.
@@ -42,7 +39,7 @@ const maxLineage = 64
 // (nil when it has none) and the detections of the process and of its
 // descendants while they were in the table.
 type state struct {
-	span       trace.Span
+	span       detection.ExecSpan
 	detections int
 }
 
@@ -82,7 +79,7 @@ func (o *Owner) Exec(proc *proctable.Process, ev *event.Event) {
 	}
 	st, ok := o.procs[proc]
 	if prev := st.span; prev != nil {
-		endSpan(prev, st.detections, semconv.SpanEndExec, nil, ev.Time)
+		prev.EndExec(detection.SpanEnd{At: ev.Time, Reason: semconv.SpanEndExec, Detections: st.detections})
 		st.span = o.start.StartExec(prev.SpanContext(), o.describe.Exec(proc, ev))
 		o.procs[proc] = st
 		return
@@ -198,11 +195,11 @@ func (o *Owner) finish(proc *proctable.Process, at time.Time, why string) {
 	if st.span == nil {
 		return
 	}
-	var exited *proctable.Process
+	end := detection.SpanEnd{At: at, Reason: why, Detections: st.detections}
 	if why == semconv.SpanEndExit {
-		exited = proc
+		end.Exited, end.ExitCode = true, proc.ExitCode
 	}
-	endSpan(st.span, st.detections, why, exited, at)
+	st.span.EndExec(end)
 }
 
 // EndAll ends the span of every process still running, at `at`: vigil
@@ -211,25 +208,4 @@ func (o *Owner) EndAll(at time.Time) {
 	for proc := range o.procs {
 		o.finish(proc, at, semconv.SpanEndStop)
 	}
-}
-
-// endSpan ends span at `at` with its count of detections and why it
-// ends; exited, when not nil, is the process that exited, whose exit code
-// the span takes.
-func endSpan(span trace.Span, detections int, why string, exited *proctable.Process, at time.Time) {
-	// One call, at most as many as detection.SpanRoom keeps room for.
-	attrs := [3]attribute.KeyValue{
-		semconv.VigilProcessDetectionsKey.Int(detections),
-		semconv.VigilSpanEndKey.String(why),
-	}
-	n := 2
-	if exited != nil {
-		attrs[2] = semconv.ProcessExitCodeKey.Int(exited.ExitCode)
-		n++
-		if exited.ExitCode != 0 {
-			span.SetStatus(codes.Error, fmt.Sprintf("exit code %d", exited.ExitCode))
-		}
-	}
-	span.SetAttributes(attrs[:n]...)
-	span.End(trace.WithTimestamp(at))
 }

@@ -29,12 +29,21 @@ func newRecorder() *recorder {
 	return &recorder{tracer: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ended)).Tracer("test"), ended: ended}
 }
 
-func (r *recorder) StartExec(parent trace.SpanContext, ex *detection.Exec) trace.Span {
+func (r *recorder) StartExec(parent trace.SpanContext, ex *detection.Exec) detection.ExecSpan {
 	if !parent.IsValid() {
 		return nil
 	}
 	_, span := r.tracer.Start(trace.ContextWithSpanContext(context.Background(), parent), ex.SpanName, trace.WithTimestamp(ex.Time))
-	return span
+	return sdkSpan{span}
+}
+
+// sdkSpan ends an SDK span as an exec span ends.
+type sdkSpan struct{ trace.Span }
+
+func (s sdkSpan) EndExec(e detection.SpanEnd) {
+	s.SetAttributes(e.Attributes(nil)...)
+	s.SetStatus(e.Status())
+	s.End(trace.WithTimestamp(e.At))
 }
 
 // Exec describes an exec by its executable alone, which names its span.
@@ -150,7 +159,7 @@ func TestDetectionsOnlyStartAtDetections(t *testing.T) {
 
 	o.Detected(zip, []*proctable.Process{sh}, 1)
 	require.Equal(t, o.procs[sh].span.SpanContext().SpanID(),
-		o.procs[zip].span.(sdktrace.ReadOnlySpan).Parent().SpanID(), "the shell is zip's parent")
+		o.procs[zip].span.(sdkSpan).Span.(sdktrace.ReadOnlySpan).Parent().SpanID(), "the shell is zip's parent")
 	ctx := o.Context(context.Background(), zip)
 	require.Equal(t, o.procs[zip].span, trace.SpanFromContext(ctx), "the detection belongs to zip's span")
 	o.EndAll(t0.Add(time.Second))
