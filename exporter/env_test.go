@@ -179,3 +179,24 @@ func TestSignalSettingsBeatTheGeneralOnes(t *testing.T) {
 	require.Equal(t, OTLPConnection{Endpoint: "http://tempo:4317", Headers: map[string]string{"k": "tempo"},
 		Insecure: &plain, Timeout: time.Second, Compression: "gzip"}, s.of(s.Traces))
 }
+
+// TestSpanScheduleDelay: OTEL_BSP_SCHEDULE_DELAY sets how long exec spans
+// wait for company before they are sent, as it does for the SDK's
+// batching; a value that is not a number of milliseconds stops vigil with
+// the variable named.
+func TestSpanScheduleDelay(t *testing.T) {
+	otlptest.ClearOTelEnv(t)
+	d, err := spanDelay()
+	require.NoError(t, err)
+	require.Equal(t, time.Second, d, "the default")
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "0")
+	d, err = spanDelay()
+	require.NoError(t, err)
+	require.Zero(t, d)
+	for _, bad := range []string{"1s", "-5", "soon"} {
+		t.Setenv("OTEL_BSP_SCHEDULE_DELAY", bad)
+		_, err := New(context.Background(), Config{OTLP: true, Spans: true,
+			OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: "http://127.0.0.1:4317"}}})
+		require.EqualError(t, err, `OTEL_BSP_SCHEDULE_DELAY "`+bad+`": want a whole number of milliseconds, 0 or more`)
+	}
+}

@@ -215,7 +215,7 @@ func (s *execSpan) end(at time.Time) {
 		has := func(o attribute.KeyValue) bool { return o.Key == kv.Key }
 		return slices.ContainsFunc(s.attrs, has) || slices.ContainsFunc(s.job, has)
 	}) {
-		attrs = [][]attribute.KeyValue{replaced(slices.Concat(s.attrs, s.job), s.added)}
+		attrs = [][]attribute.KeyValue{replaced(s.added, s.attrs, s.job)}
 	}
 	span := otlpwire.Span{
 		Name:        s.name,
@@ -232,10 +232,10 @@ func (s *execSpan) end(at time.Time) {
 	s.spans.out.Offer(span)
 }
 
-// replaced returns attrs, a new slice, and then added, an added attribute
-// replacing an earlier one of its key.
-func replaced(attrs, added []attribute.KeyValue) []attribute.KeyValue {
-	out := attrs
+// replaced returns the attributes of lists and then added, in a new
+// slice, an added attribute replacing an earlier one of its key.
+func replaced(added []attribute.KeyValue, lists ...[]attribute.KeyValue) []attribute.KeyValue {
+	out := slices.Concat(lists...)
 	for _, kv := range added {
 		if i := slices.IndexFunc(out, func(o attribute.KeyValue) bool { return o.Key == kv.Key }); i >= 0 {
 			out[i] = kv

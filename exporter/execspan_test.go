@@ -79,8 +79,9 @@ func TestExecSpanCarriesItsExec(t *testing.T) {
 // already has replace it, in a copy, the exec's own staying as they were.
 func TestSpanAttributesReplaced(t *testing.T) {
 	a, b := semconv.ProcessPIDKey.Int(1), semconv.VigilSpanEndKey.String("exit")
-	exec := []attribute.KeyValue{a, b}
-	got := replaced(exec, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), semconv.VigilSpanEndKey.String("stop")})
+	exec, job := []attribute.KeyValue{a}, []attribute.KeyValue{b}
+	got := replaced([]attribute.KeyValue{semconv.ProcessPIDKey.Int(9), semconv.VigilSpanEndKey.String("stop")}, exec, job)
 	require.Equal(t, []attribute.KeyValue{semconv.ProcessPIDKey.Int(9), semconv.VigilSpanEndKey.String("stop")}, got)
-	require.Equal(t, []attribute.KeyValue{a, b}, exec, "the exec's own are untouched")
+	require.Equal(t, []attribute.KeyValue{a}, exec, "the exec's own are untouched")
+	require.Equal(t, []attribute.KeyValue{b}, job, "the job's own are untouched")
 }

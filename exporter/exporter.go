@@ -114,6 +114,10 @@ const (
 
 // New builds the exporter's resource and outputs.
 func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
+	delay, err := spanDelay()
+	if err != nil {
+		return nil, err
+	}
 	res := newResource(ctx, cfg)
 	e := &Exporter{}
 	// What is built before a failure is shut down, connections and all.
@@ -128,7 +132,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		if e.logSender, err = newSender(cfg, delivery.Logs, log); err != nil {
 			return nil, err
 		}
-		e.otlpLogs = outqueue.New("OTLP logs", outputBuffer, log, logEncoder(res, scope, e.logSender))
+		e.otlpLogs = outqueue.New("OTLP logs", outputBuffer, 0, log, logEncoder(res, scope, e.logSender))
 		if e.metrics, err = newMeterProvider(ctx, cfg, res); err != nil {
 			return nil, err
 		}
@@ -136,7 +140,7 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 			if e.spanSender, err = newSender(cfg, delivery.Traces, log); err != nil {
 				return nil, err
 			}
-			e.otlpSpans = outqueue.New("OTLP spans", outputBuffer, log, spanEncoder(res, scope, e.spanSender))
+			e.otlpSpans = outqueue.New("OTLP spans", outputBuffer, delay, log, spanEncoder(res, scope, e.spanSender))
 			e.newTracerProvider(cfg, res)
 		}
 	}
@@ -144,13 +148,13 @@ func New(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		e.metrics = sdkmetric.NewMeterProvider(meterOptions(cfg, res)...)
 	}
 	if cfg.JSONL != nil {
-		e.jsonl = outqueue.New("JSON lines", outputBuffer, log, newJSONL(cfg.JSONL).write)
+		e.jsonl = outqueue.New("JSON lines", outputBuffer, 0, log, newJSONL(cfg.JSONL).write)
 	}
 	if cfg.Report != nil {
-		e.report = outqueue.New("report", reportBuffer, log, newJSONL(cfg.Report).write)
+		e.report = outqueue.New("report", reportBuffer, 0, log, newJSONL(cfg.Report).write)
 	}
 	if cfg.Console != nil {
-		e.console = outqueue.New("console", outputBuffer, log, newConsole(cfg.Console).write)
+		e.console = outqueue.New("console", outputBuffer, 0, log, newConsole(cfg.Console).write)
 	}
 	return e, nil
 }

@@ -47,6 +47,7 @@ func BenchmarkHandleTracedExec(b *testing.B) {
 			if p.detections.Load() != 0 {
 				b.Fatalf("%d detections: the benchmark means execs no recipe matches", p.detections.Load())
 			}
+			b.ReportMetric(float64(rcv.Requests()), "requests")
 		})
 	}
 }

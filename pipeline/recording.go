@@ -18,7 +18,7 @@ const recordingBuffer = 16 << 10
 // line, from a goroutine of its own: a slow file or a pipe nobody reads
 // loses lines of the recording, counted, and never holds up the reader.
 func newRecording(w io.Writer) *outqueue.Queue[[]byte] {
-	return outqueue.New("recording", recordingBuffer, slog.Default(), func(lines [][]byte) error {
+	return outqueue.New("recording", recordingBuffer, 0, slog.Default(), func(lines [][]byte) error {
 		for _, line := range lines {
 			if _, err := w.Write(line); err != nil {
 				return fmt.Errorf("write recording: %w", err)

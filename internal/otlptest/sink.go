@@ -2,6 +2,7 @@ package otlptest
 
 import (
 	"net"
+	"sync/atomic"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -13,7 +14,11 @@ import (
 type Sink struct {
 	// Endpoint is the sink's address as an OTLP endpoint URL.
 	Endpoint string
+	requests atomic.Uint64
 }
+
+// Requests is how many export requests the sink has taken.
+func (s *Sink) Requests() uint64 { return s.requests.Load() }
 
 // StartSink serves a sink until the benchmark ends. It clears the OTEL_*
 // environment too, as Start does.
@@ -24,10 +29,11 @@ func StartSink(t testing.TB) *Sink {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	srv := NewSinkServer()
+	s := &Sink{Endpoint: "http://" + lis.Addr().String()}
+	srv := newSinkServer(&s.requests)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	return &Sink{Endpoint: "http://" + lis.Addr().String()}
+	return s
 }
 
 // NewSinkServer returns a gRPC server that answers every method of every
@@ -35,12 +41,17 @@ func StartSink(t testing.TB) *Sink {
 // each signal) once it has read the request's bytes, which it does not
 // decode. StartSink serves one for a benchmark; a program outside the
 // tests (bench/otlpsink) serves one with Serve and ends it with Stop.
-func NewSinkServer() *grpc.Server {
+func NewSinkServer() *grpc.Server { return newSinkServer(new(atomic.Uint64)) }
+
+// newSinkServer is NewSinkServer counting the requests it takes in
+// requests.
+func newSinkServer(requests *atomic.Uint64) *grpc.Server {
 	return grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		var req []byte
 		if err := stream.RecvMsg(&req); err != nil {
 			return err
 		}
+		requests.Add(1)
 		return stream.SendMsg(&[]byte{})
 	}))
 }

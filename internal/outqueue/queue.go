@@ -20,6 +20,12 @@ type Queue[T any] struct {
 	Name  string
 	ch    chan T
 	write func([]T) error
+	// linger is how long a write waits for more items after the first;
+	// wake cuts it short, when a batch is ready or the queue closes.
+	linger time.Duration
+	wake   chan struct{}
+	// batch is the most items a write takes.
+	batch int
 	log   *slog.Logger
 
 	// mu is held to offer, and to close ch.
@@ -46,9 +52,14 @@ const maxBatch = 512
 
 // New starts the goroutine of an output named name, holding up to size
 // items that write takes, in order, as many at a time as wait (at most
-// 512). write must not keep the slice it is given.
-func New[T any](name string, size int, log *slog.Logger, write func([]T) error) *Queue[T] {
-	q := &Queue[T]{Name: name, ch: make(chan T, size), write: write, log: log, done: make(chan struct{})}
+// 512). With a linger, a write waits that long after its first item for
+// more, unless a batch's worth waits or the queue closes first: an output
+// whose every write costs much whatever it holds (a request to a
+// Collector) then makes one of many items rather than many of one. write
+// must not keep the slice it is given.
+func New[T any](name string, size int, linger time.Duration, log *slog.Logger, write func([]T) error) *Queue[T] {
+	q := &Queue[T]{Name: name, ch: make(chan T, size), write: write, linger: linger, wake: make(chan struct{}, 1),
+		batch: min(maxBatch, size), log: log, done: make(chan struct{})}
 	go q.run()
 	return q
 }
@@ -66,6 +77,9 @@ func (q *Queue[T]) Offer(v T) {
 	q.pending.Add(1)
 	select {
 	case q.ch <- v:
+		if q.linger > 0 && len(q.ch) >= q.batch {
+			q.signal()
+		}
 	default:
 		q.pending.Add(-1)
 		q.lost.Add(1)
@@ -78,9 +92,24 @@ func (q *Queue[T]) Offer(v T) {
 
 func (q *Queue[T]) run() {
 	defer close(q.done)
-	batch := make([]T, 0, min(maxBatch, cap(q.ch)))
+	batch := make([]T, 0, q.batch)
+	var linger *time.Timer
+	if q.linger > 0 {
+		linger = time.NewTimer(q.linger)
+		linger.Stop()
+	}
 	var failing time.Time
 	for v := range q.ch {
+		if linger != nil && len(q.ch)+1 < q.batch {
+			// The goroutine sleeps while it lingers rather than wake for
+			// each item: a wake-up costs more than the item.
+			linger.Reset(q.linger)
+			select {
+			case <-linger.C:
+			case <-q.wake:
+				linger.Stop()
+			}
+		}
 		batch = append(batch[:0], v)
 	more:
 		for len(batch) < cap(batch) {
@@ -118,6 +147,14 @@ func (q *Queue[T]) run() {
 	}
 }
 
+// signal cuts a linger short.
+func (q *Queue[T]) signal() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Lost is what the queue lost; 0 for a nil one, an output not asked for.
 func (q *Queue[T]) Lost() uint64 {
 	if q == nil {
@@ -136,6 +173,7 @@ func (q *Queue[T]) Close(ctx context.Context) error {
 	if !q.closed {
 		q.closed = true
 		close(q.ch)
+		q.signal()
 	}
 	q.mu.Unlock()
 	select {
