@@ -36,7 +36,8 @@ type SpanEnd struct {
 }
 
 // Attributes appends the span's own attributes to dst: at most SpanRoom
-// of them, for which an Exec's attributes keep room.
+// of them, for which an Exec's attributes keep room. An Exec's
+// attributes never have their keys.
 func (e SpanEnd) Attributes(dst []attribute.KeyValue) []attribute.KeyValue {
 	dst = append(dst,
 		semconv.VigilProcessDetectionsKey.Int(e.Detections),

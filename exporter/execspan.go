@@ -71,11 +71,13 @@ type execSpan struct {
 	// those set since, which follow them, in the room the description
 	// keeps past its attributes while it lasts; job are the exec's job's,
 	// shared and read-only too.
-	attrs  []attribute.KeyValue
-	added  []attribute.KeyValue
-	job    []attribute.KeyValue
-	events []otlpwire.Event
-	status codes.Code
+	attrs []attribute.KeyValue
+	added []attribute.KeyValue
+	job   []attribute.KeyValue
+	// replaces says an added attribute has a key of the exec's.
+	replaces bool
+	events   []otlpwire.Event
+	status   codes.Code
 	// message says why, when status is Error.
 	message string
 }
@@ -124,14 +126,32 @@ func (s *execSpan) SetAttributes(kv ...attribute.KeyValue) {
 	}
 }
 
-// set sets one attribute; s.mu is held. The last of a key wins; End
-// replaces one of the exec's there.
+// set sets one attribute; s.mu is held. The last of a key wins: one of
+// the exec's own is replaced, in a copy, when the span ends.
 func (s *execSpan) set(a attribute.KeyValue) {
-	if i := slices.IndexFunc(s.added, func(o attribute.KeyValue) bool { return o.Key == a.Key }); i >= 0 {
-		s.added[i] = a
-	} else {
-		s.added = append(s.added, a)
+	s.add(a)
+	s.replaces = s.replaces || hasKey(s.attrs, a.Key) || hasKey(s.job, a.Key)
+}
+
+// add sets one attribute that the exec's own do not have; s.mu is held.
+func (s *execSpan) add(a attribute.KeyValue) {
+	for i := range s.added {
+		if s.added[i].Key == a.Key {
+			s.added[i] = a
+			return
+		}
 	}
+	s.added = append(s.added, a)
+}
+
+// hasKey says whether attrs have one of key.
+func hasKey(attrs []attribute.KeyValue, key attribute.Key) bool {
+	for i := range attrs {
+		if attrs[i].Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *execSpan) AddEvent(name string, options ...trace.EventOption) {
@@ -195,9 +215,10 @@ func (s *execSpan) EndExec(e detection.SpanEnd) {
 		s.mu.Unlock()
 		return
 	}
+	// An exec's description has none of the span's own attributes.
 	var buf [detection.SpanRoom]attribute.KeyValue
 	for _, a := range e.Attributes(buf[:0]) {
-		s.set(a)
+		s.add(a)
 	}
 	s.setStatus(e.Status())
 	s.end(e.At)
@@ -211,10 +232,7 @@ func (s *execSpan) end(at time.Time) {
 		at = time.Now()
 	}
 	attrs := [][]attribute.KeyValue{s.attrs, s.added, s.job}
-	if slices.ContainsFunc(s.added, func(kv attribute.KeyValue) bool {
-		has := func(o attribute.KeyValue) bool { return o.Key == kv.Key }
-		return slices.ContainsFunc(s.attrs, has) || slices.ContainsFunc(s.job, has)
-	}) {
+	if s.replaces {
 		attrs = [][]attribute.KeyValue{replaced(s.added, s.attrs, s.job)}
 	}
 	span := otlpwire.Span{

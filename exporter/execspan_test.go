@@ -75,6 +75,50 @@ func TestExecSpanCarriesItsExec(t *testing.T) {
 	require.Equal(t, Stats{Emitted: 1, Exported: 1, SpansEnded: 1, SpansExported: 1}, exp.Stats())
 }
 
+// TestExecSpanEnds ends exec spans both ways, in one call (EndExec, as
+// vigil does) and through the trace API, the latter replacing one of the
+// exec's attributes: the receiver has each attribute once, the last value
+// set, and the exit code's status.
+func TestExecSpanEnds(t *testing.T) {
+	rcv := otlptest.Start(t)
+	exp, err := New(context.Background(), Config{OTLP: true, Spans: true, OTLPSettings: OTLPSettings{OTLPConnection: OTLPConnection{Endpoint: rcv.Endpoint}}})
+	require.NoError(t, err)
+	parent := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled, Remote: true})
+	d := sampleRecord("zip", "-q", "x.zip")
+	d.Exec.Job = []attribute.KeyValue{semconv.CICDPipelineNameKey.String("ci")}
+	at := d.Exec.Time.Add(time.Second)
+	exp.StartExec(parent, d.Exec).EndExec(detection.SpanEnd{At: at, Reason: semconv.SpanEndExit, Detections: 2, Exited: true, ExitCode: 3})
+	replaced := exp.StartExec(parent, d.Exec)
+	replaced.SetAttributes(semconv.ProcessPIDKey.Int(9), semconv.CICDPipelineNameKey.String("other"))
+	replaced.End(trace.WithTimestamp(at))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	spans := rcv.Spans()
+	require.Len(t, spans, 2)
+	for i, s := range spans {
+		keys := map[string]int{}
+		for k := range s.Attributes().All() {
+			keys[k]++
+		}
+		for k, n := range keys {
+			require.Equal(t, 1, n, "span %d: %s once", i, k)
+		}
+	}
+	ended := spans[0].Attributes().AsRaw()
+	require.Equal(t, int64(4242), ended[string(semconv.ProcessPIDKey)])
+	require.Equal(t, "ci", ended[string(semconv.CICDPipelineNameKey)])
+	require.Equal(t, int64(2), ended[string(semconv.VigilProcessDetectionsKey)])
+	require.Equal(t, semconv.SpanEndExit, ended[string(semconv.VigilSpanEndKey)])
+	require.Equal(t, int64(3), ended[string(semconv.ProcessExitCodeKey)])
+	require.Equal(t, ptrace.StatusCodeError, spans[0].Status().Code())
+	require.Equal(t, "exit code 3", spans[0].Status().Message())
+	require.Equal(t, at, spans[0].EndTimestamp().AsTime())
+	other := spans[1].Attributes().AsRaw()
+	require.Equal(t, int64(9), other[string(semconv.ProcessPIDKey)])
+	require.Equal(t, "other", other[string(semconv.CICDPipelineNameKey)])
+	require.Len(t, other, len(d.Exec.Attributes)+len(d.Exec.Job))
+}
+
 // TestSpanAttributesReplaced: attributes set on a span that an exec's
 // already has replace it, in a copy, the exec's own staying as they were.
 func TestSpanAttributesReplaced(t *testing.T) {
