@@ -47,7 +47,22 @@ type Describer struct {
 	rules    bounded[*recipe.Recipe, rule]
 	jobs     jobCache
 	lines    bounded[lineKey, string]
+	// programs and dirs keep what executables and working directories
+	// become, made safe: a machine runs the same few from the same few.
+	programs bounded[string, program]
+	dirs     bounded[string, string]
 }
+
+// program is an executable's path made safe, its name, and the name of
+// the spans of its execs.
+type program struct{ exe, name, spanName string }
+
+// Bounds of the programs and dirs kept, and of the length of a path that
+// is kept: a longer one is made safe each time.
+const (
+	maxPaths    = 1024
+	maxKeptPath = 256
+)
 
 // New returns a Describer that redacts with r; nil redacts with
 // redact.Default().
@@ -63,14 +78,15 @@ func New(r *redact.Redactor) (*Describer, error) {
 		rules:    newBounded[*recipe.Recipe, rule](maxRules),
 		jobs:     newJobCache(),
 		lines:    newBounded[lineKey, string](maxLines),
+		programs: newBounded[string, program](maxPaths),
+		dirs:     newBounded[string, string](maxPaths),
 	}, nil
 }
 
 // Exec describes process p at its exec ev. Every string p controls is
 // redacted and made safe before it goes in.
 func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec {
-	exe := d.safe(p.Exe)
-	name := filepath.Base(exe)
+	prog := d.program(p.Exe)
 	// The CI job of this very process: a runner may run several at once.
 	// Its variables are the job's to set: a URL may carry credentials.
 	job := d.jobs.job(ev.Env, d.safe)
@@ -91,15 +107,15 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	attrs = append(attrs,
 		semconv.ProcessPIDKey.Int64(int64(p.PID)),
 		semconv.ProcessParentPIDKey.Int64(int64(p.PPID)),
-		semconv.ProcessExecutablePathKey.String(exe),
-		semconv.ProcessExecutableNameKey.String(name),
+		semconv.ProcessExecutablePathKey.String(prog.exe),
+		semconv.ProcessExecutableNameKey.String(prog.name),
 		semconv.ProcessCommandArgsKey.StringSlice(d.safeArgs(p.Exe, p.Args)),
 		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
 		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
 		semconv.ProcessInteractiveKey.Bool(ev.TTY != ""),
 	)
 	if ev.Cwd != "" {
-		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(d.safe(ev.Cwd)))
+		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(d.dir(ev.Cwd)))
 	}
 	if ev.ContainerID != "" {
 		attrs = append(attrs, semconv.ContainerIDKey.String(ev.ContainerID))
@@ -114,7 +130,28 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 			attrs = append(attrs, semconv.ProcessEnvironmentVariable(v, d.safe(value)))
 		}
 	}
-	return &detection.Exec{SpanName: semconv.ExecSpanPrefix + name, Executable: exe, Time: ev.Time, Attributes: attrs, Job: job}
+	return &detection.Exec{SpanName: prog.spanName, Executable: prog.exe, Time: ev.Time, Attributes: attrs, Job: job}
+}
+
+// program describes the executable at path.
+func (d *Describer) program(path string) program {
+	describe := func() program {
+		exe := d.safe(path)
+		name := filepath.Base(exe)
+		return program{exe: exe, name: name, spanName: semconv.ExecSpanPrefix + name}
+	}
+	if len(path) > maxKeptPath {
+		return describe()
+	}
+	return d.programs.get(path, describe)
+}
+
+// dir makes the working directory dir safe.
+func (d *Describer) dir(dir string) string {
+	if len(dir) > maxKeptPath {
+		return d.safe(dir)
+	}
+	return d.dirs.get(dir, func() string { return d.safe(dir) })
 }
 
 // Detection describes hit, a recipe that matched ex, the exec of p;
