@@ -1,6 +1,8 @@
 package describe
 
 import (
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +160,38 @@ func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	require.LessOrEqual(t, len(chain[0]), maxAncestorLine)
 	require.True(t, strings.HasPrefix(chain[0], "4200 "+huge[:100]))
 	require.True(t, strings.HasSuffix(chain[0], "…"))
+}
+
+// TestPathsKept: an executable and a working directory are made safe once
+// and kept, at most maxPaths of each; a longer path than maxKeptPath is
+// made safe each time and not kept, redacted all the same.
+func TestPathsKept(t *testing.T) {
+	d, err := New(nil)
+	require.NoError(t, err)
+	s := newSample("zip")
+	s.exec.Cwd = "/home/bob/ghp_" + strings.Repeat("A", 36)
+	for range 2 {
+		attrs := map[attribute.Key]string{}
+		for _, kv := range d.Exec(s.process, s.exec).Attributes {
+			attrs[kv.Key] = kv.Value.Emit()
+		}
+		require.Equal(t, "/usr/bin/zip", attrs[semconv.ProcessExecutablePathKey])
+		require.Equal(t, "zip", attrs[semconv.ProcessExecutableNameKey])
+		require.NotContains(t, attrs[semconv.ProcessWorkingDirectoryKey], "ghp_AAAA")
+	}
+	require.Len(t, d.programs.m, 1)
+	require.Len(t, d.dirs.m, 1)
+
+	long := &proctable.Process{PID: 1, Exe: "/opt/" + strings.Repeat("x", maxKeptPath) + "/ghp_" + strings.Repeat("B", 36)}
+	ex := d.Exec(long, s.exec)
+	require.NotContains(t, ex.Executable, "ghp_BBBB")
+	require.Equal(t, semconv.ExecSpanPrefix+filepath.Base(ex.Executable), ex.SpanName)
+	require.Len(t, d.programs.m, 1, "a long path is not kept")
+
+	for i := range 2 * maxPaths {
+		d.Exec(&proctable.Process{PID: 1, Exe: fmt.Sprintf("/usr/bin/p%d", i)}, s.exec)
+	}
+	require.LessOrEqual(t, len(d.programs.m), maxPaths)
 }
 
 // strs is an attribute value's strings: itself, or its elements.
