@@ -76,8 +76,11 @@ type execSpan struct {
 	job   []attribute.KeyValue
 	// replaces says an added attribute has a key of the exec's.
 	replaces bool
-	events   []otlpwire.Event
-	status   codes.Code
+	// lists holds the lists of attributes handed out at the end, so that
+	// ending allocates none.
+	lists  [3][]attribute.KeyValue
+	events []otlpwire.Event
+	status codes.Code
 	// message says why, when status is Error.
 	message string
 }
@@ -231,9 +234,11 @@ func (s *execSpan) end(at time.Time) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	attrs := [][]attribute.KeyValue{s.attrs, s.added, s.job}
+	s.lists = [3][]attribute.KeyValue{s.attrs, s.added, s.job}
+	attrs := s.lists[:]
 	if s.replaces {
-		attrs = [][]attribute.KeyValue{replaced(s.added, s.attrs, s.job)}
+		s.lists = [3][]attribute.KeyValue{replaced(s.added, s.attrs, s.job)}
+		attrs = s.lists[:1]
 	}
 	span := otlpwire.Span{
 		Name:        s.name,
