@@ -2,6 +2,7 @@ package describe
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -16,19 +17,21 @@ const maxJobs = 256
 // jobCache keeps the CI job attributes of the environments seen: every
 // process of a job has the same, and building them, each value redacted,
 // costs more than the rest of an exec's description. An environment is
-// known by a hash of its CI variables, seeded at random so that no process
+// known by a hash of its CI variables, keyed at random so that no process
 // can make its environment pass for another's.
 type jobCache struct {
 	seed maphash.Seed
-	ci   map[string]bool
+	// ci holds a random odd number for each CI variable, which weighs the
+	// hash of its value.
+	ci   map[string]uint64
 	jobs bounded[uint64, []attribute.KeyValue]
 }
 
 func newJobCache() jobCache {
-	c := jobCache{seed: maphash.MakeSeed(), ci: make(map[string]bool), jobs: newBounded[uint64, []attribute.KeyValue](maxJobs)}
+	c := jobCache{seed: maphash.MakeSeed(), ci: make(map[string]uint64), jobs: newBounded[uint64, []attribute.KeyValue](maxJobs)}
 	for _, v := range execenv.Vars() {
 		if v.Use == execenv.CIJob {
-			c.ci[v.Name] = true
+			c.ci[v.Name] = rand.Uint64() | 1
 		}
 	}
 	return c
@@ -52,16 +55,10 @@ func (c *jobCache) job(env map[string]string, safe func(string) string) []attrib
 // in.
 func (c *jobCache) key(env map[string]string) uint64 {
 	var sum uint64
-	var h maphash.Hash
 	for name, value := range env {
-		if !c.ci[name] {
-			continue
+		if weight, ok := c.ci[name]; ok {
+			sum += weight * maphash.String(c.seed, value)
 		}
-		h.SetSeed(c.seed)
-		h.WriteString(name)
-		h.WriteByte(0)
-		h.WriteString(value)
-		sum += h.Sum64()
 	}
 	return sum
 }
