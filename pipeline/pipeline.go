@@ -44,8 +44,11 @@ type Config struct {
 	// proctable.DefaultCapacity).
 	TableCapacity int
 	// Record, when set, receives every event the sensor reports, one JSON
-	// object per line: the recording `vigil replay` reads.
-	Record io.Writer
+	// object per line: the recording `vigil replay` reads. What processes
+	// control in it is redacted by Redactor, as in every other output
+	// (describe.Describer.Event), unless RecordRaw is set.
+	Record    io.Writer
+	RecordRaw bool
 }
 
 // ErrClosed is returned by Stop once the pipeline is stopped, and by Err
@@ -83,8 +86,10 @@ type Pipeline struct {
 	// reader goroutine uses them.
 	retiredEvictions      uint64
 	retiredLimitEvictions uint64
-	// recording writes the recording, nil without one.
+	// recording writes the recording, nil without one; recordRaw says
+	// its events are written as the sensor reported them, unredacted.
 	recording *outqueue.Queue[[]byte]
+	recordRaw bool
 	// retiredEvalErrors are the expression failures of the engines that
 	// reloads replaced; only the reader goroutine uses it.
 	retiredEvalErrors uint64
@@ -153,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	p.sensor, p.stop, p.done = sens, stop, make(chan struct{})
 	p.follow = cfg.Sensor.Follow
 	if cfg.Record != nil {
-		p.recording = newRecording(cfg.Record)
+		p.recording, p.recordRaw = newRecording(cfg.Record), cfg.RecordRaw
 	}
 	if err := p.observe(exp.Meter()); err != nil {
 		stop()

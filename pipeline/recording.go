@@ -28,9 +28,13 @@ func newRecording(w io.Writer) *outqueue.Queue[[]byte] {
 	})
 }
 
-// record hands ev to the recording; the reader goroutine encodes it, as
-// the sensor reuses a fork's or an exit's memory once it is handled.
+// record hands ev to the recording, redacted unless the recording is raw;
+// the reader goroutine encodes it, as the sensor reuses a fork's or an
+// exit's memory once it is handled.
 func (p *Pipeline) record(ev *event.Event) {
+	if !p.recordRaw {
+		ev = p.describe.Event(ev)
+	}
 	line, err := json.Marshal(ev)
 	if err != nil {
 		// An event is plain data: this does not happen.
