@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"cmp"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -14,6 +15,9 @@ const BuiltinRuleset = "vigil"
 
 //go:embed catalog/*.yaml
 var builtinFiles embed.FS
+
+// filePattern names the recipe files of a directory.
+const filePattern = "*.yaml"
 
 // Builtin loads the catalog embedded in vigil.
 func Builtin() ([]*Recipe, []error) {
@@ -34,7 +38,7 @@ func Builtin() ([]*Recipe, []error) {
 // is reported and left out; the rest load. A name defined twice keeps its
 // first definition.
 func LoadFS(fsys fs.FS, ruleset string) ([]*Recipe, []error) {
-	files, err := fs.Glob(fsys, "*.yaml")
+	files, err := fs.Glob(fsys, filePattern)
 	if err != nil {
 		return nil, []error{fmt.Errorf("list recipe files: %w", err)}
 	}
@@ -75,17 +79,20 @@ func keepFirst(kept, parsed []*Recipe, defined map[string]*Recipe) ([]*Recipe, [
 }
 
 // Overlay returns base with the recipes of top added, a recipe of top
-// replacing the one of base with its name.
+// replacing the one of base with its name; the replacing recipe's
+// Overrides names the ruleset the name first came from.
 func Overlay(base, top []*Recipe) []*Recipe {
 	out := make([]*Recipe, 0, len(base)+len(top))
-	replaced := make(map[string]bool, len(top))
+	replacing := make(map[string]*Recipe, len(top))
 	for _, r := range top {
-		replaced[r.Name] = true
+		replacing[r.Name] = r
 	}
 	for _, r := range base {
-		if !replaced[r.Name] {
-			out = append(out, r)
+		if t, ok := replacing[r.Name]; ok {
+			t.Overrides = cmp.Or(r.Overrides, r.Ruleset)
+			continue
 		}
+		out = append(out, r)
 	}
 	return append(out, top...)
 }
@@ -108,6 +115,27 @@ func LoadPath(path string) ([]*Recipe, []error) {
 	parsed, errs := Parse(path, data, filepath.Dir(path))
 	recipes, derrs := keepFirst(nil, parsed, make(map[string]*Recipe))
 	return recipes, append(errs, derrs...)
+}
+
+// Files returns the files LoadPath reads for path: path itself when it
+// is a file, the recipe files at the top of it when it is a directory.
+func Files(path string) ([]string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("load recipes: %w", err)
+	}
+	if !st.IsDir() {
+		return []string{path}, nil
+	}
+	names, err := fs.Glob(os.DirFS(path), filePattern)
+	if err != nil {
+		return nil, fmt.Errorf("list recipe files: %w", err)
+	}
+	files := make([]string, len(names))
+	for i, name := range names {
+		files[i] = filepath.Join(path, name)
+	}
+	return files, nil
 }
 
 // LoadCatalog loads the built-in catalog and, on top of it, the recipes

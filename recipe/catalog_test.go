@@ -88,3 +88,45 @@ func TestOneFileDefiningANameTwice(t *testing.T) {
 	_, err := NewEngine(recipes)
 	require.NoError(t, err)
 }
+
+// TestOverridesNamesTheFirstRuleset: a built-in redefined in one
+// directory, then again in another, says it overrides the built-in; a
+// recipe of one's own overrides nothing.
+func TestOverridesNamesTheFirstRuleset(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	redefine := func(dir, name string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(`recipes:
+  - name: `+name+`
+    version: 1
+    description: redefined
+    tactic: {id: TA0002, name: Execution}
+    technique: {id: T1059, name: Command and Scripting Interpreter}
+    importance: low
+    enabled: false
+    match: {executable: {name: zip}}
+`), 0o644))
+	}
+	redefine(first, "exec_example")
+	redefine(second, "exec_example")
+	redefine(second, "my_own")
+	recipes, errs := LoadCatalog([]string{first, second})
+	require.Empty(t, errs)
+	byName := map[string]*Recipe{}
+	for _, r := range recipes {
+		byName[r.Name] = r
+	}
+	require.Equal(t, second, byName["exec_example"].Ruleset)
+	require.Equal(t, BuiltinRuleset, byName["exec_example"].Overrides)
+	require.False(t, byName["exec_example"].Enabled)
+	require.Empty(t, byName["my_own"].Overrides)
+	require.Empty(t, byName["hidden_elf_exec"].Overrides, "a built-in left alone")
+
+	files, err := Files(second)
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(second, "exec_example.yaml"), filepath.Join(second, "my_own.yaml")}, files)
+	files, err = Files(files[1])
+	require.NoError(t, err)
+	require.Equal(t, []string{filepath.Join(second, "my_own.yaml")}, files)
+	_, err = Files(filepath.Join(second, "absent"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+}

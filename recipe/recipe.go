@@ -122,6 +122,10 @@ type Recipe struct {
 	Reference string
 	// Ruleset names the collection the recipe came from.
 	Ruleset string
+	// Overrides names the ruleset whose recipe of the same name this one
+	// replaced in its catalog (BuiltinRuleset for a built-in redefined
+	// in a directory of one's own); empty when it replaced none.
+	Overrides string
 	// Source is where the recipe was defined, as file:line.
 	Source string
 }
