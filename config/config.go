@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
 	"github.com/vigil-otel/vigil/spans"
@@ -42,6 +43,8 @@ type File struct {
 	LogLevel *slog.Level `yaml:"log_level"`
 	// JSONL is --jsonl.
 	JSONL string `yaml:"jsonl"`
+	// OutputMode is --output-mode; nil when the file does not say.
+	OutputMode *safefile.Mode `yaml:"output_mode"`
 	// Spans is --spans; nil when the file does not say.
 	Spans *spans.Mode `yaml:"spans"`
 	// Recipes is --recipes, the directories of extra recipe files.

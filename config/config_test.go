@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-otel/vigil/exporter"
 	"github.com/vigil-otel/vigil/internal/otlptest"
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/spans"
 )
@@ -22,11 +23,12 @@ import (
 func TestLoadExample(t *testing.T) {
 	f, err := Load("testdata/vigil.yaml")
 	require.NoError(t, err)
-	info, detections, stateDir := slog.LevelInfo, spans.Detections, "/var/lib/vigil"
+	info, detections, stateDir, mode := slog.LevelInfo, spans.Detections, "/var/lib/vigil", safefile.Mode(0o640)
 	require.Equal(t, &File{
 		Path:          "testdata/vigil.yaml",
 		LogLevel:      &info,
 		JSONL:         "/var/log/vigil/detections.jsonl",
+		OutputMode:    &mode,
 		Spans:         &detections,
 		Recipes:       []string{"/etc/vigil/recipes"},
 		HealthAddress: "127.0.0.1:9464",
@@ -86,7 +88,7 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"unknown field", "otlp:\n  endpiont: http://x:4317\n",
 			"v.yaml:2:3: field otlp.endpiont: unknown field, want one of certificate, client_certificate, client_key, compression, enabled, endpoint, headers, insecure, logs, metrics, timeout, traces"},
 		{"unknown top-level field", "jsonl: a\nservice: x\n",
-			"v.yaml:2:1: field service: unknown field, want one of health_address, jsonl, log_level, otlp, recipes, record, redaction, resource_attributes, sensor, service_name, spans, spool_size, state_dir, stop_timeout"},
+			"v.yaml:2:1: field service: unknown field, want one of health_address, jsonl, log_level, otlp, output_mode, recipes, record, redaction, resource_attributes, sensor, service_name, spans, spool_size, state_dir, stop_timeout"},
 		{"repeated field", "jsonl: a\njsonl: b\n", "v.yaml:2:1: field jsonl: repeated"},
 		{"string for a number", "sensor:\n  args_max: lots\n", `v.yaml:2:13: field sensor.args_max: want a whole number, got "lots"`},
 		{"quoted bool", "otlp:\n  insecure: \"true\"\n", `v.yaml:2:13: field otlp.insecure: want true or false, got "true"`},
@@ -95,6 +97,9 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"scalar for a map", "otlp:\n  headers: x=y\n", "v.yaml:2:12: field otlp.headers: want a mapping"},
 		{"bad duration", "otlp:\n  timeout: 10\n", `v.yaml:2:12: field otlp.timeout: want a duration such as 10s or 500ms, got "10"`},
 		{"zero duration", "otlp:\n  timeout: 0s\n", "v.yaml:2:12: field otlp.timeout: want more than 0s"},
+		{"group-writable output mode", "output_mode: \"0664\"\n",
+			`v.yaml:1:14: field output_mode: mode 0664: only read may be given to the group and other users, and execute to no one (0600, 0640, 0644)`},
+		{"output mode not octal", "output_mode: rw\n", `v.yaml:1:14: field output_mode: "rw" is not an octal mode such as 0600 or 0640`},
 		{"bad span mode", "spans: some\n", `v.yaml:1:8: field spans: span mode "some": want all, detections or none`},
 		{"bad log level", "log_level: loud\n", `v.yaml:1:12: field log_level: slog: level string "loud": unknown name`},
 		{"endpoint without scheme", "otlp:\n  logs:\n    endpoint: collector:4317\n",

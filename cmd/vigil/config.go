@@ -45,6 +45,9 @@ func (o *output) apply(fs *pflag.FlagSet, file *config.File) {
 	if file.JSONL != "" && !fs.Changed("jsonl") {
 		o.jsonl = file.JSONL
 	}
+	if file.OutputMode != nil && !fs.Changed("output-mode") {
+		o.outputMode = *file.OutputMode
+	}
 	if file.OTLP.Enabled && !fs.Changed("otlp") {
 		o.otlp = true
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
@@ -21,7 +22,10 @@ import (
 
 // output says where detections go; run and replay share it.
 type output struct {
-	jsonl        string
+	jsonl string
+	// outputMode is the permission bits of the files vigil creates
+	// (--output-mode).
+	outputMode   safefile.Mode
 	otlp         bool
 	otlpEndpoint string
 	spans        spans.Mode
@@ -40,6 +44,8 @@ type output struct {
 
 func (o *output) flags(f *pflag.FlagSet) {
 	f.StringVar(&o.jsonl, "jsonl", "", "write each detection as one JSON object per line to `PATH` (- for stdout)")
+	o.outputMode = safefile.DefaultMode
+	f.Var(&o.outputMode, "output-mode", "permission bits, in octal, of the files vigil creates (--jsonl, --record, reports): 0600, 0640 or 0644; an existing file is narrowed to them")
 	f.BoolVar(&o.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
 	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
 	f.Var(&o.spans, "spans", "which processes that run in a trace get a span, exported with OTLP: all, those with detections and their ancestors, or none")
@@ -82,9 +88,9 @@ func (o *output) pipelineConfig(stdout, stderr io.Writer) (pipeline.Config, func
 	case "-":
 		cfg.JSONL = stdout
 	default:
-		f, err := os.Create(o.jsonl)
+		f, err := createOutput("--jsonl", o.jsonl, safefile.Options{Mode: o.outputMode})
 		if err != nil {
-			return out, closeFn, fmt.Errorf("open JSON lines output: %w", err)
+			return out, closeFn, err
 		}
 		cfg.JSONL, closeFn = f, f.Close
 	}

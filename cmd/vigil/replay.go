@@ -3,19 +3,18 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-otel/vigil/pipeline"
-	"github.com/vigil-otel/vigil/recipe"
 )
 
 func newReplayCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		out        output
 		dirs       []string
+		untrusted  bool
 		configPath string
 	)
 	cmd := &cobra.Command{
@@ -38,9 +37,9 @@ to try recipes on what a real job did.`,
 				return fmt.Errorf("open recording: %w", err)
 			}
 			defer f.Close()
-			recipes, errs := recipe.LoadCatalog(dirs)
-			for _, err := range errs {
-				slog.Error("recipe error", "error", err)
+			recipes, _, err := loadRecipes(dirs, untrusted)
+			if err != nil {
+				return err
 			}
 			cfg, closeOutput, err := out.pipelineConfig(stdout, stderr)
 			if err != nil {
@@ -56,5 +55,6 @@ to try recipes on what a real job did.`,
 	configFlag(cmd, &configPath)
 	out.flags(cmd.Flags())
 	cmd.Flags().StringArrayVar(&dirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
+	untrustedRecipesFlag(cmd.Flags(), &untrusted)
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/redact"
@@ -37,6 +38,8 @@ func (o *reportOptions) flags(f *pflag.FlagSet) {
 type reportTarget struct {
 	format report.Format
 	path   string
+	// flag is what named the path, for errors.
+	flag string
 	// appendTo says to add to the file rather than replace it: a job
 	// summary holds what other steps wrote.
 	appendTo bool
@@ -56,24 +59,24 @@ func (o *reportOptions) resolve(watching bool) ([]reportTarget, error) {
 		if path == "" {
 			path = f.DefaultPath()
 		}
-		out = append(out, reportTarget{format: f, path: path})
+		out = append(out, reportTarget{format: f, path: path, flag: "--report"})
 	}
-	summary := o.summary
+	summary, flag := o.summary, "--summary"
 	if summary == "" && watching {
-		summary = os.Getenv("GITHUB_STEP_SUMMARY")
+		summary, flag = os.Getenv("GITHUB_STEP_SUMMARY"), "GITHUB_STEP_SUMMARY"
 	}
 	if summary != "" && summary != "-" {
-		out = append(out, reportTarget{format: report.Markdown, path: summary, appendTo: true})
+		out = append(out, reportTarget{format: report.Markdown, path: summary, flag: flag, appendTo: true})
 	}
 	return out, nil
 }
 
-// writeReports writes rep to every target, and says where; it returns
-// every failure, having tried them all.
-func writeReports(rep *report.Report, targets []reportTarget) error {
+// writeReports writes rep to every target, files created with mode, and
+// says where; it returns every failure, having tried them all.
+func writeReports(rep *report.Report, targets []reportTarget, mode safefile.Mode) error {
 	var errs []error
 	for _, t := range targets {
-		if err := writeReport(rep, t); err != nil {
+		if err := writeReport(rep, t, mode); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -82,14 +85,9 @@ func writeReports(rep *report.Report, targets []reportTarget) error {
 	return errors.Join(errs...)
 }
 
-func writeReport(rep *report.Report, t reportTarget) (err error) {
-	// Never through a link: vigil runs as root, and a report's folder may
-	// be another user's.
-	mode := os.O_WRONLY | os.O_CREATE | os.O_TRUNC | syscall.O_NOFOLLOW
-	if t.appendTo {
-		mode = os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(t.path, mode, 0o644)
+// writeReport writes rep to t, a file created with mode.
+func writeReport(rep *report.Report, t reportTarget, mode safefile.Mode) (err error) {
+	f, err := createOutput(t.flag, t.path, safefile.Options{Mode: mode, Append: t.appendTo})
 	if err != nil {
 		return fmt.Errorf("%s report: %w", t.format, err)
 	}
@@ -148,6 +146,7 @@ func newReportCommand(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		format, output, failOn, configPath string
 		dirs                               []string
+		untrusted                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "report FILE",
@@ -183,7 +182,7 @@ the report, and says which.`,
 			if err != nil {
 				return fmt.Errorf("redaction rules: %w", err)
 			}
-			rep, err := readReport(cmd, args[0], dirs, redactor)
+			rep, err := readReport(cmd, args[0], dirs, untrusted, redactor)
 			if err != nil {
 				return err
 			}
@@ -194,7 +193,7 @@ the report, and says which.`,
 			if output == "" || output == "-" {
 				err = rep.Write(stdout, f)
 			} else {
-				err = writeReport(rep, reportTarget{format: f, path: output})
+				err = writeReport(rep, reportTarget{format: f, path: output, flag: "--output"}, safefile.DefaultMode)
 			}
 			if err != nil {
 				return err
@@ -212,13 +211,14 @@ the report, and says which.`,
 	fl.StringVarP(&output, "output", "o", "", "write the report to `PATH` rather than stdout")
 	fl.StringVar(&failOn, "fail-on", "", "exit 3 when the report holds a detection of `IMPORTANCE` (low, medium, high or critical) or higher")
 	fl.StringArrayVar(&dirs, "recipes", nil, "for a recording: also load the recipe files of `DIR` (repeatable)")
+	untrustedRecipesFlag(fl, &untrusted)
 	return cmd
 }
 
 // readReport reads the report of path: a JSON report or JSON lines as
-// they are, a recording through the recipes of dirs, redacted by
-// redactor.
-func readReport(cmd *cobra.Command, path string, dirs []string, redactor *redact.Redactor) (*report.Report, error) {
+// they are, a recording through the recipes of dirs (loaded even when
+// untrusted, if allowUntrusted), redacted by redactor.
+func readReport(cmd *cobra.Command, path string, dirs []string, allowUntrusted bool, redactor *redact.Redactor) (*report.Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		// The error names the file already.
@@ -235,9 +235,9 @@ func readReport(cmd *cobra.Command, path string, dirs []string, redactor *redact
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	recipes, errs := recipe.LoadCatalog(dirs)
-	for _, err := range errs {
-		slog.Error("recipe error", "error", err)
+	recipes, _, err := loadRecipes(dirs, allowUntrusted)
+	if err != nil {
+		return nil, err
 	}
 	rep = report.New(0)
 	var cfg pipeline.Config

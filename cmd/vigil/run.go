@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	oteltrace "go.opentelemetry.io/otel/trace"
 
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/pipeline"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/report"
@@ -46,7 +47,12 @@ type runOptions struct {
 	reports        reportOptions
 	daemon         daemonOptions
 	recipeDirs     []string
-	record         string
+	// allowUntrustedRecipes loads recipeDirs even when another user could
+	// change them (--allow-untrusted-recipes).
+	allowUntrustedRecipes bool
+	record                string
+	// recordRaw keeps the recording unredacted (--record-raw).
+	recordRaw bool
 	argsMax        int
 	ringBufferSize int
 	wakeupInterval time.Duration
@@ -120,7 +126,9 @@ see docs/configuration.md.`,
 	opts.reports.flags(f)
 	opts.daemon.flags(f)
 	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
-	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay")
+	untrustedRecipesFlag(f, &opts.allowUntrustedRecipes)
+	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay; what processes control in it is redacted")
+	f.BoolVar(&opts.recordRaw, "record-raw", false, "write the recording's command lines, paths and environment values unredacted; the file is then created 0600 whatever --output-mode says")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
 	f.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
@@ -164,9 +172,9 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if err != nil {
 		return fail(err)
 	}
-	recipes, errs := recipe.LoadCatalog(opts.recipeDirs)
-	for _, err := range errs {
-		slog.Error("recipe error", "error", err)
+	recipes, _, err := loadRecipes(opts.recipeDirs, opts.allowUntrustedRecipes)
+	if err != nil {
+		return fail(err)
 	}
 
 	features, err := checkKernel(recipes)
@@ -202,14 +210,19 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 		cfg.Sensor.Env = append(sensor.DefaultEnv(), opts.extraEnv...)
 	}
 	if opts.record != "" {
-		f, err := os.Create(opts.record)
+		// A raw recording holds every secret that passed: its owner's alone.
+		mode := opts.outputMode
+		if opts.recordRaw {
+			mode = safefile.DefaultMode
+		}
+		f, err := createOutput("--record", opts.record, safefile.Options{Mode: mode})
 		if err != nil {
-			return fail(fmt.Errorf("open recording: %w", err))
+			return fail(err)
 		}
 		defer f.Close()
 		rec := bufio.NewWriterSize(f, 256<<10)
 		defer rec.Flush()
-		cfg.Record = rec
+		cfg.Record, cfg.RecordRaw = rec, opts.recordRaw
 	}
 	if len(command) > 0 {
 		cfg.Sensor.Follow = uint32(os.Getpid())
@@ -240,6 +253,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	// compiling them took, which the runtime would otherwise hand back to
 	// the system only minutes later.
 	loaded := len(recipes)
+	reloads := newReloader(opts.recipeDirs, opts.allowUntrustedRecipes, recipes)
 	cfg.Recipes = nil
 	debug.FreeOSMemory()
 	health.watching(p)
@@ -259,7 +273,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	}
 	reloadCtx, stopReload := context.WithCancel(ctx)
 	defer stopReload()
-	go reloadRecipes(reloadCtx, p, opts.recipeDirs, watcher, hup)
+	go reloads.run(reloadCtx, p, watcher, hup)
 
 	var status error
 	if len(command) > 0 {
@@ -303,7 +317,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 	if failOn != 0 {
 		policy = rep.Apply(failOn)
 	}
-	if err := writeReports(rep, reports); err != nil {
+	if err := writeReports(rep, reports, opts.outputMode); err != nil {
 		// The command's own failure wins over vigil's.
 		if status == nil {
 			return fail(err)
