@@ -7,6 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// symlinkReason is why Create refuses a symbolic link.
+const symlinkReason = "it is a symbolic link, which vigil never writes through"
+
 // Options say how Create opens a file.
 type Options struct {
 	// Mode is the permission bits of a new file, less the umask; an
@@ -42,10 +45,17 @@ func (p Policy) Create(path string, o Options) (*os.File, error) {
 	if o.Append {
 		flags |= unix.O_APPEND
 	}
+	// A link is named as such: the kernel may refuse one in a sticky
+	// directory (fs.protected_symlinks) as merely not permitted. One put
+	// there after this look is refused by O_NOFOLLOW all the same.
+	var st unix.Stat_t
+	if unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return nil, refuse(path, symlinkReason)
+	}
 	fd, err := unix.Openat(d.fd, name, flags, uint32(mode))
 	switch {
 	case errors.Is(err, unix.ELOOP):
-		return nil, refuse(path, "it is a symbolic link, which vigil never writes through")
+		return nil, refuse(path, symlinkReason)
 	case errors.Is(err, unix.ENXIO):
 		return nil, refuse(path, "it is a named pipe or a socket, not a regular file")
 	case err != nil:

@@ -213,6 +213,16 @@ func TestCreateChecksTheDirectories(t *testing.T) {
 	f, err := self().Create(filepath.Join(sticky, "x"), Options{})
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+	// But they can plant a link there, which the kernel, too, may refuse
+	// to follow (fs.protected_symlinks).
+	victim := filepath.Join(base, "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("root's own\n"), 0o600))
+	planted := filepath.Join(sticky, "planted")
+	require.NoError(t, os.Symlink(victim, planted))
+	require.NoError(t, os.Lchown(planted, nobody, nobody))
+	_, err = self().Create(planted, Options{})
+	requireRefused(t, err, planted, "it is a symbolic link, which vigil never writes through")
+	requireContent(t, victim, "root's own\n")
 	// The sudo user's directories are trusted like vigil's own.
 	f, err = Policy{SudoUID: nobody, HasSudo: true}.Create(filepath.Join(below, "x"), Options{})
 	require.NoError(t, err)
