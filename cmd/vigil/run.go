@@ -47,12 +47,7 @@ type runOptions struct {
 	reports        reportOptions
 	daemon         daemonOptions
 	recipeDirs     []string
-	// allowUntrustedRecipes loads recipeDirs even when another user could
-	// change them (--allow-untrusted-recipes).
-	allowUntrustedRecipes bool
-	record                string
-	// recordRaw keeps the recording unredacted (--record-raw).
-	recordRaw bool
+	record         string
 	argsMax        int
 	ringBufferSize int
 	wakeupInterval time.Duration
@@ -69,6 +64,11 @@ type runOptions struct {
 	healthAddr string
 	// stopTimeout bounds the stop (--stop-timeout).
 	stopTimeout time.Duration
+	// allowUntrustedRecipes loads recipeDirs even when another user could
+	// change them (--allow-untrusted-recipes).
+	allowUntrustedRecipes bool
+	// recordRaw keeps the recording unredacted (--record-raw).
+	recordRaw bool
 }
 
 func newRunCommand(vigilArgs []string, stdout, stderr io.Writer) *cobra.Command {
