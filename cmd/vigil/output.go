@@ -22,10 +22,7 @@ import (
 
 // output says where detections go; run and replay share it.
 type output struct {
-	jsonl string
-	// outputMode is the permission bits of the files vigil creates
-	// (--output-mode).
-	outputMode   safefile.Mode
+	jsonl        string
 	otlp         bool
 	otlpEndpoint string
 	spans        spans.Mode
@@ -40,6 +37,9 @@ type output struct {
 	stateDirSet bool
 	// spoolSize bounds the spool, in bytes (configuration file only).
 	spoolSize int64
+	// outputMode is the permission bits of the files vigil creates
+	// (--output-mode).
+	outputMode safefile.Mode
 }
 
 func (o *output) flags(f *pflag.FlagSet) {
