@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 
@@ -61,15 +62,18 @@ func loadRecipes(dirs []string, allowUntrusted bool) (recipes []*recipe.Recipe, 
 }
 
 // checkRecipes checks each of dirs, and each recipe file recipe.LoadPath
-// would read of it, with policy.
+// would read of it, with policy. A path that does not exist has nothing
+// to trust: the loader says it is missing, and a reload checks it again
+// once it is there (the Action starts vigil before the checkout that
+// brings the recipes).
 func checkRecipes(policy safefile.Policy, dirs []string) error {
 	check := func(path string) error {
 		err := policy.Check(path)
 		var refused *safefile.Error
-		if errors.As(err, &refused) {
+		switch {
+		case errors.As(err, &refused):
 			return fmt.Errorf("%w; --allow-untrusted-recipes loads it anyway", fileError("--recipes", err))
-		}
-		if err != nil {
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return fileError("--recipes", err)
 		}
 		return nil
@@ -79,6 +83,9 @@ func checkRecipes(policy safefile.Policy, dirs []string) error {
 			return err
 		}
 		files, err := recipe.Files(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			return fileError("--recipes", err)
 		}

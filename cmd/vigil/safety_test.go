@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
@@ -222,4 +223,24 @@ func TestRecipesAnotherUserCanChange(t *testing.T) {
 	}
 	require.Equal(t, "exec_example", fired[float64(kept.Process.Pid)], "the built-in kept firing: %v", fired)
 	require.NotContains(t, fired, float64(off.Process.Pid))
+}
+
+// TestCheckRecipes: a recipe directory, or a file in it, that another user
+// could change is refused with the way out; one that is not there yet is
+// left to the loader, which says so.
+func TestCheckRecipes(t *testing.T) {
+	policy := safefile.Policy{UID: uint32(os.Geteuid())}
+	dir := filepath.Join(t.TempDir(), "recipes")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	file := filepath.Join(dir, "mine.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(disabledExample), 0o644))
+	require.NoError(t, checkRecipes(policy, []string{dir, file, filepath.Join(dir, "later")}))
+
+	require.NoError(t, os.Chmod(file, 0o666))
+	require.EqualError(t, checkRecipes(policy, []string{dir}),
+		"--recipes "+file+": refusing: it is writable by every user (mode 0666); --allow-untrusted-recipes loads it anyway")
+	require.NoError(t, os.Chmod(file, 0o644))
+	require.NoError(t, os.Chmod(dir, 0o775))
+	require.EqualError(t, checkRecipes(policy, []string{file}),
+		"--recipes "+file+": refusing: its directory "+dir+" is writable by its group, without the sticky bit (mode 0775); --allow-untrusted-recipes loads it anyway")
 }
