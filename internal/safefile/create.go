@@ -26,12 +26,14 @@ type Options struct {
 //   - a path whose directories another user could change (see the
 //     package's documentation);
 //   - a symbolic link at the end of the path, whatever it points at;
-//   - an existing file that is not a regular file, has other names (hard
-//     links), is owned by a user vigil does not trust, or is writable by
-//     its group or other users.
+//   - an existing regular file that has other names (hard links), is
+//     owned by a user vigil does not trust, or is writable by its group or
+//     other users; a named pipe likewise, or one that nobody reads yet; a
+//     device that root does not own (only root makes devices: /dev/null
+//     and terminals are written as they are); anything else.
 //
-// The file is emptied only once it is accepted, so a refused file is left
-// as it was.
+// A regular file is emptied only once it is accepted, so a refused file
+// is left as it was.
 func (p Policy) Create(path string, o Options) (*os.File, error) {
 	d, name, err := p.parent(path, path)
 	if err != nil {
@@ -57,7 +59,7 @@ func (p Policy) Create(path string, o Options) (*os.File, error) {
 	case errors.Is(err, unix.ELOOP):
 		return nil, refuse(path, symlinkReason)
 	case errors.Is(err, unix.ENXIO):
-		return nil, refuse(path, "it is a named pipe or a socket, not a regular file")
+		return nil, refuse(path, "it is a named pipe that nobody reads yet, or a socket")
 	case err != nil:
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -76,9 +78,25 @@ func (p Policy) accept(path string, fd int, mode Mode, appending bool) error {
 		return &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	perm := st.Mode & 0o7777
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFCHR:
+		if st.Uid != 0 {
+			return refuse(path, "it is a device owned by uid %d, not by root", st.Uid)
+		}
+		return stream(path, fd)
+	case unix.S_IFIFO:
+		if !p.trusts(st.Uid) {
+			return refuse(path, "it is owned by uid %d, not by %s", st.Uid, p.owners())
+		}
+		if writers(perm) != "" {
+			return refuse(path, "it is writable by %s (mode %04o)", writers(perm), perm)
+		}
+		return stream(path, fd)
+	default:
+		return refuse(path, "it is not a regular file, a named pipe or a device")
+	}
 	switch {
-	case st.Mode&unix.S_IFMT != unix.S_IFREG:
-		return refuse(path, "it is not a regular file")
 	case !p.trusts(st.Uid):
 		return refuse(path, "it is owned by uid %d, not by %s", st.Uid, p.owners())
 	case writers(perm) != "":
@@ -86,8 +104,8 @@ func (p Policy) accept(path string, fd int, mode Mode, appending bool) error {
 	case st.Nlink > 1:
 		return refuse(path, "it has %d hard links: vigil would write a file that other names reach", st.Nlink)
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
-		return &os.PathError{Op: "fcntl", Path: path, Err: err}
+	if err := stream(path, fd); err != nil {
+		return err
 	}
 	if narrow := perm & uint32(mode); narrow != perm {
 		if err := unix.Fchmod(fd, narrow); err != nil {
@@ -98,6 +116,14 @@ func (p Policy) accept(path string, fd int, mode Mode, appending bool) error {
 		if err := unix.Ftruncate(fd, 0); err != nil {
 			return &os.PathError{Op: "truncate", Path: path, Err: err}
 		}
+	}
+	return nil
+}
+
+// stream makes writes to fd, opened without blocking, block again.
+func stream(path string, fd int) error {
+	if err := unix.SetNonblock(fd, false); err != nil {
+		return &os.PathError{Op: "fcntl", Path: path, Err: err}
 	}
 	return nil
 }

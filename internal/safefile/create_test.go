@@ -144,7 +144,7 @@ func TestCreateRefuses(t *testing.T) {
 		go func() { _, err := self().Create(path, Options{}); done <- err }()
 		select {
 		case err := <-done:
-			requireRefused(t, err, path, "it is a named pipe or a socket, not a regular file")
+			requireRefused(t, err, path, "it is a named pipe that nobody reads yet, or a socket")
 		case <-time.After(10 * time.Second):
 			t.Fatal("Create hangs on a named pipe")
 		}
@@ -154,6 +154,37 @@ func TestCreateRefuses(t *testing.T) {
 		_, err := self().Create(dir, Options{})
 		require.ErrorIs(t, err, unix.EISDIR)
 	})
+}
+
+// TestCreateStreams: a named pipe of vigil's that a reader has open, and a
+// device of root's such as /dev/null, are written as they are.
+func TestCreateStreams(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, unix.Mkfifo(path, 0o600))
+	read := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(path)
+		read <- b
+	}()
+	var f *os.File
+	require.Eventually(t, func() bool {
+		var err error
+		f, err = self().Create(path, Options{})
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "the reader opens the pipe")
+	_, err := f.WriteString("line\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.Equal(t, "line\n", string(<-read))
+
+	null, err := self().Create(os.DevNull, Options{})
+	require.NoError(t, err)
+	_, err = null.WriteString("gone\n")
+	require.NoError(t, err)
+	require.NoError(t, null.Close())
+	st, err := os.Stat(os.DevNull)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o666), st.Mode().Perm(), "a device's mode is left as it is")
 }
 
 func TestCreateRefusesAnotherUsersFile(t *testing.T) {
