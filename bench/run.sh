@@ -399,7 +399,7 @@ abandon_tracer() { # LOGFILE
 # stderr has its events and drops.
 start_vigil() {
 	RUN_LOG=$WORK/$RUN_NAME.err
-	"$VIGIL_BIN" run --jsonl - >/dev/null 2>"$RUN_LOG" &
+	"$VIGIL_BIN" run --jsonl /dev/null 2>"$RUN_LOG" &
 	TRACER_PID=$!
 	CPU_PIDS=("$TRACER_PID")
 	wait_for 60 grep -q 'watching the machine' "$RUN_LOG" || { abandon_tracer "$RUN_LOG"; return 1; }
