@@ -19,13 +19,12 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/internal/located"
 	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
@@ -159,7 +158,8 @@ func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, syntaxError(path, err)
+		line, col, reason := located.YAMLSyntax(data, err)
+		return nil, &Error{File: path, Line: line, Column: col, Reason: reason}
 	}
 	if len(doc.Content) == 0 {
 		return f, nil // an empty file says nothing
@@ -173,18 +173,6 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, errors.Join(d.errs...)
 	}
 	return f, nil
-}
-
-// syntaxError locates one of the YAML library's errors ("yaml: line 5:
-// ...") as an *Error.
-func syntaxError(path string, err error) error {
-	e := &Error{File: path, Reason: strings.TrimPrefix(err.Error(), "yaml: ")}
-	if line, reason, ok := strings.Cut(e.Reason, ": "); ok {
-		if n, err := strconv.Atoi(strings.TrimPrefix(line, "line ")); err == nil {
-			e.Line, e.Column, e.Reason = n, 1, reason
-		}
-	}
-	return e
 }
 
 // check finds what the types alone do not: bad URLs, values out of range,

@@ -121,7 +121,8 @@ func TestErrorsAreLocated(t *testing.T) {
 			"v.yaml:4:7: field redaction.rules[0].regex: unknown field, want one of flags, name, pattern, programs, value"},
 		{"disable unknown default", "redaction:\n  disable: [nosuch]\n",
 			`v.yaml:2:3: field redaction: redaction: disable "nosuch": no default rule has that name`},
-		{"syntax error", "otlp:\n  endpoint: [\n", "v.yaml:2:1: did not find expected node content"},
+		{"syntax error", "jsonl: a\notlp:\n  endpoint: http://x:4317\n   timeout: 5s\n", "v.yaml:4:11: mapping values are not allowed in this context"},
+		{"unclosed list", "recipes: [/etc/vigil\nspans: all\n", "v.yaml:2:6: did not find expected ',' or ']' (while parsing a flow sequence from line 1, column 10)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("v.yaml", []byte(tc.yaml))

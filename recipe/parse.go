@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigil-otel/vigil/internal/located"
 )
 
 // Parse reads the recipes of one YAML file into specs. file names it in
@@ -19,11 +21,8 @@ import (
 func Parse(file string, data []byte, ruleset string) ([]*Recipe, []error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := &Error{File: file, Reason: strings.TrimPrefix(err.Error(), "yaml: ")}
-		if line, reason, ok := strings.Cut(e.Reason, ": "); ok && strings.HasPrefix(line, "line ") {
-			e.Line, e.Column, e.Reason = yamlErrorLine(line), 1, reason
-		}
-		return nil, []error{e}
+		line, col, reason := located.YAMLSyntax(data, err)
+		return nil, []error{&Error{File: file, Line: line, Column: col, Reason: reason}}
 	}
 	if len(doc.Content) == 0 {
 		return nil, []error{&Error{File: file, Reason: "empty file: want a mapping with a recipes list"}}
@@ -64,21 +63,6 @@ func Parse(file string, data []byte, ruleset string) ([]*Recipe, []error) {
 		errs[i] = e
 	}
 	return recipes, errs
-}
-
-// yamlErrorLine finds the line number in one of the YAML library's error
-// messages ("yaml: line 5: ...").
-func yamlErrorLine(msg string) int {
-	_, rest, ok := strings.Cut(msg, "line ")
-	if !ok {
-		return 0
-	}
-	end := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-	if end < 0 {
-		end = len(rest)
-	}
-	n, _ := strconv.Atoi(rest[:end])
-	return n
 }
 
 // parser walks a recipe file's YAML tree into specs, collecting located

@@ -317,10 +317,19 @@ func TestATTACKNames(t *testing.T) {
 	}
 }
 
+// TestSyntaxErrorNamesTheLine: a syntax error is placed at its line and
+// column, with where the construct it broke began.
 func TestSyntaxErrorNamesTheLine(t *testing.T) {
-	_, errs := Parse("x.yaml", []byte("recipes:\n  - name: a\n    description: b\n    tactic: x: y\n"), "test")
-	require.Len(t, errs, 1)
-	require.EqualError(t, errs[0], "x.yaml:4:1: mapping values are not allowed in this context")
+	for _, c := range []struct{ yaml, err string }{
+		{"recipes:\n  - name: a\n    description: b\n    tactic: x: y\n",
+			"x.yaml:4:14: mapping values are not allowed in this context"},
+		{"recipes:\n  - name: a\n    match: {executable: {name: zip}\n  - name: b\n",
+			"x.yaml:4:3: did not find expected ',' or '}' (while parsing a flow mapping from line 3, column 12)"},
+	} {
+		_, errs := Parse("x.yaml", []byte(c.yaml), "test")
+		require.Len(t, errs, 1)
+		require.EqualError(t, errs[0], c.err)
+	}
 }
 
 func TestOneBrokenFileLeavesTheOthers(t *testing.T) {
@@ -339,7 +348,7 @@ func TestOneBrokenFileLeavesTheOthers(t *testing.T) {
 	require.Len(t, recipes, 1)
 	require.Equal(t, Medium, recipes[0].Importance)
 	require.Len(t, errs, 2)
-	require.ErrorContains(t, errs[0], "mine/a.yaml:1:1: did not find expected node content")
+	require.ErrorContains(t, errs[0], "mine/a.yaml:2:1: did not find expected node content")
 	require.EqualError(t, errs[1], `mine/b.yaml:8: recipe "fine" is already defined at mine/b.yaml:2`)
 }
 

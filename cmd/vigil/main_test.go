@@ -261,7 +261,7 @@ func TestRunReloadsRecipes(t *testing.T) {
 			}
 		}
 	}
-	require.Contains(t, waitLine("recipe error"), "broken.yaml:1:1")
+	require.Contains(t, waitLine("recipe error"), "broken.yaml:2:1: did not find expected node content")
 	// The count of recipes says which reload is which: several file events
 	// may come of one change.
 	var loaded int
