@@ -11,12 +11,8 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/url"
 	"os"
 	"reflect"
 	"time"
@@ -27,7 +23,6 @@ import (
 	"github.com/vigil-otel/vigil/internal/located"
 	"github.com/vigil-otel/vigil/internal/safefile"
 	"github.com/vigil-otel/vigil/redact"
-	"github.com/vigil-otel/vigil/sensor"
 	"github.com/vigil-otel/vigil/spans"
 )
 
@@ -39,7 +34,7 @@ type File struct {
 	Path string `yaml:"-"`
 
 	// LogLevel is --log-level.
-	LogLevel *slog.Level `yaml:"log_level"`
+	LogLevel *LogLevel `yaml:"log_level"`
 	// JSONL is --jsonl.
 	JSONL string `yaml:"jsonl"`
 	// OutputMode is --output-mode; nil when the file does not say.
@@ -173,112 +168,4 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, errors.Join(d.errs...)
 	}
 	return f, nil
-}
-
-// check finds what the types alone do not: bad URLs, values out of range,
-// settings that exclude each other, unreadable certificates, bad
-// redaction rules.
-func (f *File) check(d *decoder) {
-	for _, c := range f.OTLP.connections() {
-		c.conn.check(d, c.field)
-	}
-
-	for k := range f.ResourceAttributes {
-		if k == "" {
-			d.fail("resource_attributes", "an attribute has an empty name")
-		}
-	}
-	if s := f.Sensor; s.ArgsMax < 0 || s.ArgsMax > sensor.MaxArgsMax {
-		d.fail("sensor.args_max", "want 1 to %d bytes, got %d", sensor.MaxArgsMax, s.ArgsMax)
-	}
-	if n := f.Sensor.RingBufferSize; n < 0 || n&(n-1) != 0 {
-		d.fail("sensor.ring_buffer_size", "want a power of two, got %d", n)
-	}
-	if w := f.Sensor.WakeupInterval; w < 0 || w > time.Minute {
-		d.fail("sensor.wakeup_interval", "want 0 to 1m, got %s", w)
-	}
-	f.checkRedaction(d)
-}
-
-// check finds the problems of a connection whose fields are under field,
-// and reads its certificate files into its TLS configuration.
-func (c *Connection) check(d *decoder, field string) {
-	if u := c.Endpoint; u != "" {
-		if p, err := url.Parse(u); err != nil || p.Scheme != "http" && p.Scheme != "https" || p.Host == "" {
-			d.fail(field+".endpoint", "want a URL such as http://collector:4317 (plain text) or https://collector:4317, got %q", u)
-		}
-	}
-	for k := range c.Headers {
-		if k == "" {
-			d.fail(field+".headers", "a header has an empty name")
-		}
-	}
-	if _, ok := d.nodes[field+".timeout"]; ok && c.Timeout == 0 {
-		d.fail(field+".timeout", "want more than 0s")
-	}
-	switch c.Compression {
-	case "", "gzip", "none":
-	default:
-		d.fail(field+".compression", "want gzip or none, got %q", c.Compression)
-	}
-	if c.Insecure != nil && *c.Insecure && (c.Certificate != "" || c.ClientCertificate != "") {
-		d.fail(field+".insecure", "plain text, yet certificates are given for TLS")
-	}
-	if (c.ClientCertificate == "") != (c.ClientKey == "") {
-		d.fail(field+".client_certificate", "client_certificate and client_key go together")
-	}
-	c.TLS = c.tlsConfig(d, field)
-}
-
-// tlsConfig reads the certificate files, if any, into a TLS
-// configuration.
-func (c *Connection) tlsConfig(d *decoder, field string) *tls.Config {
-	if c.Certificate == "" && c.ClientCertificate == "" {
-		return nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.Certificate != "" {
-		pem, err := os.ReadFile(c.Certificate)
-		switch {
-		case err != nil:
-			d.fail(field+".certificate", "read CA certificate: %v", err)
-		default:
-			cfg.RootCAs = x509.NewCertPool()
-			if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-				d.fail(field+".certificate", "%s holds no PEM certificate", c.Certificate)
-			}
-		}
-	}
-	if c.ClientCertificate != "" && c.ClientKey != "" {
-		cert, err := tls.LoadX509KeyPair(c.ClientCertificate, c.ClientKey)
-		if err != nil {
-			d.fail(field+".client_certificate", "load client certificate and key: %v", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg
-}
-
-// checkRedaction compiles the redaction rules, each alone first so that a
-// bad one is located at its own entry, then with the defaults.
-func (f *File) checkRedaction(d *decoder) {
-	r := f.Redaction
-	failed := false
-	for i, rule := range r.Rules {
-		if _, err := redact.New([]redact.Rule{rule}); err != nil {
-			// New names the rule by its index among those it was given;
-			// the field path says which it is here.
-			if inner := errors.Unwrap(err); inner != nil {
-				err = inner
-			}
-			d.fail(fmt.Sprintf("redaction.rules[%d]", i), "rule %q: %v", rule.Name, err)
-			failed = true
-		}
-	}
-	if failed || len(r.Rules) == 0 && len(r.Disable) == 0 {
-		return
-	}
-	if _, err := r.Redactor(); err != nil {
-		d.fail("redaction", "%v", err)
-	}
 }

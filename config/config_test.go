@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/x509"
 	"log/slog"
 	"os"
@@ -21,16 +22,22 @@ import (
 // TestLoadExample loads the example that docs/configuration.md shows and
 // checks every value.
 func TestLoadExample(t *testing.T) {
-	f, err := Load("testdata/vigil.yaml")
+	data, err := os.ReadFile("testdata/vigil.yaml")
 	require.NoError(t, err)
-	info, detections, stateDir, mode := slog.LevelInfo, spans.Detections, "/var/lib/vigil", safefile.Mode(0o640)
+	// The recipe directory must be there: one that is stands in for the
+	// example's.
+	recipes := t.TempDir()
+	data = bytes.Replace(data, []byte("/etc/vigil/recipes"), []byte(recipes), 1)
+	f, err := Parse("testdata/vigil.yaml", data)
+	require.NoError(t, err)
+	info, detections, stateDir, mode := LogLevel(slog.LevelInfo), spans.Detections, "/var/lib/vigil", safefile.Mode(0o640)
 	require.Equal(t, &File{
 		Path:          "testdata/vigil.yaml",
 		LogLevel:      &info,
 		JSONL:         "/var/log/vigil/detections.jsonl",
 		OutputMode:    &mode,
 		Spans:         &detections,
-		Recipes:       []string{"/etc/vigil/recipes"},
+		Recipes:       []string{recipes},
 		HealthAddress: "127.0.0.1:9464",
 		StateDir:      &stateDir,
 		SpoolSize:     256 << 20,
@@ -100,11 +107,12 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"group-writable output mode", "output_mode: \"0664\"\n",
 			`v.yaml:1:14: field output_mode: mode 0664: only read may be given to the group and other users, and execute to no one (0600, 0640, 0644)`},
 		{"output mode not octal", "output_mode: rw\n", `v.yaml:1:14: field output_mode: "rw" is not an octal mode such as 0600 or 0640`},
-		{"bad span mode", "spans: some\n", `v.yaml:1:8: field spans: span mode "some": want all, detections or none`},
-		{"bad log level", "log_level: loud\n", `v.yaml:1:12: field log_level: slog: level string "loud": unknown name`},
+		{"bad span mode", "spans: some\n", `v.yaml:1:8: field spans: want one of all, detections, none, got "some"`},
+		{"bad log level", "log_level: loud\n", `v.yaml:1:12: field log_level: want one of debug, info, warn, error, got "loud"`},
 		{"endpoint without scheme", "otlp:\n  logs:\n    endpoint: collector:4317\n",
-			`v.yaml:3:15: field otlp.logs.endpoint: want a URL such as http://collector:4317 (plain text) or https://collector:4317, got "collector:4317"`},
-		{"bad compression", "otlp:\n  compression: zstd\n", `v.yaml:2:16: field otlp.compression: want gzip or none, got "zstd"`},
+			`v.yaml:3:15: field otlp.logs.endpoint: want a URL such as http://collector:4317 (plain text) or https://collector:4317 (TLS), got "collector:4317"`},
+		{"endpoint of another scheme", "otlp:\n  endpoint: ftp://x\n", `v.yaml:2:13: field otlp.endpoint: want a URL such as http://x (plain text) or https://x (TLS), got "ftp://x"`},
+		{"bad compression", "otlp:\n  compression: zstd\n", `v.yaml:2:16: field otlp.compression: want one of gzip, none, got "zstd"`},
 		{"missing CA file of one signal", "otlp:\n  metrics:\n    certificate: /nonexistent/ca.pem\n",
 			"v.yaml:3:18: field otlp.metrics.certificate: read CA certificate: open /nonexistent/ca.pem: no such file or directory"},
 		{"missing CA file", "otlp:\n  certificate: /nonexistent/ca.pem\n",
@@ -113,8 +121,10 @@ func TestErrorsAreLocated(t *testing.T) {
 			"v.yaml:2:23: field otlp.client_certificate: client_certificate and client_key go together"},
 		{"missing client files", "otlp:\n  client_certificate: /nonexistent/c.pem\n  client_key: /nonexistent/k.pem\n",
 			"v.yaml:2:23: field otlp.client_certificate: load client certificate and key: open /nonexistent/c.pem: no such file or directory"},
-		{"ring buffer not a power of two", "sensor:\n  ring_buffer_size: 1000\n", "v.yaml:2:21: field sensor.ring_buffer_size: want a power of two, got 1000"},
-		{"args max too large", "sensor:\n  args_max: 100000\n", "v.yaml:2:13: field sensor.args_max: want 1 to 32768 bytes, got 100000"},
+		{"ring buffer not a power of two", "sensor:\n  ring_buffer_size: 1000\n", `v.yaml:2:21: field sensor.ring_buffer_size: want a power of two of at least 4096 bytes, got "1000"`},
+		{"wakeup interval too long", "sensor:\n  wakeup_interval: 2m\n", `v.yaml:2:20: field sensor.wakeup_interval: want more than 0s, at most 1m0s, got "2m"`},
+		{"missing recipe directory", "recipes: [/a/typo]\n", `v.yaml:1:11: field recipes[0]: no such file or directory, got "/a/typo"`},
+		{"args max too large", "sensor:\n  args_max: 100000\n", `v.yaml:2:13: field sensor.args_max: want 1 to 32768 bytes, got "100000"`},
 		{"bad redaction rule", "redaction:\n  rules:\n    - name: a\n      pattern: x\n    - name: b\n",
 			`v.yaml:5:7: field redaction.rules[1]: rule "b": neither pattern nor flags`},
 		{"unknown rule field", "redaction:\n  rules:\n    - name: a\n      regex: x\n",
@@ -135,7 +145,7 @@ func TestErrorsAreLocated(t *testing.T) {
 // next.
 func TestEveryErrorIsReported(t *testing.T) {
 	_, err := Parse("v.yaml", []byte("spans: some\nsensor:\n  args_max: x\n"))
-	require.EqualError(t, err, `v.yaml:1:8: field spans: span mode "some": want all, detections or none`+"\n"+
+	require.EqualError(t, err, `v.yaml:1:8: field spans: want one of all, detections, none, got "some"`+"\n"+
 		`v.yaml:3:13: field sensor.args_max: want a whole number, got "x"`)
 }
 

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding"
 	"fmt"
 	"maps"
 	"reflect"
@@ -51,6 +50,15 @@ func (d *decoder) failAt(n *yaml.Node, field, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Field: field, Reason: fmt.Sprintf(format, args...)})
 }
 
+// check reports err, what a check shared with the flags found wrong with
+// field's value, at that value; a field the file does not give is not
+// judged.
+func (d *decoder) check(field string, err error) {
+	if n := d.nodes[field]; err != nil && n != nil && n.ShortTag() != "!!null" {
+		d.failAt(n, field, "%v, got %q", err, n.Value)
+	}
+}
+
 // fail reports a problem with a field that was decoded, at its value.
 func (d *decoder) fail(field, format string, args ...any) {
 	if n := d.nodes[field]; n != nil {
@@ -85,14 +93,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
 	case reflect.PointerTo(t).Implements(reflect.TypeFor[setter]()):
 		if d.scalar(n, field, "a string") {
 			if err := v.Addr().Interface().(setter).Set(n.Value); err != nil {
-				d.failAt(n, field, "%v", err)
-			}
-		}
-		return
-	case reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
-		if d.scalar(n, field, "a string") {
-			if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
-				d.failAt(n, field, "%v", err)
+				d.failAt(n, field, "%v, got %q", err, n.Value)
 			}
 		}
 		return

@@ -54,32 +54,26 @@ func resolve(s OTLPConnection, signal string) (connection, error) {
 	c := connection{timeout: defaultTimeout}
 	var errs []error
 
-	endpoint, from := s.Endpoint, "the endpoint setting"
+	endpoint, fromVar := s.Endpoint, ""
 	if endpoint == "" {
-		from, endpoint = env("ENDPOINT")
+		fromVar, endpoint = env("ENDPOINT")
 	}
 	insecureVar, insecure := env("INSECURE")
 	if insecure != "" && !strings.EqualFold(insecure, "true") && !strings.EqualFold(insecure, "false") {
 		errs = append(errs, fmt.Errorf("%s=%q: want true or false", insecureVar, insecure))
 	}
 	c.plain = strings.EqualFold(insecure, "true")
-	switch {
-	case endpoint == "":
-		c.target = defaultEndpoint
-	case strings.Contains(endpoint, "://"):
-		u, err := url.Parse(endpoint)
-		if err != nil || (u.Host == "" && u.Scheme != "unix") {
-			errs = append(errs, fmt.Errorf("%s: endpoint %q is not a URL with a host", from, endpoint))
-			break
+	c.target = defaultEndpoint
+	if endpoint != "" {
+		target, scheme, err := parseEndpoint(endpoint, fromVar != "")
+		switch {
+		case err != nil:
+			errs = append(errs, settingError(fromVar, "endpoint", endpoint, err))
+		case scheme != "":
+			// The scheme decides, over the variables: http is plain text.
+			c.plain = scheme != "https"
 		}
-		// The scheme decides, over the variables: http is plain text.
-		c.plain = u.Scheme != "https"
-		c.target = u.Host
-		if u.Scheme == "unix" {
-			c.target = endpoint
-		}
-	default:
-		c.target = strings.TrimPrefix(endpoint, "//")
+		c.target = target
 	}
 	if s.Insecure != nil {
 		// A setting beats the variables; false keeps a plain http://
@@ -109,17 +103,16 @@ func resolve(s OTLPConnection, signal string) (connection, error) {
 		}
 	}
 
-	compression, name := s.Compression, "the compression setting"
+	compression, name := s.Compression, ""
 	if compression == "" {
 		name, compression = env("COMPRESSION")
 	}
-	switch compression {
-	case "", "none":
-	case "gzip":
-		c.gzip = true
-	default:
-		errs = append(errs, fmt.Errorf("%s: compression %q: want gzip or none", name, compression))
+	if compression != "" {
+		if err := CheckCompression(compression); err != nil {
+			errs = append(errs, settingError(name, "compression", compression, err))
+		}
 	}
+	c.gzip = compression == "gzip"
 
 	c.tls = s.TLS
 	if c.tls == nil {
@@ -133,6 +126,74 @@ func resolve(s OTLPConnection, signal string) (connection, error) {
 		return connection{}, fmt.Errorf("OTLP %s settings: %w", strings.ToLower(signal), err)
 	}
 	return c, nil
+}
+
+// exampleEndpoint stands for the receiver in the errors about an endpoint
+// that names none.
+const exampleEndpoint = "collector:4317"
+
+// CheckEndpoint checks an endpoint that vigil's own settings give (the
+// configuration file, --otlp-endpoint): a URL whose scheme says whether
+// the connection is plain text (http) or TLS (https).
+func CheckEndpoint(endpoint string) error {
+	_, _, err := parseEndpoint(endpoint, false)
+	return err
+}
+
+// parseEndpoint reads an endpoint into what grpc.NewClient dials and the
+// scheme that decides TLS. vigil's own settings name a scheme; an
+// OTEL_EXPORTER_OTLP_*ENDPOINT variable (fromVar) may also give a unix://
+// address or any of the forms gRPC dials without a scheme, such as
+// host:port, as the specification has the variables take them: its
+// scheme is then empty, and OTEL_EXPORTER_OTLP_INSECURE decides TLS.
+func parseEndpoint(endpoint string, fromVar bool) (target, scheme string, err error) {
+	if !strings.Contains(endpoint, "://") {
+		if fromVar {
+			return strings.TrimPrefix(endpoint, "//"), "", nil
+		}
+		return "", "", endpointWant(endpoint, fromVar)
+	}
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+		return u.Host, u.Scheme, nil
+	case fromVar && u.Scheme == "unix" && u.Path != "":
+		return endpoint, u.Scheme, nil
+	default:
+		endpoint = u.Host
+	}
+	return "", "", endpointWant(endpoint, fromVar)
+}
+
+// endpointWant says what an endpoint should have been, with the receiver
+// of the one given, host:port, when it names one.
+func endpointWant(hostPort string, fromVar bool) error {
+	if hostPort == "" || strings.ContainsAny(hostPort, "/ ") {
+		hostPort = exampleEndpoint
+	}
+	want := fmt.Sprintf("want a URL such as http://%s (plain text) or https://%s (TLS)", hostPort, hostPort)
+	if fromVar {
+		want += ", or host:port"
+	}
+	return errors.New(want)
+}
+
+// CheckCompression checks a compression setting.
+func CheckCompression(compression string) error {
+	if compression != "gzip" && compression != "none" {
+		return errors.New("want one of gzip, none")
+	}
+	return nil
+}
+
+// settingError names the variable, or else the setting, whose value is
+// wrong.
+func settingError(variable, setting, value string, err error) error {
+	if variable != "" {
+		return fmt.Errorf("%s=%q: %w", variable, value, err)
+	}
+	return fmt.Errorf("%s %q: %w", setting, value, err)
 }
 
 // parseHeaders reads the variables' headers: key=value pairs apart by

@@ -3,6 +3,7 @@ package recipe
 import (
 	"cmp"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -136,6 +137,17 @@ func Files(path string) ([]string, error) {
 		files[i] = filepath.Join(path, name)
 	}
 	return files, nil
+}
+
+// CheckPath checks a path given for recipes (--recipes, the
+// configuration file's recipes): a recipe file, or a directory of them,
+// that is there; what it holds is the loader's to judge.
+func CheckPath(path string) error {
+	_, err := os.Stat(path)
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 // LoadCatalog loads the built-in catalog and, on top of it, the recipes

@@ -45,7 +45,7 @@ func (p *parser) parseRecipe(n *yaml.Node) *Recipe {
 			}
 			imp, err := ParseImportance(s)
 			if err != nil {
-				p.fail(n, f, "%v", err)
+				p.fail(n, f, "%v, got %q", err, s)
 			}
 			r.Importance = imp
 		},

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func ParseImportance(s string) (Importance, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown importance %q, want low, medium, high or critical", s)
+	return 0, errors.New("want one of low, medium, high, critical")
 }
 
 // MarshalText spells the importance as recipes do, for JSON and YAML.
@@ -39,7 +40,7 @@ func (i Importance) MarshalText() ([]byte, error) {
 func (i *Importance) UnmarshalText(b []byte) error {
 	v, err := ParseImportance(string(b))
 	if err != nil {
-		return err
+		return fmt.Errorf("importance %q: %w", b, err)
 	}
 	*i = v
 	return nil

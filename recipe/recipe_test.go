@@ -260,7 +260,7 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	// Each recipe's in the order of the file: what is missing at the
 	// recipe's own line.
 	require.Len(t, msgs, 6)
-	require.Equal(t, `recipes/broken.yaml:12:17: recipe "bad": field importance: unknown importance "urgent", want low, medium, high or critical`, msgs[0])
+	require.Equal(t, `recipes/broken.yaml:12:17: recipe "bad": field importance: want one of low, medium, high, critical, got "urgent"`, msgs[0])
 	require.Contains(t, msgs[1], `recipes/broken.yaml:15:23: recipe "bad": field match.executable.name.regex: error parsing regexp: missing closing )`)
 	require.Equal(t, `recipes/broken.yaml:16:5: field name: missing`, msgs[2])
 	require.Equal(t, `recipes/broken.yaml:17:18: field tactic.id: "TA42" is not a MITRE ATT&CK id like TA0042`, msgs[3])
@@ -269,7 +269,7 @@ func TestBrokenRecipeIsLocatedAndAlone(t *testing.T) {
 	var e *Error
 	require.ErrorAs(t, errs[0], &e)
 	require.Equal(t, Error{File: "recipes/broken.yaml", Line: 12, Column: 17, Recipe: "bad", Field: "importance",
-		Reason: `unknown importance "urgent", want low, medium, high or critical`}, *e)
+		Reason: `want one of low, medium, high, critical, got "urgent"`}, *e)
 }
 
 // TestATTACKNames checks what the loader makes of a recipe's ATT&CK

@@ -213,7 +213,7 @@ func importanceOf(f *fields) (recipe.Importance, error) {
 	if name := f.str(string(semconv.VigilRecipeImportanceKey)); name != "" {
 		imp, err := recipe.ParseImportance(name)
 		if err != nil {
-			return 0, fmt.Errorf("field %s: %w", semconv.VigilRecipeImportanceKey, err)
+			return 0, fmt.Errorf("field %s: %w, got %q", semconv.VigilRecipeImportanceKey, err, name)
 		}
 		return imp, nil
 	}

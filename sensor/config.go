@@ -21,8 +21,40 @@ const (
 	// reader half the CPU per exec of 250 ms (bench/README.md); detections
 	// reach their exporter within about two of it.
 	DefaultWakeupInterval = time.Second
-	MaxEnvMax             = 32768 // the size of the kernel's environment buffer
+	// MaxWakeupInterval bounds WakeupInterval: past it, a quiet machine's
+	// detections would wait minutes.
+	MaxWakeupInterval = time.Minute
+	MaxEnvMax         = 32768 // the size of the kernel's environment buffer
 )
+
+// The checks of the settings a user gives (flags, the configuration
+// file): each says what it wants, and its caller names the setting and
+// the value.
+
+// CheckArgsMax checks a bound of the bytes of argv kept per exec.
+func CheckArgsMax(n int) error {
+	if n < 1 || n > MaxArgsMax {
+		return fmt.Errorf("want 1 to %d bytes", MaxArgsMax)
+	}
+	return nil
+}
+
+// CheckRingBufferSize checks a ring buffer size: a power of two, of at
+// least a page.
+func CheckRingBufferSize(n int) error {
+	if page := os.Getpagesize(); n < page || n&(n-1) != 0 {
+		return fmt.Errorf("want a power of two of at least %d bytes", page)
+	}
+	return nil
+}
+
+// CheckWakeupInterval checks a wake-up interval.
+func CheckWakeupInterval(d time.Duration) error {
+	if d <= 0 || d > MaxWakeupInterval {
+		return fmt.Errorf("want more than 0s, at most %s", MaxWakeupInterval)
+	}
+	return nil
+}
 
 // Config says what the sensor captures and how it delivers it.
 type Config struct {
@@ -64,8 +96,8 @@ func (c *Config) setDefaults() error {
 	if c.ArgsMax == 0 {
 		c.ArgsMax = DefaultArgsMax
 	}
-	if c.ArgsMax < 0 || c.ArgsMax > MaxArgsMax {
-		return fmt.Errorf("argv bound %d out of range 1..%d", c.ArgsMax, MaxArgsMax)
+	if err := CheckArgsMax(c.ArgsMax); err != nil {
+		return fmt.Errorf("argv bound %d: %w", c.ArgsMax, err)
 	}
 	if c.MaxArgs == 0 {
 		c.MaxArgs = DefaultMaxArgs
@@ -76,15 +108,17 @@ func (c *Config) setDefaults() error {
 	if c.RingBufferSize == 0 {
 		c.RingBufferSize = 8 << 20
 	}
-	page := os.Getpagesize()
-	if c.RingBufferSize < page || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
-		return fmt.Errorf("ring buffer size %d is not a power of two of at least %d", c.RingBufferSize, page)
+	if err := CheckRingBufferSize(c.RingBufferSize); err != nil {
+		return fmt.Errorf("ring buffer size %d: %w", c.RingBufferSize, err)
 	}
 	if c.WakeupBytes == 0 {
 		c.WakeupBytes = min(1<<20, c.RingBufferSize/4)
 	}
 	if c.WakeupInterval == 0 {
 		c.WakeupInterval = DefaultWakeupInterval
+	}
+	if err := CheckWakeupInterval(c.WakeupInterval); err != nil {
+		return fmt.Errorf("wake-up interval %s: %w", c.WakeupInterval, err)
 	}
 	if c.Env == nil {
 		c.Env = DefaultEnv()

@@ -1,6 +1,9 @@
 package spans
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Mode says which processes that run in a trace get a span.
 type Mode int
@@ -38,7 +41,7 @@ func (m *Mode) Set(name string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("span mode %q: want all, detections or none", name)
+	return errors.New("want one of all, detections, none")
 }
 
 // Type names the value for flag help.
