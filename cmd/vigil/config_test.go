@@ -175,7 +175,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown field", "otlp:\n  endpiont: http://localhost:4317\n", ":2:3: field otlp.endpiont: unknown field, want one of "},
 		{"missing certificate", "otlp:\n  certificate: /nonexistent/ca.pem\n",
 			":2:16: field otlp.certificate: read CA certificate: open /nonexistent/ca.pem: no such file or directory\n"},
-		{"bad span mode", "spans: many\n", `:1:8: field spans: span mode "many": want all, detections or none` + "\n"},
+		{"bad span mode", "spans: many\n", `:1:8: field spans: want one of all, detections, none, got "many"` + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			config := writeFile(t, dir, "vigil.yaml", tc.file)

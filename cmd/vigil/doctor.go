@@ -34,7 +34,7 @@ and attaches the real programs. It exits 1 when vigil cannot run here.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&dirs, "recipes", nil, "also consider the recipe files of `DIR` (repeatable)")
+	recipesFlag(cmd.Flags(), &dirs, "also consider the recipe files of `DIR` (repeatable)")
 	return cmd
 }
 

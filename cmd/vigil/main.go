@@ -80,8 +80,9 @@ func newRootCommand(args []string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.SetFlagErrorFunc(flagError)
 	// The zero LevelVar stands for info.
-	root.PersistentFlags().TextVar(&logLevel, "log-level", new(slog.LevelVar), "the `LEVEL` of vigil's own logs: debug, info, warn or error")
+	root.PersistentFlags().Var(levelFlag{&logLevel}, "log-level", "the `LEVEL` of vigil's own logs: debug, info, warn or error")
 	root.AddCommand(newRunCommand(args, stdout, stderr), newRecipesCommand(stdout), newReplayCommand(stdout, stderr), newDoctorCommand(stdout),
 		newReportCommand(stdout, stderr), newStopCommand(stderr), newReloadCommand(stderr))
 	return root

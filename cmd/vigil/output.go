@@ -47,7 +47,8 @@ func (o *output) flags(f *pflag.FlagSet) {
 	o.outputMode = safefile.DefaultMode
 	f.Var(&o.outputMode, "output-mode", "permission bits, in octal, of the files vigil creates (--jsonl, --record, reports): 0600, 0640 or 0644; an existing file is narrowed to them")
 	f.BoolVar(&o.otlp, "otlp", false, "export detections over OTLP/gRPC even when no OTEL_EXPORTER_OTLP_* endpoint is set")
-	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` (http://host:4317 for plain text); implies --otlp")
+	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/gRPC endpoint `URL` of every signal: http://host:4317 for plain text, https://host:4317 for TLS; implies --otlp")
+	checkFlag(f, "otlp-endpoint", func() error { return exporter.CheckEndpoint(o.otlpEndpoint) })
 	f.Var(&o.spans, "spans", "which processes that run in a trace get a span, exported with OTLP: all, those with detections and their ancestors, or none")
 }
 

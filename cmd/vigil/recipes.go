@@ -21,7 +21,7 @@ func newRecipesCommand(stdout io.Writer) *cobra.Command {
 		Short: "List, show, validate and test detection recipes",
 	}
 	var dirs []string
-	cmd.PersistentFlags().StringArrayVar(&dirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
+	recipesFlag(cmd.PersistentFlags(), &dirs, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list",

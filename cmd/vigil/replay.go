@@ -54,7 +54,7 @@ to try recipes on what a real job did.`,
 	}
 	configFlag(cmd, &configPath)
 	out.flags(cmd.Flags())
-	cmd.Flags().StringArrayVar(&dirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
+	recipesFlag(cmd.Flags(), &dirs, "also load the recipe files of `DIR` (repeatable); they override built-ins of the same name")
 	untrustedRecipesFlag(cmd.Flags(), &untrusted)
 	return cmd
 }

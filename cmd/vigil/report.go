@@ -209,8 +209,8 @@ the report, and says which.`,
 	fl := cmd.Flags()
 	fl.StringVar(&format, "format", string(report.Text), "the report's `FORMAT`: markdown, json, junit or text")
 	fl.StringVarP(&output, "output", "o", "", "write the report to `PATH` rather than stdout")
-	fl.StringVar(&failOn, "fail-on", "", "exit 3 when the report holds a detection of `IMPORTANCE` (low, medium, high or critical) or higher")
-	fl.StringArrayVar(&dirs, "recipes", nil, "for a recording: also load the recipe files of `DIR` (repeatable)")
+	failOnFlag(fl, &failOn, "exit 3 when the report holds a detection of `IMPORTANCE` (low, medium, high or critical) or higher")
+	recipesFlag(fl, &dirs, "for a recording: also load the recipe files of `DIR` (repeatable)")
 	untrustedRecipesFlag(fl, &untrusted)
 	return cmd
 }

@@ -239,11 +239,15 @@ func TestDetachedDaemon(t *testing.T) {
 	require.Equal(t, 1, exitStatus(t, err))
 	require.Contains(t, string(out), "is not the vigil that wrote it")
 
-	// A vigil that cannot start says why, from its log.
-	out, err = exec.Command(vigil, "run", "--detach", "--pid-file", filepath.Join(dir, "bad.pid"), "--ring-buffer-size", "3").CombinedOutput()
+	// A vigil that cannot start says why, from its log: its health
+	// endpoint's address is taken, which no check of its flags can tell.
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	out, err = exec.Command(vigil, "run", "--detach", "--pid-file", filepath.Join(dir, "bad.pid"), "--health-addr", taken.Addr().String()).CombinedOutput()
 	require.NotEqual(t, 0, exitStatus(t, err))
 	require.Contains(t, string(out), "vigil did not start watching; "+filepath.Join(dir, "bad.log")+" says:")
-	require.Contains(t, string(out), "ring")
+	require.Contains(t, string(out), "address already in use")
 
 	out, err = exec.Command(vigil, "run", "--detach").CombinedOutput()
 	require.Equal(t, 1, exitStatus(t, err))

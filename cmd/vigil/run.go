@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"syscall"
 	"time"
 
@@ -120,22 +121,34 @@ see docs/configuration.md.`,
 			return runWatch(cmd.Context(), opts, args, stdout, stderr)
 		},
 	}
+	// A flag refused fails vigil, whose status, watching a command, is
+	// not to be mistaken for the command's.
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		if err = flagError(cmd, err); slices.Contains(vigilArgs, "--") {
+			return &exitError{code: exitVigilFailed, err: err}
+		}
+		return err
+	})
 	configFlag(cmd, &configPath)
 	f := cmd.Flags()
 	opts.output.flags(f)
 	opts.reports.flags(f)
 	opts.daemon.flags(f)
-	f.StringArrayVar(&opts.recipeDirs, "recipes", nil, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
+	recipesFlag(f, &opts.recipeDirs, "also load the recipe files of `DIR` (repeatable), reloaded on SIGHUP and when they change; they override built-ins of the same name")
 	untrustedRecipesFlag(f, &opts.allowUntrustedRecipes)
 	f.StringVar(&opts.record, "record", "", "write every event the sensor reports to `PATH`, one JSON object per line, for vigil replay; what processes control in it is redacted")
 	f.BoolVar(&opts.recordRaw, "record-raw", false, "write the recording's command lines, paths and environment values unredacted; the file is then created 0600 whatever --output-mode says")
 	f.IntVar(&opts.argsMax, "args-max", sensor.DefaultArgsMax, fmt.Sprintf("bytes of argv kept per exec, at most %d", sensor.MaxArgsMax))
 	f.IntVar(&opts.ringBufferSize, "ring-buffer-size", 8<<20, "size in bytes of the kernel-to-vigil ring buffer, a power of two")
-	f.StringVar(&opts.failOn, "fail-on", "", "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
+	failOnFlag(f, &opts.failOn, "exit 3 when a detection of `IMPORTANCE` (low, medium, high or critical) or higher happened and the command succeeded")
 	f.StringVar(&opts.healthAddr, "health-addr", "", "serve /healthz, /readyz and /metrics (Prometheus) on `ADDR` (host:port); off by default")
 	f.StringVar(&opts.procRoot, "proc-root", "/proc", "where the host's procfs is mounted (`DIR`): /host/proc for vigil in a container that sees the host through a mount")
-	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it; shorter reports sooner and costs more CPU")
+	f.DurationVar(&opts.wakeupInterval, "wakeup-interval", sensor.DefaultWakeupInterval, "longest wait of a record in the ring buffer before vigil is woken for it, at most 1m; shorter reports sooner and costs more CPU")
 	f.DurationVar(&opts.stopTimeout, "stop-timeout", defaultStopTimeout, "longest a stop takes to read what the kernel holds and deliver what waits; what is left goes to the spool")
+	checkFlag(f, "args-max", func() error { return sensor.CheckArgsMax(opts.argsMax) })
+	checkFlag(f, "ring-buffer-size", func() error { return sensor.CheckRingBufferSize(opts.ringBufferSize) })
+	checkFlag(f, "wakeup-interval", func() error { return sensor.CheckWakeupInterval(opts.wakeupInterval) })
+	checkFlag(f, "stop-timeout", nil)
 	f.StringVar(&opts.stateDir, "state-dir", "", "keep what the OTLP receiver has not taken in a spool under `DIR`, sent when it is back and at the next start (default "+defaultStateDir+" when watching the machine, none when watching a command; \"\" for none)")
 	return cmd
 }

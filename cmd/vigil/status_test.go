@@ -82,5 +82,5 @@ func TestFailOnDecidesOnlyWhenItShould(t *testing.T) {
 	cmd := exec.Command(vigil, "run", "--fail-on", "loud", "--", "true")
 	cmd.Stderr = &stderr
 	require.Equal(t, exitVigilFailed, exitStatus(t, cmd.Run()))
-	require.Contains(t, stderr.String(), `--fail-on: unknown importance "loud", want low, medium, high or critical`)
+	require.Equal(t, "vigil: --fail-on loud: want one of low, medium, high, critical\n", stderr.String())
 }
