@@ -37,7 +37,7 @@ const (
 
 // fixedAttributes is how many attributes every Exec has: those of its
 // process that are never left out.
-const fixedAttributes = 8
+const fixedAttributes = 9
 
 // Describer describes execs and detections. Exec and Detection are not
 // safe for concurrent use (the goroutine that handles events calls them);
@@ -97,6 +97,9 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 			n++
 		}
 	}
+	if ev.ArgsTruncated {
+		n++
+	}
 	loader := execenv.LoaderNames()
 	for _, v := range loader {
 		if _, ok := ev.Env[v]; ok {
@@ -110,10 +113,16 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 		semconv.ProcessExecutablePathKey.String(prog.exe),
 		semconv.ProcessExecutableNameKey.String(prog.name),
 		semconv.ProcessCommandArgsKey.StringSlice(d.safeArgs(p.Exe, p.Args)),
+		// The kernel's count, which a cut command line falls short of; a
+		// recording from before the count was kept has the arguments alone.
+		semconv.ProcessArgsCountKey.Int64(max(int64(ev.Argc), int64(len(p.Args)))),
 		semconv.ProcessUserIDKey.Int64(int64(ev.EUID)),
 		semconv.ProcessRealUserIDKey.Int64(int64(ev.UID)),
 		semconv.ProcessInteractiveKey.Bool(ev.TTY != ""),
 	)
+	if ev.ArgsTruncated {
+		attrs = append(attrs, semconv.VigilProcessArgsTruncatedKey.Bool(true))
+	}
 	if ev.Cwd != "" {
 		attrs = append(attrs, semconv.ProcessWorkingDirectoryKey.String(d.dir(ev.Cwd)))
 	}

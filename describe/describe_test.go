@@ -44,7 +44,7 @@ func newSample(args ...string) *sample {
 			Reference:  "https://example.com/exec_example",
 			Ruleset:    "vigil",
 		}},
-		exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000, EUID: 1000},
+		exec:    &event.Event{Kind: event.KindExec, Time: when, PID: 4242, PPID: 4200, UID: 1000, EUID: 1000, Argc: uint32(len(args))},
 		process: &proctable.Process{PID: 4242, PPID: 4200, Exe: "/usr/bin/zip", Args: args},
 		ancestors: []*proctable.Process{
 			{PID: 4200, PPID: 4100, Exe: "/usr/bin/bash", Args: []string{"bash", "-c", "zip x.zip \x1b[2J"}},
@@ -101,6 +101,7 @@ func TestRecordCarriesTheDetection(t *testing.T) {
 		string(semconv.ProcessExecutablePathKey):           "/usr/bin/zip",
 		string(semconv.ProcessExecutableNameKey):           "zip",
 		string(semconv.ProcessCommandArgsKey):              []string{"zip", "-q", "x.zip", "bad\uFFFDutf8"},
+		string(semconv.ProcessArgsCountKey):                int64(4),
 		string(semconv.ProcessUserIDKey):                   int64(1000),
 		string(semconv.ProcessRealUserIDKey):               int64(1000),
 		string(semconv.ProcessInteractiveKey):              false,
@@ -109,6 +110,37 @@ func TestRecordCarriesTheDetection(t *testing.T) {
 		// the executable's path for a process without arguments.
 		string(semconv.VigilProcessAncestorsKey): []string{`4200 bash -c "zip x.zip \x1b[2J"`, "4100 /usr/bin/make", "4000 deploy --password=[REDACTED]"},
 	}, flat(rec))
+}
+
+// TestCutCommandLineIsFlagged: an exec whose command line the sensor cut
+// says so, with the kernel's count of its arguments, on its detections
+// and its span alike, within the room its attributes were made with; one
+// that was not cut, or read from a recording without the count, says its
+// own count and no more.
+func TestCutCommandLineIsFlagged(t *testing.T) {
+	d, err := New(nil)
+	require.NoError(t, err)
+	attrs := func(s *sample) map[string]any {
+		ex := d.Exec(s.process, s.exec)
+		require.Equal(t, len(ex.Attributes)+detection.SpanRoom, cap(ex.Attributes), "one allocation of the exact size")
+		return flat(d.Detection(s.hit, s.process, ex, nil))
+	}
+
+	s := newSample("zip", "-q", "x.zip", "a", "b")
+	s.process.Args = s.process.Args[:3]
+	s.exec.ArgsTruncated = true
+	got := attrs(s)
+	require.Equal(t, []string{"zip", "-q", "x.zip"}, got[string(semconv.ProcessCommandArgsKey)])
+	require.Equal(t, int64(5), got[string(semconv.ProcessArgsCountKey)])
+	require.Equal(t, true, got[string(semconv.VigilProcessArgsTruncatedKey)])
+
+	got = attrs(newSample("zip", "-q"))
+	require.Equal(t, int64(2), got[string(semconv.ProcessArgsCountKey)])
+	require.NotContains(t, got, string(semconv.VigilProcessArgsTruncatedKey))
+
+	s = newSample("zip", "-q", "x.zip")
+	s.exec.Argc = 0
+	require.Equal(t, int64(3), attrs(s)[string(semconv.ProcessArgsCountKey)], "a recording without the count")
 }
 
 // TestDetectionsShareTheirExec: the detections of one exec carry the

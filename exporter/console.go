@@ -62,6 +62,9 @@ func writeConsoleLine(w *bufio.Writer, r *record) {
 			w.WriteString(redact.Quote(a))
 		}
 	}
+	if attrs[semconv.VigilProcessArgsTruncatedKey].AsBool() {
+		fmt.Fprintf(w, " … (cut; %d arguments)", num(semconv.ProcessArgsCountKey))
+	}
 	strs := func(k attribute.Key) []string { return attrs[k].AsStringSlice() }
 	fmt.Fprintf(w, "  [%s %s / %s]\n",
 		str(semconv.ThreatTacticIDKey), str(semconv.ThreatTacticNameKey),

@@ -125,3 +125,14 @@ func TestConsoleLineEscapesHostileArguments(t *testing.T) {
 	require.Equal(t, 1, strings.Count(line, "\n"), "one line, whatever the arguments hold")
 	require.Contains(t, line, `FATAL exec_example  pid=4242 ppid=4200 uid=1000 /usr/bin/zip -q "two words" "\u001b[2J\nFAKE LINE" "" "say \"hi\"\u2028" C:\dir  [TA0042 Resource Development / T1105 Ingress Tool Transfer, T1059.004 Unix Shell]`)
 }
+
+func TestConsoleLineSaysTheCommandLineWasCut(t *testing.T) {
+	var out bytes.Buffer
+	exp, err := New(context.Background(), Config{Console: &out})
+	require.NoError(t, err)
+	rec := sampleRecord("zip", "-q", "x.zip")
+	rec.Exec.Attributes = append(rec.Exec.Attributes, semconv.ProcessArgsCountKey.Int64(80), semconv.VigilProcessArgsTruncatedKey.Bool(true))
+	require.NoError(t, exp.Emit(context.Background(), rec))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.Contains(t, out.String(), "uid=1000 /usr/bin/zip -q x.zip … (cut; 80 arguments)  [TA0042")
+}

@@ -72,10 +72,14 @@ func (r *Report) importanceList() string {
 }
 
 // commandLine is what ran, on one line: the arguments quoted where they
-// hold spaces or anything unprintable, or the executable alone.
+// hold spaces or anything unprintable, or the executable alone; a command
+// line the sensor cut says so.
 func commandLine(d *Detection) string {
 	if len(d.Args) == 0 {
 		return redact.Quote(d.Executable)
+	}
+	if d.ArgsTruncated {
+		return fmt.Sprintf("%s … (cut; %d arguments)", redact.QuoteArgs(d.Args), d.ArgsCount)
 	}
 	return redact.QuoteArgs(d.Args)
 }

@@ -174,21 +174,23 @@ func detectionOf(obj map[string]json.RawMessage) (Detection, error) {
 		Tactic:      join(f.str(string(semconv.ThreatTacticIDKey)), f.str(string(semconv.ThreatTacticNameKey))),
 		Technique: attack.Label(f.strs(semconv.ThreatTechniqueIDKey), f.strs(semconv.ThreatTechniqueNameKey),
 			f.strs(semconv.ThreatTechniqueSubtechniqueIDKey), f.strs(semconv.ThreatTechniqueSubtechniqueNameKey)),
-		PID:         f.int(semconv.ProcessPIDKey),
-		PPID:        f.int(semconv.ProcessParentPIDKey),
-		Executable:  f.str(string(semconv.ProcessExecutablePathKey)),
-		Args:        f.strs(semconv.ProcessCommandArgsKey),
-		UserID:      f.int(semconv.ProcessUserIDKey),
-		Cwd:         f.str(string(semconv.ProcessWorkingDirectoryKey)),
-		ContainerID: f.str(string(semconv.ContainerIDKey)),
-		Ancestors:   f.strs(semconv.VigilProcessAncestorsKey),
-		Steps:       f.strs(semconv.VigilSequenceStepsKey),
-		Pipeline:    f.str(string(semconv.CICDPipelineNameKey)),
-		RunURL:      f.str(string(semconv.CICDPipelineRunURLFullKey)),
-		Job:         f.str(string(semconv.CICDPipelineTaskNameKey)),
-		Step:        f.str(string(semconv.CIStepKey)),
-		TraceID:     f.str("trace_id"),
-		SpanID:      f.str("span_id"),
+		PID:           f.int(semconv.ProcessPIDKey),
+		PPID:          f.int(semconv.ProcessParentPIDKey),
+		Executable:    f.str(string(semconv.ProcessExecutablePathKey)),
+		Args:          f.strs(semconv.ProcessCommandArgsKey),
+		ArgsCount:     f.int(semconv.ProcessArgsCountKey),
+		ArgsTruncated: f.bool(semconv.VigilProcessArgsTruncatedKey),
+		UserID:        f.int(semconv.ProcessUserIDKey),
+		Cwd:           f.str(string(semconv.ProcessWorkingDirectoryKey)),
+		ContainerID:   f.str(string(semconv.ContainerIDKey)),
+		Ancestors:     f.strs(semconv.VigilProcessAncestorsKey),
+		Steps:         f.strs(semconv.VigilSequenceStepsKey),
+		Pipeline:      f.str(string(semconv.CICDPipelineNameKey)),
+		RunURL:        f.str(string(semconv.CICDPipelineRunURLFullKey)),
+		Job:           f.str(string(semconv.CICDPipelineTaskNameKey)),
+		Step:          f.str(string(semconv.CIStepKey)),
+		TraceID:       f.str("trace_id"),
+		SpanID:        f.str("span_id"),
 	}
 	if t := f.str("time"); t != "" {
 		var err error
@@ -271,6 +273,12 @@ func (f *fields) int(key attribute.Key) int64 {
 	var n int64
 	f.get(string(key), &n)
 	return n
+}
+
+func (f *fields) bool(key attribute.Key) bool {
+	var b bool
+	f.get(string(key), &b)
+	return b
 }
 
 func (f *fields) strs(key attribute.Key) []string {

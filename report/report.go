@@ -87,15 +87,19 @@ type Detection struct {
 	Description string            `json:"description,omitempty"`
 	Reference   string            `json:"reference,omitempty"`
 	// Tactic and Technique are "ID Name", as ATT&CK writes them.
-	Tactic      string   `json:"tactic,omitempty"`
-	Technique   string   `json:"technique,omitempty"`
-	PID         int64    `json:"pid"`
-	PPID        int64    `json:"ppid"`
-	Executable  string   `json:"executable"`
-	Args        []string `json:"args,omitempty"`
-	UserID      int64    `json:"user_id"`
-	Cwd         string   `json:"cwd,omitempty"`
-	ContainerID string   `json:"container_id,omitempty"`
+	Tactic     string   `json:"tactic,omitempty"`
+	Technique  string   `json:"technique,omitempty"`
+	PID        int64    `json:"pid"`
+	PPID       int64    `json:"ppid"`
+	Executable string   `json:"executable"`
+	Args       []string `json:"args,omitempty"`
+	// ArgsCount is the real count of the arguments, of which Args holds
+	// only the first when ArgsTruncated says the sensor cut them.
+	ArgsCount     int64  `json:"args_count,omitempty"`
+	ArgsTruncated bool   `json:"args_truncated,omitempty"`
+	UserID        int64  `json:"user_id"`
+	Cwd           string `json:"cwd,omitempty"`
+	ContainerID   string `json:"container_id,omitempty"`
 	// Ancestors are "PID COMMAND LINE", parent first.
 	Ancestors []string `json:"ancestors,omitempty"`
 	// Steps are, for a sequence recipe, the execs of its earlier steps,

@@ -77,6 +77,26 @@ func exported(t *testing.T, ds ...*detection.Record) *report.Report {
 	return rep
 }
 
+// TestCutCommandLineInTheReport: a command line the sensor cut reaches
+// the report flagged, with its real count, and the report says so.
+func TestCutCommandLineInTheReport(t *testing.T) {
+	d, err := describe.New(nil)
+	require.NoError(t, err)
+	proc := &proctable.Process{PID: 7, PPID: 1, Exe: "/usr/bin/zip", Args: []string{"zip", "-q", "x.zip"}}
+	ev := &event.Event{Kind: event.KindExec, Time: start, PID: 7, PPID: 1, Argc: 80, ArgsTruncated: true}
+	r := &recipe.Recipe{Name: "exec_example", Description: "Tool execution example", Importance: recipe.Low,
+		Tactic: recipe.ATTACK{ID: "TA0042", Name: "Resource Development"}, Techniques: []recipe.Technique{{ATTACK: recipe.ATTACK{ID: "T1059", Name: "Command and Scripting Interpreter"}}},
+		Ruleset: "vigil", Version: 1}
+	rec := d.Detection(recipe.Hit{Recipe: r}, proc, d.Exec(proc, ev), nil)
+	rep := exported(t, &rec)
+	require.Len(t, rep.Detections, 1)
+	require.True(t, rep.Detections[0].ArgsTruncated)
+	require.Equal(t, int64(80), rep.Detections[0].ArgsCount)
+	var text bytes.Buffer
+	require.NoError(t, rep.WriteText(&text))
+	require.Contains(t, text.String(), "  zip -q x.zip … (cut; 80 arguments)\n")
+}
+
 func TestReportFromTheExportersLines(t *testing.T) {
 	rep := exported(t, sample(t, 0), sample(t, 1), sample(t, 2), sample(t, 3, "sh", "-c", "mysql --password=hunter2"))
 	require.Equal(t, uint64(4), rep.Total)
@@ -87,7 +107,7 @@ func TestReportFromTheExportersLines(t *testing.T) {
 		Description: "An interpreter started a shell",
 		Reference:   "https://github.com/vigil-otel/vigil/blob/main/docs/recipes/interpreter_shell_spawn.md",
 		Tactic:      "TA0002 Execution", Technique: "T1059.004 Unix Shell",
-		PID: 1000, PPID: 900, Executable: "/usr/bin/sh", Args: []string{"sh", "-c", "id 0"},
+		PID: 1000, PPID: 900, Executable: "/usr/bin/sh", Args: []string{"sh", "-c", "id 0"}, ArgsCount: 3,
 		Ancestors: []string{"900 python3 build.py", "800 /home/runner/Runner.Worker"},
 		Job:       "test", Step: "__run_2",
 	}, d)

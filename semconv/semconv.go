@@ -34,6 +34,9 @@ const (
 	ProcessExecutablePathKey = otel.ProcessExecutablePathKey
 	ProcessExecutableNameKey = otel.ProcessExecutableNameKey
 	ProcessCommandArgsKey    = otel.ProcessCommandArgsKey
+	// ProcessArgsCountKey holds the exec's real argument count, which
+	// exceeds the length of process.command_args when the sensor cut it.
+	ProcessArgsCountKey = otel.ProcessArgsCountKey
 	// ProcessUserIDKey holds the effective user id after the exec.
 	ProcessUserIDKey = otel.ProcessUserIDKey
 	// ProcessRealUserIDKey holds the real user id after the exec.
@@ -76,6 +79,10 @@ const (
 	SpanEndForgotten = "forgotten"
 	SpanEndStop      = "stop"
 )
+
+// VigilProcessArgsTruncatedKey is true on an exec whose command line the
+// sensor cut at its bounds; it is left out otherwise.
+const VigilProcessArgsTruncatedKey = attribute.Key("vigil.process.args_truncated")
 
 // VigilProcessAncestorsKey holds, on a detection, the process's ancestors,
 // its parent first: "PID COMMAND LINE" each, redacted and bounded.
