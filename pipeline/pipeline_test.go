@@ -134,6 +134,7 @@ func TestExecOfZipArrivesAsOTLPEvent(t *testing.T) {
 		string(semconv.ProcessExecutablePathKey):   zip,
 		string(semconv.ProcessExecutableNameKey):   "zip",
 		string(semconv.ProcessCommandArgsKey):      []any{zip, "-q", filepath.Join(dir, "out.zip"), "/etc/hostname"},
+		string(semconv.ProcessArgsCountKey):        int64(4),
 		string(semconv.ProcessUserIDKey):           int64(0),
 		string(semconv.ProcessRealUserIDKey):       int64(0),
 		string(semconv.ProcessWorkingDirectoryKey): cwd,
