@@ -4,7 +4,8 @@
 //
 // The file is read strictly: an unknown field, a value of the wrong type,
 // a bad duration or a certificate that cannot be read is an error naming
-// the file, line, column and field. Nothing here decides precedence: the
+// the file, line, column and field. A setting that a flag or a variable
+// also gives is checked by the function that checks them (check.go). Nothing here decides precedence: the
 // command applies what the file says to each setting its command line
 // left alone, and the exporters read the OTEL_* variables for whatever
 // neither names. docs/configuration.md describes every field.

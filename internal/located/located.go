@@ -1,7 +1,7 @@
 // Package located formats problems found in the files users write
 // (recipes, configuration) the one way vigil reports them:
 // file:line:col: [what: ]field F: reason, which editors and CI logs turn
-// into links.
+// into links; and it finds where a YAML syntax error is ([YAMLSyntax]).
 package located
 
 import (
