@@ -37,7 +37,12 @@ async function main() {
   }
   const recipes = lib.input('recipes');
   if (recipes) {
-    args.push('--recipes', path.resolve(process.env.GITHUB_WORKSPACE || '.', recipes));
+    // vigil refuses a --recipes path that is not there, and the checkout
+    // that brings the folder comes after this step: an empty folder of the
+    // runner's stands in until then, and the main step has vigil reload it.
+    const dir = path.resolve(process.env.GITHUB_WORKSPACE || '.', recipes);
+    fs.mkdirSync(dir, { recursive: true });
+    args.push('--recipes', dir);
   }
   const endpoint = lib.input('otlp-endpoint');
   const headers = lib.input('otlp-headers');

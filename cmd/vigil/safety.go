@@ -63,9 +63,7 @@ func loadRecipes(dirs []string, allowUntrusted bool) (recipes []*recipe.Recipe, 
 
 // checkRecipes checks each of dirs, and each recipe file recipe.LoadPath
 // would read of it, with policy. A path that does not exist has nothing
-// to trust: the loader says it is missing, and a reload checks it again
-// once it is there (the Action starts vigil before the checkout that
-// brings the recipes).
+// to trust: one that went away since the start is the loader's to report.
 func checkRecipes(policy safefile.Policy, dirs []string) error {
 	check := func(path string) error {
 		err := policy.Check(path)

@@ -226,7 +226,7 @@ func TestRecipesAnotherUserCanChange(t *testing.T) {
 }
 
 // TestCheckRecipes: a recipe directory, or a file in it, that another user
-// could change is refused with the way out; one that is not there yet is
+// could change is refused with the way out; one that is not there is
 // left to the loader, which says so.
 func TestCheckRecipes(t *testing.T) {
 	policy := safefile.Policy{UID: uint32(os.Geteuid())}
