@@ -109,8 +109,8 @@ func TestOutputFilesAnotherUserPlanted(t *testing.T) {
 	require.Equal(t, fs.FileMode(0o600), st.Mode().Perm())
 
 	out, err = exec.Command(vigil, "run", "--output-mode", "0666", "--", "true").CombinedOutput()
-	require.Equal(t, 1, exitStatus(t, err))
-	require.Contains(t, string(out), `invalid argument "0666" for "--output-mode" flag: mode 0666: only read may be given to the group and other users`)
+	require.Equal(t, 125, exitStatus(t, err))
+	require.Equal(t, "vigil: --output-mode 0666: want 0600, 0640 or 0644: the group and other users may only read, and no one execute\n", string(out))
 }
 
 // TestRecordingIsRedacted: the secret of a command line stays out of the

@@ -22,11 +22,11 @@ func (m *Mode) Set(s string) error {
 	v, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
 	switch {
 	case err != nil || s == "":
-		return fmt.Errorf("%q is not an octal mode such as 0600 or 0640", s)
+		return fmt.Errorf("want an octal mode such as 0600 or 0640")
 	case v&0o600 != 0o600:
-		return fmt.Errorf("mode %04o: vigil's user must read and write its files (0600 at least)", v)
+		return fmt.Errorf("want 0600, 0640 or 0644: vigil's user must read and write its files")
 	case v&^0o644 != 0:
-		return fmt.Errorf("mode %04o: only read may be given to the group and other users, and execute to no one (0600, 0640, 0644)", v)
+		return fmt.Errorf("want 0600, 0640 or 0644: the group and other users may only read, and no one execute")
 	}
 	*m = Mode(v)
 	return nil
