@@ -128,7 +128,7 @@ func TestErrorsAreLocated(t *testing.T) {
 		{"bad redaction rule", "redaction:\n  rules:\n    - name: a\n      pattern: x\n    - name: b\n",
 			`v.yaml:5:7: field redaction.rules[1]: rule "b": neither pattern nor flags`},
 		{"unknown rule field", "redaction:\n  rules:\n    - name: a\n      regex: x\n",
-			"v.yaml:4:7: field redaction.rules[0].regex: unknown field, want one of flags, name, pattern, programs, value"},
+			"v.yaml:4:7: field redaction.rules[0].regex: unknown field, want one of bundle, flags, name, pattern, programs, value"},
 		{"disable unknown default", "redaction:\n  disable: [nosuch]\n",
 			`v.yaml:2:3: field redaction: redaction: disable "nosuch": no default rule has that name`},
 		{"syntax error", "jsonl: a\notlp:\n  endpoint: http://x:4317\n   timeout: 5s\n", "v.yaml:4:11: mapping values are not allowed in this context"},

@@ -170,7 +170,7 @@ func TestSequenceSteps(t *testing.T) {
 
 func TestExportedStringsAreRedactedAndBounded(t *testing.T) {
 	huge := strings.Repeat("é", maxString) // two bytes each
-	s := newSample("zip", "--password=hunter2", "-P", "https://bob:s3cr3t@example.com/x", huge, "a\x80b")
+	s := newSample("zip", "--password=hunter2", "-q", "https://bob:s3cr3t@example.com/x", huge, "a\x80b")
 	s.exec.Cwd = "/home/bob/ghp_" + strings.Repeat("A", 36)
 	s.ancestors[0].Args = append(slices.Repeat([]string{huge}, 1000), "--password=hunter2")
 	s.ancestors = slices.Repeat(s.ancestors, 10)

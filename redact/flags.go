@@ -100,25 +100,19 @@ type flagRule struct {
 	form     ValueForm
 	programs [][]string // each a program's name and subcommand words
 	pattern  *pattern   // picks the secret within the value; nil: all of it
-	// names holds the programs' first words, for a quick test of whether
-	// a command line may name one (see mentioned).
-	names map[string]bool
 	// arguments marks an argument rule: no flags, and the pattern is
 	// tried on every argument that follows one of the programs.
 	arguments bool
+	// bundle holds the one-letter options without a value that may come
+	// before a one-letter flag in one token (Rule.Bundle).
+	bundle string
 }
 
 // newFlagRule compiles a rule that validate has accepted.
 func newFlagRule(rule Rule, p *pattern) flagRule {
-	fr := flagRule{form: rule.Value, pattern: p, arguments: len(rule.Flags) == 0}
+	fr := flagRule{form: rule.Value, pattern: p, arguments: len(rule.Flags) == 0, bundle: rule.Bundle}
 	for _, prog := range rule.Programs {
 		fr.programs = append(fr.programs, strings.Fields(prog))
-	}
-	if len(fr.programs) > 0 {
-		fr.names = make(map[string]bool, len(fr.programs))
-		for _, words := range fr.programs {
-			fr.names[words[0]] = true
-		}
 	}
 	if fr.form == "" {
 		fr.form = ValueNext
@@ -128,8 +122,26 @@ func newFlagRule(rule Rule, p *pattern) flagRule {
 		fr.flags = append(fr.flags, fl)
 	}
 	fr.letters = &letters{}
-	fr.letters.add(fr.flags)
+	fr.letters.add(fr.flags, fr.bundle)
 	return fr
+}
+
+// bundled reports whether t is a bundle of one-letter options (see
+// Rule.Bundle) in which the letter c follows letters of fr.bundle only,
+// and if so the index in t.s of what follows c.
+func (fr *flagRule) bundled(t *token, c byte) (rest int, ok bool) {
+	if fr.bundle == "" || t.dashes != 1 {
+		return 0, false
+	}
+	for i := 1; i < len(t.s); i++ {
+		switch {
+		case t.s[i] == c:
+			return i + 1, true
+		case strings.IndexByte(fr.bundle, t.s[i]) < 0:
+			return 0, false // a letter that takes a value, or no option
+		}
+	}
+	return 0, false
 }
 
 // keywords returns the words of which one is in every string where the
@@ -156,31 +168,20 @@ func (fr *flagRule) keywords() []string {
 	return kw
 }
 
-// mentioned reports whether exe or one of toks is, by its base name, the
-// first word of one of the rule's programs: a cheap test, without
-// allocation, before the gate that says where the program stands.
-func (fr *flagRule) mentioned(exe string, toks []string) bool {
-	if exe != "" && fr.names[base(exe)] {
-		return true
-	}
-	for _, t := range toks {
-		if fr.names[base(t)] {
-			return true
-		}
-	}
-	return false
-}
-
 // letters tells cheaply which tokens may be a flag of some rules, so that
 // most arguments are passed over without trying each flag: by its letter
-// for a short flag, by the last letter of its name for the others.
+// for a short flag, or a letter that may be bundled before it, by the last
+// letter of its name for the others.
 type letters struct {
 	short [256]bool
 	last  [2][256]bool // in each way sameName matches it; [0] for bare words, [1] with dashes
 }
 
-// add adds the letters of flags.
-func (l *letters) add(flags []flag) {
+// add adds the letters of flags, and those of bundle.
+func (l *letters) add(flags []flag, bundle string) {
+	for i := 0; i < len(bundle); i++ {
+		l.short[bundle[i]] = true
+	}
 	for _, f := range flags {
 		if f.short {
 			l.short[f.name[0]] = true

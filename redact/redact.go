@@ -36,7 +36,6 @@ package redact
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 
@@ -50,8 +49,7 @@ const Placeholder = "[REDACTED]"
 // [Config.Redactor]; the zero Redactor redacts nothing.
 type Redactor struct {
 	patterns []*pattern     // of the rules with a Pattern and no Flags
-	flags    []flagRule     // rules with Flags, or with Programs
-	letters  *letters       // of the flags of them all
+	flags    *ruleIndex     // of the rules with Flags, or with Programs
 	kw       *literal.Index // which rules may match a string; see pattern.go
 	always   []uint64       // rules that no keyword gates: always candidates
 	folded   []uint64       // and those whose keywords ignore case, for a string beyond ASCII
@@ -62,7 +60,8 @@ type Redactor struct {
 // [Config.Redactor]. The error names the first bad rule by its index and
 // name.
 func New(rules []Rule) (*Redactor, error) {
-	r := &Redactor{letters: &letters{}}
+	r := &Redactor{}
+	var flags []flagRule
 	seen := make(map[string]bool, len(rules))
 	var patternKW, flagKW [][]string
 	var folded []int // the rules whose keywords ignore case
@@ -88,10 +87,10 @@ func New(rules []Rule) (*Redactor, error) {
 			continue
 		}
 		fr := newFlagRule(rule, p)
-		r.flags = append(r.flags, fr)
-		r.letters.add(fr.flags)
+		flags = append(flags, fr)
 		flagKW = append(flagKW, fr.keywords())
 	}
+	r.flags = newRuleIndex(flags)
 	// Candidate bits: pattern rules first, then flag rules.
 	all := append(patternKW, flagKW...)
 	r.always = make([]uint64, (len(all)+63)/64)
@@ -118,7 +117,10 @@ func (r *Redactor) Args(exe string, args []string) []string {
 	if r == nil || r.kw == nil {
 		return out
 	}
-	found := walk(r.flags, r.letters, exe, args, nil) // in the order of their tokens
+	found := r.flags.walk(nil, exe, args, nil)
+	if !slices.IsSortedFunc(found, byToken) {
+		slices.SortStableFunc(found, byToken)
+	}
 	// One buffer for the spans of every argument: replace keeps none.
 	var buf [8]span
 	for i, a := range args {
@@ -164,24 +166,26 @@ func (r *Redactor) spans(s string, dst []span) []span {
 			cand[i] |= r.folded[i]
 		}
 	}
-	var flagBuf [16]flagRule // room for the default rules with Flags, and some
-	flags := flagBuf[:0]
-	for w, word := range cand {
-		for word != 0 {
-			id := w*64 + bits.TrailingZeros64(word)
-			word &= word - 1
-			if id >= len(r.patterns) {
-				flags = append(flags, r.flags[id-len(r.patterns)])
-				continue
-			}
+	var flagBuf [2]uint64
+	var flags ruleSet // the candidates among the rules with Flags or Programs
+	for id := range ruleSet(cand).all() {
+		if id < len(r.patterns) {
 			dst = r.patterns[id].find(s, 0, dst)
+			continue
 		}
+		if flags == nil {
+			flags = newRuleSet(len(r.flags.flags), flagBuf[:0])
+		}
+		flags.add(id - len(r.patterns))
 	}
-	if len(flags) > 0 {
-		dst = flagSpans(flags, r.letters, s, 0, maxNesting, dst)
+	if flags != nil {
+		dst = r.flags.flagSpans(flags, s, 0, maxNesting, dst)
 	}
 	return dst
 }
+
+// byToken orders hits by their token.
+func byToken(a, b hit) int { return a.tok - b.tok }
 
 // span is the byte range [start, end) of a string.
 type span struct{ start, end int }

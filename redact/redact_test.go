@@ -229,6 +229,31 @@ func TestDefaultKeeps(t *testing.T) {
 		{"xdg-open", "mailto:alice@example.com"},
 		{"psexec.py", "corp/admin@10.0.0.5", "-k", "-no-pass"},
 		{"secretsdump.py", "-sam", "SAM", "-system", "SYSTEM", "LOCAL"},
+		// Bundles end at a letter that takes a value, or at what is no
+		// option; a password option alone prompts; files and variables
+		// that hold a password are not the password.
+		{"curl", "-sSL", "https://example.com/install.sh"},
+		{"curl", "-XPUT", "-o", "u", "https://h/"},
+		{"curl", "-b", "cookies.txt", "-c", "jar.txt", "https://h/"},
+		{"ldapsearch", "-Hldap://www.example.com", "-x", "-y", "/run/ldap.pw"},
+		{"mysql", "-uprod", "-Nse", "select 1", "shop"},
+		{"zip", "-9", "-r", "out.zip", "."},
+		{"unzip", "-o", "a.zip", "-d", "/tmp/x"},
+		{"7z", "a", "-p", "-mhe=on", "a.7z"},
+		{"rar", "x", "-p-", "a.rar"},
+		{"openssl", "enc", "-kfile", "/run/k", "-in", "f"},
+		{"openssl", "pkcs12", "-passin", "env:P12PW", "-passout", "file:/run/pw"},
+		{"keytool", "-list", "-storepass:env", "KSPW", "-keystore", "ks.jks"},
+		{"htpasswd", "-c", ".htpasswd", "bob"},
+		{"htpasswd", "-D", ".htpasswd", "bob"},
+		{"ssh-keygen", "-lf", "k.pub"},
+		{"ipmitool", "-I", "lanplus", "-H", "bmc", "-U", "admin", "-E", "power", "status"},
+		{"mount", "-o", "ro,uid=0,credentials=/root/.smb", "//fs/s", "/mnt"},
+		{"sqlplus", "-s", "/nolog", "@dir/x.sql"},
+		{"sqlplus", "/", "as", "sysdba"},
+		{"git", "clone", "https://deploy-bot@git.example.com/o/r"},
+		{"app", "https://first.last.someone.example@h/"},
+		{"app", "https://h/search?q=signature&design=1&sigma=2&page=2"},
 		{},
 	}
 	r := newDefault(t)

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -74,6 +75,15 @@ type Rule struct {
 	// applies to every program. With a Pattern and no Flags, the pattern
 	// is tried on the arguments that follow the program (see Pattern).
 	Programs []string `yaml:"programs,omitempty"`
+
+	// Bundle lists the one-letter options of the programs that take no
+	// value and that, as getopt allows, may be written together with a
+	// one-letter flag of Flags in one argument, before it: with Bundle
+	// "sS", curl -su user:password and curl -sSu user:password are read
+	// as curl -s -S -u user:password. A letter that takes a value ends
+	// the bundle, as it does for getopt: what follows it is that value.
+	// For [ValueLast], the flag may also come first: htpasswd -nbB.
+	Bundle string `yaml:"bundle,omitempty"`
 }
 
 // ValueForm says where the value of a flag stands.
@@ -89,6 +99,12 @@ const (
 	ValueAttached ValueForm = "attached"
 	// ValueAny: any of --flag=VALUE, --flag VALUE and -fVALUE (sshpass -p).
 	ValueAny ValueForm = "any"
+	// ValueLast: the flag takes no value of its own but says that the
+	// last argument of its command is secret, as htpasswd -b FILE USER
+	// PASSWORD. The last argument is the one before the end of the
+	// command (;, |, &&, ...) or a redirection (> file); it is kept when
+	// it is an option (starts with "-") or the flag itself.
+	ValueLast ValueForm = "last"
 )
 
 // validate reports what is wrong with one rule, given the names of those
@@ -103,9 +119,20 @@ func validate(rule Rule, seen map[string]bool) error {
 		return fmt.Errorf("neither pattern nor flags")
 	}
 	switch rule.Value {
-	case "", ValueNext, ValueAttached, ValueAny:
+	case "", ValueNext, ValueAttached, ValueAny, ValueLast:
 	default:
-		return fmt.Errorf("value %q: want %q, %q or %q", rule.Value, ValueNext, ValueAttached, ValueAny)
+		return fmt.Errorf("value %q: want %q, %q, %q or %q", rule.Value, ValueNext, ValueAttached, ValueAny, ValueLast)
+	}
+	if rule.Value == ValueLast && len(rule.Flags) == 0 {
+		return fmt.Errorf("value %q needs flags", ValueLast)
+	}
+	if rule.Bundle != "" {
+		if i := strings.IndexFunc(rule.Bundle, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == '-' || r == '=' }); i >= 0 {
+			return fmt.Errorf("bundle %q: want one-letter options such as \"sSfL\", without dashes", rule.Bundle)
+		}
+		if !slices.ContainsFunc(rule.Flags, func(f string) bool { fl, err := parseFlag(f); return err == nil && fl.short }) {
+			return fmt.Errorf("bundle %q: no one-letter flag such as -u to bundle with", rule.Bundle)
+		}
 	}
 	for _, f := range rule.Flags {
 		if _, err := parseFlag(f); err != nil {

@@ -1,7 +1,6 @@
 package redact
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -16,13 +15,19 @@ import (
 //     --private-key, --passphrase, --client-secret, --oauth2-bearer and
 //     of every option whose name ends in one of password, passwd,
 //     passphrase, secret, token, api-key, apikey, access-key, secret-key,
-//     private-key (--db-password, --access-token, --ftp-password; not
-//     --password-file), with one dash or two, in any case, "_" for "-",
-//     as --password=VALUE or --password VALUE.
+//     private-key, storepass, keypass (--db-password, --access-token,
+//     --ftp-password, gpg's --passphrase, keytool's and jarsigner's
+//     -storepass, -keypass, -srcstorepass, -deststorepass; not
+//     --password-file, nor keytool's -storepass:env NAME), with one dash
+//     or two, in any case, "_" for "-", as --password=VALUE or
+//     --password VALUE. A next argument that is itself such an option is
+//     not taken for the value: in keytool -storepasswd -storepass VALUE,
+//     VALUE goes.
 //   - mysql-password: -pVALUE for mysql, mysqladmin, mysqldump,
 //     mysqlimport, mysqlshow, mysqlcheck, mysqlbinlog, mysqlpump, mysqlsh,
 //     mariadb, mariadb-admin, mariadb-dump, mariadb-import. Only attached:
 //     a lone -p makes them prompt, and the next argument is the database.
+//     Also after options without a value, as in mysql -Nsp VALUE.
 //   - sshpass-password: sshpass -p VALUE or -pVALUE.
 //   - redis-cli-password: redis-cli -a VALUE.
 //   - mongo-password: -p VALUE for mongo, mongosh, mongodump, mongorestore,
@@ -34,15 +39,46 @@ import (
 //     acr login), oc login, cf login. Elsewhere -p is a port
 //     (docker run -p 8080:80) and stays.
 //   - curl-user: the password in curl -u user:password, --user,
-//     -U and --proxy-user (the user stays).
+//     -U and --proxy-user (the user stays), and in -E, --cert and
+//     --proxy-cert certificate:password; also bundled after curl's
+//     options without a value, as in curl -su user:password and
+//     curl -fsSLu user:password.
+//   - curl-cookie: the values of the cookies given to curl -b and
+//     --cookie (NAME=VALUE; NAME2=VALUE2), not a cookie file's name.
 //   - aws-configure-set: the value after the words aws_secret_access_key
 //     and aws_session_token, as in aws configure set aws_secret_access_key
 //     VALUE.
 //   - ldap-password: -w VALUE or -wVALUE for OpenLDAP's clients
 //     (ldapsearch, ldapadd, ldapmodify, ldapdelete, ldapmodrdn,
 //     ldapcompare, ldapwhoami, ldappasswd, ldapexop, ldapvc), and -a and
-//     -s (the old and new passwords) for ldappasswd. Elsewhere -w is
-//     something else (wc -w, grep -w) and stays.
+//     -s (the old and new passwords) for ldappasswd, also bundled after
+//     their options without a value (ldapsearch -xw VALUE). Elsewhere -w
+//     is something else (wc -w, grep -w) and stays; -y FILE names a file
+//     and stays.
+//   - zip-password, unzip-password: zip -P VALUE and unzip -P VALUE, also
+//     -PVALUE, -P=VALUE and bundled (zip -rP VALUE, unzip -oP VALUE).
+//   - 7z-password: 7-Zip's -pVALUE (7z, 7za, 7zr, 7zz, 7zzs; its switches
+//     ignore case). A lone -p prompts.
+//   - rar-password, rar-header-password: rar's and unrar's -pVALUE and
+//     -hpVALUE; -p- (no password) stays.
+//   - openssl-key: openssl's -k VALUE (the password of enc) and -K VALUE
+//     (the key itself, in hex). -kfile FILE stays; pass:VALUE is the
+//     openssl-pass pattern's.
+//   - keytool-new-password: keytool's -new VALUE (-storepasswd,
+//     -keypasswd).
+//   - ssh-keygen-passphrase: ssh-keygen -N VALUE and -P VALUE (new and
+//     old passphrases), also -NVALUE and bundled (ssh-keygen -qN VALUE).
+//   - htpasswd-password: with -b, the last argument of htpasswd (-b FILE
+//     USER PASSWORD, -nbB USER PASSWORD) and mosquitto_passwd (-b FILE
+//     USER PASSWORD).
+//   - ipmitool-password: ipmitool's -P VALUE, -k KEY and -y HEXKEY.
+//   - doctl-token: doctl -t VALUE (--access-token is secret-flags').
+//   - mount-password: in the options of mount, mount.cifs, mount.smb3
+//     and smbmount (-o OPTIONS), the values of pass= and password= and
+//     the password in user=NAME%PASSWORD and username=NAME%PASSWORD.
+//   - oracle-login: the password in USER/PASSWORD[@DB] (and
+//     userid=USER/PASSWORD) given to sqlplus, sqlldr, expdp, impdp, rman
+//     and dgmgrl. sqlplus / as sysdba and @script.sql stay.
 //   - ad-tool-password: -p VALUE or -pVALUE for Active Directory tools:
 //     ldapdomaindump, windapsearch, the BloodHound collectors
 //     (bloodhound-python, bloodhound-ce-python, rusthound), ldeep,
@@ -64,6 +100,15 @@ import (
 //
 //   - url-userinfo: the password in scheme://user:password@host, for every
 //     scheme (https, git, postgres, mysql, redis, amqp, ...).
+//   - url-user-token: the user name of scheme://NAME@host when it looks
+//     like a token rather than a person or a service: 20 characters or
+//     more of letters, digits and _~+=%-, and no dot
+//     (https://TOKEN@github.com). git@, deploy-bot@ and first.last@ stay.
+//   - url-query-secret: the value of a query parameter whose name is sig,
+//     pwd, pass, auth or ends in signature: the signatures of signed URLs
+//     (X-Amz-Signature, X-Goog-Signature, Signature, Azure SAS sig).
+//     Parameters named like secrets (access_token, X-Amz-Security-Token,
+//     password, api_key, ...) are secret-assignment's, in a URL or not.
 //   - authorization-header: the credentials after Authorization: or
 //     Proxy-Authorization:, keeping a Bearer, Basic, Digest, Negotiate,
 //     NTLM, Token or Bot scheme; as in curl -H 'Authorization: Bearer …'.
@@ -97,12 +142,14 @@ import (
 //     BEGIN and END lines stay), to the end of the string if it has no END.
 //   - jwt: JSON Web Tokens, eyJ….….…
 //
-// Not covered: secrets of no known format in positional arguments
-// (htpasswd -b FILE USER PASSWORD, cf auth USER PASSWORD, samba-tool user
-// create USER PASSWORD, net rpc user add USER PASSWORD); values split by
-// the shell in unusual ways; a short flag bundled after others (ldapsearch
-// -xw VALUE). sshpass -p also hides the -p of the command
-// it runs (ssh -p 2222, a port).
+// Not covered: secrets of no known format in positional arguments of
+// other programs (cf auth USER PASSWORD, samba-tool user create USER
+// PASSWORD, net rpc user add USER PASSWORD, smbclient //HOST/SHARE
+// PASSWORD, vault login TOKEN); a token as a URL's user name shorter than
+// 20 characters or with a dot; values split by the shell in unusual ways;
+// a one-letter flag bundled after options of a program whose rule has no
+// Bundle. sshpass -p also hides the -p of the command it runs (ssh -p
+// 2222, a port).
 func Default() []Rule {
 	mysql := []string{
 		"mysql", "mysqladmin", "mysqldump", "mysqlimport", "mysqlshow", "mysqlcheck",
@@ -124,12 +171,23 @@ func Default() []Rule {
 		"winexe", "pth-winexe",
 	}
 	impacket := impacketScripts()
+	sevenZip := []string{"7z", "7za", "7zr", "7zz", "7zzs"}
+	rar := []string{"rar", "unrar"}
+	mount := []string{"mount", "mount.cifs", "mount.smb3", "smbmount"}
+	oracle := []string{"sqlplus", "sqlldr", "expdp", "impdp", "rman", "dgmgrl"}
+	// The one-letter options that take no value, which getopt lets come
+	// before -u or -w in one argument: curl -su, ldapsearch -xw.
+	const (
+		curlBundle = "012346:#BGIJLMNORSVZafgijklnpqsv"
+		ldapBundle = "ACILMNQVWZcnrtuvx"
+	)
 	return []Rule{
 		{Name: "secret-flags", Flags: []string{
 			"--*password", "--*passwd", "--pass", "--*passphrase", "--*secret", "--*token",
 			"--*api-key", "--*apikey", "--*access-key", "--*secret-key", "--*private-key", "--oauth2-bearer",
+			"--*storepass", "--*keypass",
 		}},
-		{Name: "mysql-password", Flags: []string{"-p"}, Value: ValueAttached, Programs: mysql},
+		{Name: "mysql-password", Flags: []string{"-p"}, Value: ValueAttached, Programs: mysql, Bundle: "ABCEHNQVXcfilnqstvx"},
 		{Name: "sshpass-password", Flags: []string{"-p"}, Value: ValueAny, Programs: []string{"sshpass"}},
 		{Name: "login-password", Flags: []string{"-p"}, Value: ValueAny, Programs: []string{
 			"docker login", "podman login", "buildah login", "nerdctl login", "skopeo login", "oras login",
@@ -139,12 +197,38 @@ func Default() []Rule {
 		{Name: "mongo-password", Flags: []string{"-p"}, Value: ValueAny, Programs: mongo},
 		{Name: "sqlcmd-password", Flags: []string{"-P"}, Value: ValueAny, Programs: []string{"sqlcmd", "bcp"}},
 		{
-			Name: "curl-user", Flags: []string{"-u", "--user", "-U", "--proxy-user"}, Value: ValueAny,
-			Programs: []string{"curl"}, Pattern: `(?s):(?P<secret>.+)`,
+			Name: "curl-user", Flags: []string{"-u", "--user", "-U", "--proxy-user", "-E", "--cert", "--proxy-cert"},
+			Value: ValueAny, Programs: []string{"curl"}, Pattern: `(?s):(?P<secret>.+)`, Bundle: curlBundle,
+		},
+		{
+			Name: "curl-cookie", Flags: []string{"-b", "--cookie"}, Value: ValueAny, Programs: []string{"curl"},
+			Pattern: `=(?P<secret>[^;]+)`, Bundle: curlBundle,
 		},
 		{Name: "aws-configure-set", Flags: []string{"aws_secret_access_key", "aws_session_token"}},
-		{Name: "ldap-password", Flags: []string{"-w"}, Value: ValueAny, Programs: ldap},
-		{Name: "ldappasswd-password", Flags: []string{"-a", "-s"}, Value: ValueAny, Programs: []string{"ldappasswd"}},
+		{Name: "ldap-password", Flags: []string{"-w"}, Value: ValueAny, Programs: ldap, Bundle: ldapBundle},
+		{
+			Name: "ldappasswd-password", Flags: []string{"-a", "-s"}, Value: ValueAny,
+			Programs: []string{"ldappasswd"}, Bundle: ldapBundle,
+		},
+		{Name: "zip-password", Flags: []string{"-P"}, Value: ValueAny, Programs: []string{"zip"}, Bundle: "0123456789ADFJLRSTXcdefghjklmoqruvyz@$"},
+		{Name: "unzip-password", Flags: []string{"-P"}, Value: ValueAny, Programs: []string{"unzip"}, Bundle: "8BCDKLMNTUVWXZabcfjlnopqstuvz"},
+		{Name: "7z-password", Flags: []string{"-p", "-P"}, Value: ValueAttached, Programs: sevenZip},
+		{Name: "rar-password", Flags: []string{"-p", "-P"}, Value: ValueAttached, Programs: rar, Pattern: `(?s)^(?P<secret>[^-].*|-.+)$`},
+		{Name: "rar-header-password", Flags: []string{"-h", "-H"}, Value: ValueAttached, Programs: rar, Pattern: `(?s)^[pP](?P<secret>.+)$`},
+		{Name: "openssl-key", Flags: []string{"-k", "-K"}, Programs: []string{"openssl"}},
+		{Name: "keytool-new-password", Flags: []string{"-new"}, Programs: []string{"keytool"}},
+		{
+			Name: "ssh-keygen-passphrase", Flags: []string{"-N", "-P"}, Value: ValueAny,
+			Programs: []string{"ssh-keygen"}, Bundle: "ABHKLQUXceghiklopquvy",
+		},
+		{Name: "htpasswd-password", Flags: []string{"-b"}, Value: ValueLast, Programs: []string{"htpasswd", "mosquitto_passwd"}, Bundle: "25BDcdimnpsv"},
+		{Name: "ipmitool-password", Flags: []string{"-P", "-k", "-y"}, Value: ValueAny, Programs: []string{"ipmitool"}},
+		{Name: "doctl-token", Flags: []string{"-t"}, Value: ValueAny, Programs: []string{"doctl"}},
+		{
+			Name: "mount-password", Flags: []string{"-o", "--options"}, Value: ValueAny, Programs: mount,
+			Pattern: `(?i)(?:^|,)(?:pass(?:word)?=|user(?:name)?=[^,%]*%)(?P<secret>(?:[^,]|,,)+)`,
+		},
+		{Name: "oracle-login", Programs: oracle, Pattern: `^(?:(?i)userid=)?[^/@\s=]+/(?P<secret>[^@\s]+)`},
 		{Name: "ad-tool-password", Flags: []string{"-p"}, Value: ValueAny, Programs: adTools},
 		{
 			Name: "samba-user-password", Flags: []string{"-U", "--user"}, Value: ValueAny,
@@ -161,6 +245,8 @@ func Default() []Rule {
 		},
 
 		{Name: "url-userinfo", Pattern: `(?i)\b[a-z][a-z0-9+.-]*://[^/?#@\s:]*:(?P<secret>[^/?#\s]+)@`},
+		{Name: "url-user-token", Pattern: `(?i)\b[a-z][a-z0-9+.-]*://(?P<secret>[a-z0-9_~+=%-]{20,})@`},
+		{Name: "url-query-secret", Pattern: `(?i)[?&](?:[a-z0-9_.-]*signature|sig|pwd|pass|auth)=(?P<secret>[^&#\s'"]+)`},
 		{
 			Name:    "authorization-header",
 			Pattern: `(?i)\b(?:proxy-)?authorization["']?\s*:\s*["']?(?:(?:bearer|basic|digest|negotiate|ntlm|token|bot)\s+)?(?P<secret>[^\s'"]+)`,
@@ -193,40 +279,6 @@ func Default() []Rule {
 		},
 		{Name: "jwt", Pattern: `\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`},
 	}
-}
-
-// Config is the redaction part of vigil's configuration. User rules add to
-// the defaults; a default rule is turned off by naming it in Disable:
-//
-//	redaction:
-//	  disable: [jwt]
-//	  rules:
-//	    - name: acme-token
-//	      pattern: '\bacme_[0-9a-f]{32}\b'
-//	    - name: deploy-key
-//	      flags: ["--deploy-key"]
-//	      programs: [deployctl]
-type Config struct {
-	// Disable names default rules to leave out.
-	Disable []string `yaml:"disable,omitempty"`
-	// Rules are used besides the defaults; their names must differ from
-	// those of the defaults.
-	Rules []Rule `yaml:"rules,omitempty"`
-}
-
-// Redactor compiles the default rules, less those disabled, and the
-// configured ones. Naming a rule in Disable that is not a default is an
-// error, so that a misspelt name does not go unnoticed.
-func (c Config) Redactor() (*Redactor, error) {
-	rules := Default()
-	for _, name := range c.Disable {
-		i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == name })
-		if i < 0 {
-			return nil, fmt.Errorf("redaction: disable %q: no default rule has that name", name)
-		}
-		rules = slices.Delete(rules, i, i+1)
-	}
-	return New(append(rules, c.Rules...))
 }
 
 // impacketScripts returns the names of Impacket's example scripts that

@@ -46,15 +46,15 @@ func space(c byte) bool {
 // sh -c "su -c 'mysql -p…'".
 const maxNesting = 3
 
-// flagSpans appends to dst the spans of the values of flags among the
-// words of s, which begins at offset off of the string being redacted. A
-// quoted word with several words inside, such as the script of
-// sh -c '…', is looked into in turn, up to depth levels.
-func flagSpans(flags []flagRule, lets *letters, s string, off, depth int, dst []span) []span {
+// flagSpans appends to dst the spans of the values of the flags of the
+// rules of allowed among the words of s, which begins at offset off of the
+// string being redacted. A quoted word with several words inside, such as
+// the script of sh -c '…', is looked into in turn, up to depth levels.
+func (x *ruleIndex) flagSpans(allowed ruleSet, s string, off, depth int, dst []span) []span {
 	var wordBuf [16]string // most scripts are short: no allocation
 	var offBuf [16]int
 	words, offs := shellWords(s, wordBuf[:0], offBuf[:0])
-	for _, h := range walk(flags, lets, "", words, nil) {
+	for _, h := range x.walk(allowed, "", words, nil) {
 		dst = append(dst, span{off + offs[h.tok] + h.start, off + offs[h.tok] + h.end})
 	}
 	if depth--; depth > 0 {
@@ -62,7 +62,7 @@ func flagSpans(flags []flagRule, lets *letters, s string, off, depth int, dst []
 			// shellWords strips the quotes around a whole word only.
 			quoted := offs[i] > 0 && (s[offs[i]-1] == '\'' || s[offs[i]-1] == '"')
 			if quoted && strings.ContainsAny(w, " \t\n") {
-				dst = flagSpans(flags, lets, w, off+offs[i], depth, dst)
+				dst = x.flagSpans(allowed, w, off+offs[i], depth, dst)
 			}
 		}
 	}

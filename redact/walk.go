@@ -13,70 +13,40 @@ type hit struct {
 	span
 }
 
-// walk looks for the flags of rules among toks, the arguments or words of
-// a command, and for the patterns of argument rules in the arguments of
-// their programs, and appends to dst where their secret values are, in the
-// order of the tokens. exe names the program besides the tokens
-// themselves; it may be empty. lets holds the letters of all the rules'
-// flags, or of more: most tokens are passed over on it alone.
-func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit) []hit {
-	cmd := 0               // the current command's first token
-	var gates []gate       // per rule, made when a rule with Programs first needs it
-	var mentions []mention // per rule, likewise
-	var argRules []int     // the argument rules whose programs exe or toks name
-	for r := range rules {
-		if rules[r].arguments && rules[r].mentioned(exe, toks) {
-			argRules = append(argRules, r)
-		}
-	}
+// walk looks for the flags of the rules of allowed (nil for all) among
+// toks, the arguments or words of a command, and for the patterns of
+// argument rules in the arguments of their programs, and appends to dst
+// where their secret values are, in the order of the tokens but for the
+// last arguments of rules of ValueLast. exe names the program besides the
+// tokens themselves; it may be empty.
+func (x *ruleIndex) walk(allowed ruleSet, exe string, toks []string, dst []hit) []hit {
+	var buf [2]uint64
+	active := x.active(allowed, exe, toks, buf[:0])
+	cmd := 0         // the current command's first token
+	var gates []gate // per rule, made when a rule with Programs first needs it
+	args := active.meets(x.arguments)
 	for i := 0; i < len(toks); i++ {
 		a := toks[i]
 		if separator(a) {
 			cmd = i + 1
 			continue
 		}
-		for _, r := range argRules {
-			if gates == nil {
-				gates = make([]gate, len(rules))
-			}
-			if fr := &rules[r]; gates[r].named(fr.programs, exe, toks, cmd, i) {
-				dst = fr.secrets(dst, i, a, span{0, len(a)})
+		if args {
+			for r := range active.all() {
+				if fr := &x.flags[r]; fr.arguments {
+					gates = gatesFor(gates, len(x.flags))
+					if gates[r].named(fr.programs, exe, toks, cmd, i) {
+						dst = fr.secrets(dst, i, a, span{0, len(a)})
+					}
+				}
 			}
 		}
-		t := parseToken(a)
-		for r := 0; r < len(rules) && lets.maybe(&t); r++ {
-			fr := &rules[r]
-			if !fr.letters.maybe(&t) {
-				continue
-			}
-			v, next, ok := fr.value(&t)
-			if !ok {
-				continue
-			}
-			if len(fr.programs) > 0 {
-				if mentions == nil {
-					mentions = make([]mention, len(rules))
-				}
-				if !mentions[r].of(fr, exe, toks) {
-					continue
-				}
-				if gates == nil {
-					gates = make([]gate, len(rules))
-				}
-				if !gates[r].named(fr.programs, exe, toks, cmd, i) {
-					continue
-				}
-			}
-			tok := i
-			if next {
-				if i+1 == len(toks) || separator(toks[i+1]) {
-					break
-				}
+		if t := parseToken(a); x.letters.maybe(&t) {
+			var skip bool
+			dst, skip = x.flag(active, &gates, &t, exe, toks, cmd, i, dst)
+			if skip {
 				i++
-				tok, v = i, span{0, len(toks[i])}
 			}
-			dst = fr.secrets(dst, tok, toks[tok], v)
-			break
 		}
 		if strings.HasSuffix(a, ";") {
 			cmd = i + 1
@@ -85,40 +55,68 @@ func walk(rules []flagRule, lets *letters, exe string, toks []string, dst []hit)
 	return dst
 }
 
-// mention says, once looked for in one walk, whether a rule's programs
-// are named among its tokens at all: a command of many flags of the rule,
-// none of its programs named, would otherwise be searched once per flag,
-// in time that grows as the square of its length.
-type mention int8
-
-const (
-	mentionUnknown mention = iota
-	mentionFound
-	mentionAbsent
-)
-
-// of reports whether exe or toks name one of fr's programs, looking for
-// them the first time only.
-func (m *mention) of(fr *flagRule, exe string, toks []string) bool {
-	if *m == mentionUnknown {
-		*m = mentionAbsent
-		if fr.mentioned(exe, toks) {
-			*m = mentionFound
+// flag tries token t, token i of toks, as a flag of each rule of active in
+// turn, and appends the secret of the first that it is; skip says the
+// value was the next token, which the walk then passes over.
+func (x *ruleIndex) flag(active ruleSet, gates *[]gate, t *token, exe string, toks []string, cmd, i int, dst []hit) (_ []hit, skip bool) {
+	for r := range active.all() {
+		fr := &x.flags[r]
+		if !fr.letters.maybe(t) {
+			continue
 		}
+		v, next, ok := fr.value(t)
+		if !ok {
+			continue
+		}
+		if len(fr.programs) > 0 {
+			*gates = gatesFor(*gates, len(x.flags))
+			if !(*gates)[r].named(fr.programs, exe, toks, cmd, i) {
+				continue
+			}
+		}
+		switch {
+		case fr.form == ValueLast:
+			// Out of the order of the tokens: Args sorts.
+			if tok, v, ok := lastArg(toks, i); ok {
+				dst = fr.secrets(dst, tok, toks[tok], v)
+			}
+		case next:
+			if i+1 == len(toks) || separator(toks[i+1]) || x.secretFlag(toks[i+1]) {
+				break
+			}
+			dst, skip = fr.secrets(dst, i+1, toks[i+1], span{0, len(toks[i+1])}), true
+		default:
+			dst = fr.secrets(dst, i, t.s, v)
+		}
+		break
 	}
-	return *m == mentionFound
+	return dst, skip
 }
 
-// value reports whether t is one of the rule's flags, and where its value
-// is: the span v of a, or (next) the whole of the next token.
+// gatesFor returns gates, made for n rules if it is not yet.
+func gatesFor(gates []gate, n int) []gate {
+	if gates == nil {
+		gates = make([]gate, n)
+	}
+	return gates
+}
+
+// value reports whether t is one of the rule's flags, alone or bundled,
+// and where its value is: the span v of a, or (next) the whole of the
+// next token. For ValueLast, only ok counts.
 func (fr *flagRule) value(t *token) (v span, next, ok bool) {
 	a := t.s
 	for i := range fr.flags {
 		f := &fr.flags[i]
 		rest, ok := f.match(t)
+		if !ok && f.short {
+			rest, ok = fr.bundled(t, f.name[0])
+		}
 		switch {
 		case !ok:
 			continue
+		case fr.form == ValueLast:
+			return span{}, false, true
 		case rest == len(a):
 			return span{}, true, fr.form != ValueAttached
 		case a[rest] == '=':
@@ -140,6 +138,47 @@ func (fr *flagRule) secrets(dst []hit, tok int, a string, v span) []hit {
 		dst = append(dst, hit{tok, sp})
 	}
 	return dst
+}
+
+// secretFlag reports whether a is an option with a long name that a rule
+// for every program recognises: no flag's value, but the next secret
+// flag, as in keytool -storepasswd -storepass VALUE.
+func (x *ruleIndex) secretFlag(a string) bool {
+	t := parseToken(a)
+	if t.dashes == 0 || t.end-t.dashes < 2 || !x.letters.maybe(&t) {
+		return false
+	}
+	for r := range x.free.all() {
+		if fr := &x.flags[r]; fr.letters.maybe(&t) {
+			if _, _, ok := fr.value(&t); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lastArg returns the last argument of the command of token i, and the
+// span of its value: less the ";" that may end the command. ok is false
+// when there is none after token i, or when it is an option.
+func lastArg(toks []string, i int) (tok int, v span, ok bool) {
+	tok = i
+	for j := i + 1; j < len(toks) && !strings.HasSuffix(toks[j-1], ";") && !separator(toks[j]) && !redirection(toks[j]); j++ {
+		tok = j
+	}
+	a := toks[tok]
+	if tok == i || strings.HasPrefix(a, "-") {
+		return 0, span{}, false
+	}
+	return tok, span{0, len(strings.TrimSuffix(a, ";"))}, true
+}
+
+// redirection reports whether a shell word redirects the command's input
+// or output (> file, 2>&1, <in, &>log): the command's arguments end
+// before it.
+func redirection(a string) bool {
+	a = strings.TrimLeft(a, "0123456789&")
+	return a != "" && (a[0] == '>' || a[0] == '<')
 }
 
 // separator reports whether a shell word ends one command and starts
