@@ -113,7 +113,8 @@ import (
 //     Proxy-Authorization:, keeping a Bearer, Basic, Digest, Negotiate,
 //     NTLM, Token or Bot scheme; as in curl -H 'Authorization: Bearer …'.
 //   - secret-header: the value of X-…-Api-Key, X-…-Token, X-…-Secret,
-//     X-…-Auth…, Api-Key and Private-Token headers.
+//     X-…-Auth…, Api-Key and Private-Token headers (not a URL's user name
+//     such as https://x-access-token:…@).
 //   - cookie-header: the value of Cookie: and Set-Cookie: headers.
 //   - secret-assignment: the value in NAME=value or NAME: value where NAME
 //     ends in password, passwd, passphrase, secret, token, api_key, apikey,
@@ -121,7 +122,9 @@ import (
 //     nothing before key) or is MYSQL_PWD: env-style arguments
 //     (DB_PASSWORD=…, docker run -e, make TOKEN=…), assignments in sh -c
 //     scripts, libpq and JDBC strings (password=…), JSON ("token": "…").
-//     A quoted value is replaced with its quotes. TOKEN_FILE=/path stays.
+//     A quoted value is replaced with its quotes. TOKEN_FILE=/path stays,
+//     and so does a URL's user name (https://x-access-token:VALUE@host
+//     keeps its host: VALUE is url-userinfo's).
 //   - connection-string-password: the value of ;Password=… or ;Pwd=… in
 //     ADO.NET and ODBC strings, up to the next ";".
 //   - openssl-pass: the password in openssl's pass:VALUE.
@@ -253,12 +256,12 @@ func Default() []Rule {
 		},
 		{
 			Name:    "secret-header",
-			Pattern: `(?i)\b(?:x-[a-z0-9-]*(?:api-?key|token|secret|auth)[a-z0-9-]*|api-?key|private-token)["']?\s*:\s*["']?(?P<secret>[^\s'"]+)`,
+			Pattern: `(?i)(?:^|[^\w/])(?:x-[a-z0-9-]*(?:api-?key|token|secret|auth)[a-z0-9-]*|api-?key|private-token)["']?\s*:\s*["']?(?P<secret>[^\s'"]+)`,
 		},
 		{Name: "cookie-header", Pattern: `(?i)\b(?:set-)?cookie["']?\s*:\s*["']?(?P<secret>[^'"\r\n]+)`},
 		{
 			Name:    "secret-assignment",
-			Pattern: `(?i)[\w.-]*(?:passw(?:or)?d|passphrase|secret|token|(?:api|access|private|secret)[_-]?key|mysql_pwd)\d*["']?\s*[:=]\s*(?P<secret>"[^"]*"|'[^']*'|[^\s'"&;|]+)`,
+			Pattern: `(?i)(?:^|[^\w./-])[\w.-]*(?:passw(?:or)?d|passphrase|secret|token|(?:api|access|private|secret)[_-]?key|mysql_pwd)\d*["']?\s*[:=]\s*(?P<secret>"[^"]*"|'[^']*'|[^\s'"&;|]+)`,
 		},
 		{Name: "connection-string-password", Pattern: `(?i);\s*(?:password|pwd)\s*=\s*(?P<secret>[^;'"]+)`},
 		{Name: "openssl-pass", Pattern: `\bpass:(?P<secret>[^\s'"]+)`},

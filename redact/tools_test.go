@@ -124,6 +124,7 @@ func toolCases() []toolCase {
 		{"ipmitool -P", []string{"ipmitool", "-I", "lanplus", "-H", "bmc", "-U", "admin", "-P", pw1, "power", "status"}, []string{pw1}, []string{"admin", "power"}},
 
 		// HTTP clients.
+		{"git clone x-access-token", []string{"git", "clone", "https://x-access-token:" + pw1 + "@github.com/o/r.git"}, []string{pw1}, []string{"https://x-access-token:", "@github.com/o/r.git"}},
 		{"git clone user:token", []string{"git", "clone", "https://bob:" + pw1 + "@git.example.com/o/r"}, []string{pw1}, []string{"https://bob:"}},
 		{"curl -u", []string{"curl", "-u", "bob:" + pw1, "https://h"}, []string{pw1}, []string{"bob:"}},
 		{"curl --user=", []string{"curl", "--user=bob:" + pw1, "https://h"}, []string{pw1}, []string{"--user=bob:"}},
