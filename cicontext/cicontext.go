@@ -5,8 +5,10 @@
 // It works on one process's environment at a time, so that a runner that
 // executes several jobs at once attributes each process to its own job. The
 // variables are those internal/execenv lists for the CI job, which the
-// sensor reads at exec; the values are whatever the job set, so they are
-// bounded and made valid UTF-8 before they become attributes.
+// sensor reads at exec; the values are whatever the job set, and may hold
+// credentials (a Jenkins BUILD_URL with user:password@), so they are
+// redacted, then bounded and made valid UTF-8 before they become
+// attributes.
 package cicontext
 
 import (
@@ -15,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/vigil-otel/vigil/internal/execenv"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -93,21 +96,22 @@ func detect(env environment) System {
 }
 
 // Attributes returns the cicd.* and vcs.* attributes, and vigil.ci.system,
-// of a process, from its environment env; nil outside CI.
-func Attributes(env map[string]string) []attribute.KeyValue {
-	return AppendAttributes(nil, env)
+// of a process, from its environment env; nil outside CI. Each variable's
+// value is redacted by r (nil redacts nothing), then cleaned.
+func Attributes(env map[string]string, r *redact.Redactor) []attribute.KeyValue {
+	return AppendAttributes(nil, env, r)
 }
 
-// AppendAttributes appends Attributes(env) to dst, for a caller that keeps
-// a buffer.
-func AppendAttributes(dst []attribute.KeyValue, env map[string]string) []attribute.KeyValue {
-	return appendAttributes(dst, mapEnv(env))
+// AppendAttributes appends Attributes(env, r) to dst, for a caller that
+// keeps a buffer.
+func AppendAttributes(dst []attribute.KeyValue, env map[string]string, r *redact.Redactor) []attribute.KeyValue {
+	return appendAttributes(dst, mapEnv(env), r)
 }
 
 // maxAttributes is the most attributes one system yields.
 const maxAttributes = 15
 
-func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.KeyValue {
+func appendAttributes(dst []attribute.KeyValue, env environment, r *redact.Redactor) []attribute.KeyValue {
 	sys := detect(env)
 	if sys == None {
 		return dst
@@ -115,7 +119,7 @@ func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.Key
 	if dst == nil {
 		dst = make([]attribute.KeyValue, 0, maxAttributes)
 	}
-	a := appender{dst: dst, env: env}
+	a := appender{dst: dst, env: env, redactor: r}
 	a.add(semconv.CISystemKey, sys.String())
 	a.system(sys)
 	return a.dst
@@ -123,12 +127,16 @@ func appendAttributes(dst []attribute.KeyValue, env environment) []attribute.Key
 
 // appender collects the attributes of one environment.
 type appender struct {
-	dst []attribute.KeyValue
-	env environment
+	dst      []attribute.KeyValue
+	env      environment
+	redactor *redact.Redactor
 }
 
-// read reads a variable, cleaned.
-func (a *appender) read(name string) string { return clean(a.env.getenv(name)) }
+// read reads a variable, redacted whole and then cleaned: cut first, a
+// secret could lose what makes a rule see it.
+func (a *appender) read(name string) string {
+	return clean(a.redactor.String(a.env.getenv(name)))
+}
 
 // add appends key=value unless value is empty. A value built from several
 // variables is bounded again.

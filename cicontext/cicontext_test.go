@@ -197,7 +197,7 @@ func TestAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.system, Detect(tt.env))
-			attrs := Attributes(tt.env)
+			attrs := Attributes(tt.env, nil)
 			if tt.want == nil {
 				assert.Nil(t, attrs)
 				return
@@ -213,7 +213,7 @@ func TestAttributes(t *testing.T) {
 					read[name] = v
 				}
 			}
-			assert.Equal(t, attrs, Attributes(read))
+			assert.Equal(t, attrs, Attributes(read, nil))
 		})
 	}
 }
@@ -257,7 +257,7 @@ func TestAttributesVariants(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := asMap(t, Attributes(tt.env))
+			got := asMap(t, Attributes(tt.env, nil))
 			for k, want := range tt.want {
 				assert.Equal(t, want, got[k], "%s", k)
 			}
@@ -278,7 +278,7 @@ func TestAttributesPerJob(t *testing.T) {
 	})
 	delete(second, "CI_MERGE_REQUEST_IID")
 
-	a, b := asMap(t, Attributes(first)), asMap(t, Attributes(second))
+	a, b := asMap(t, Attributes(first, nil)), asMap(t, Attributes(second, nil))
 	assert.NotEqual(t, a, b)
 	for key, want := range map[attribute.Key][2]string{
 		semconv.CICDPipelineNameKey:      {"acme/security/vigil", "acme/web"},
@@ -304,7 +304,7 @@ func TestAttributesHostile(t *testing.T) {
 	env["GITHUB_REPOSITORY"] = strings.Repeat("\xff", 4096)
 	env["GITHUB_REF"] = "refs/pull/12x/merge"
 
-	got := asMap(t, Attributes(env))
+	got := asMap(t, Attributes(env, nil))
 	for k, v := range got {
 		assert.LessOrEqual(t, len(v), maxValueLen, "%s", k)
 		assert.True(t, utf8.ValidString(v), "%s", k)
@@ -403,7 +403,7 @@ func BenchmarkAttributes(b *testing.B) {
 		b.Run(bm.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = Attributes(bm.env)
+				_ = Attributes(bm.env, nil)
 			}
 		})
 	}

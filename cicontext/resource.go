@@ -11,24 +11,27 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
 // CIDetector returns a resource detector for the CI job vigil itself runs
 // in, as a step of it (vigil run -- make test): the attributes Attributes
-// gives for vigil's own environment, read with getenv (os.Getenv). Outside
-// CI it detects nothing.
-func CIDetector(getenv func(name string) string) resource.Detector {
-	return ciDetector{env: funcEnv(getenv)}
+// gives for vigil's own environment, read with getenv (os.Getenv) and
+// redacted by r as those of every process are. Outside CI it detects
+// nothing.
+func CIDetector(getenv func(name string) string, r *redact.Redactor) resource.Detector {
+	return ciDetector{env: funcEnv(getenv), redactor: r}
 }
 
 type ciDetector struct {
-	env funcEnv
+	env      funcEnv
+	redactor *redact.Redactor
 }
 
 // Detect implements resource.Detector.
 func (d ciDetector) Detect(context.Context) (*resource.Resource, error) {
-	attrs := appendAttributes(nil, d.env)
+	attrs := appendAttributes(nil, d.env, d.redactor)
 	if len(attrs) == 0 {
 		return resource.Empty(), nil
 	}

@@ -18,16 +18,16 @@ import (
 
 func TestCIDetector(t *testing.T) {
 	env := gitlabMergeRequest()
-	res, err := CIDetector(func(name string) string { return env[name] }).Detect(t.Context())
+	res, err := CIDetector(func(name string) string { return env[name] }, nil).Detect(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, semconv.SchemaURL, res.SchemaURL())
-	want := attribute.NewSet(Attributes(env)...)
+	want := attribute.NewSet(Attributes(env, nil)...)
 	assert.True(t, want.Equals(res.Set()), "resource %v", res)
 	got, ok := res.Set().Value(semconv.CICDPipelineTaskRunIDKey)
 	assert.True(t, ok)
 	assert.Equal(t, "7654321098", got.AsString())
 
-	res, err = CIDetector(func(string) string { return "" }).Detect(t.Context())
+	res, err = CIDetector(func(string) string { return "" }, nil).Detect(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, 0, res.Len())
 }
@@ -37,7 +37,7 @@ func TestDetectorsInResource(t *testing.T) {
 	env := githubPush()
 	proc := fstest.MapFS{"mountinfo": {Data: []byte(dockerMountinfo)}}
 	res, err := resource.New(t.Context(),
-		resource.WithDetectors(CIDetector(func(name string) string { return env[name] }), ContainerDetector(proc, nil)),
+		resource.WithDetectors(CIDetector(func(name string) string { return env[name] }, nil), ContainerDetector(proc, nil)),
 		resource.WithAttributes(semconv.ServiceNameKey.String("vigil")))
 	require.NoError(t, err)
 	set := res.Set()

@@ -89,7 +89,7 @@ func (d *Describer) Exec(p *proctable.Process, ev *event.Event) *detection.Exec 
 	prog := d.program(p.Exe)
 	// The CI job of this very process: a runner may run several at once.
 	// Its variables are the job's to set: a URL may carry credentials.
-	job := d.jobs.job(ev.Env, d.safe)
+	job := d.jobs.job(ev.Env, d.redactor)
 	// One allocation of the exact size, with room for the span's own.
 	n := fixedAttributes
 	for _, v := range []string{ev.Cwd, ev.ContainerID, ev.PodUID} {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigil-otel/vigil/cicontext"
 	"github.com/vigil-otel/vigil/internal/execenv"
+	"github.com/vigil-otel/vigil/redact"
 )
 
 // maxJobs bounds the jobs jobCache keeps; it starts afresh past them.
@@ -37,17 +38,12 @@ func newJobCache() jobCache {
 	return c
 }
 
-// job returns the attributes of env's CI job, made safe by safe; nil
-// outside CI. The slice is the cache's: the caller copies from it.
-func (c *jobCache) job(env map[string]string, safe func(string) string) []attribute.KeyValue {
+// job returns the attributes of env's CI job, each value redacted by r
+// and made safe; nil outside CI. The slice is the cache's: the caller
+// copies from it.
+func (c *jobCache) job(env map[string]string, r *redact.Redactor) []attribute.KeyValue {
 	return c.jobs.get(c.key(env), func() []attribute.KeyValue {
-		job := cicontext.Attributes(env)
-		for i := range job {
-			if job[i].Value.Type() == attribute.STRING {
-				job[i].Value = attribute.StringValue(safe(job[i].Value.AsString()))
-			}
-		}
-		return slices.Clip(job)
+		return slices.Clip(cicontext.Attributes(env, r))
 	})
 }
 

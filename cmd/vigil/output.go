@@ -78,7 +78,7 @@ func (o *output) pipelineConfig(stdout, stderr io.Writer) (pipeline.Config, func
 		Spans:              o.spans != spans.None,
 		Delivery:           exporter.Delivery{StateDir: o.stateDir, DiskBytes: o.spoolSize, SpoolOptional: !o.stateDirSet},
 		Detectors: []resource.Detector{
-			cicontext.CIDetector(os.Getenv),
+			cicontext.CIDetector(os.Getenv, redactor),
 			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),
 		},
 	}
