@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-otel/vigil/detection"
 	"github.com/vigil-otel/vigil/internal/otlpwire"
 	"github.com/vigil-otel/vigil/internal/outqueue"
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -49,6 +50,11 @@ type Config struct {
 	// Detectors add to the resource what they find: the CI job and the
 	// container vigil itself runs in, say.
 	Detectors []resource.Detector
+	// Redactor, when set, redacts every string of the resource, as it
+	// does what processes control: vigil's own environment
+	// (OTEL_RESOURCE_ATTRIBUTES, the CI job's variables) may hold
+	// credentials too.
+	Redactor *redact.Redactor
 	// Spans exports spans over OTLP/gRPC beside the detections; without
 	// OTLP there are none. Which processes get one is package spans'
 	// decision.

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/semconv"
 )
 
@@ -35,4 +36,29 @@ func TestResourceSurvivesADetectorThatFindsNothing(t *testing.T) {
 	require.Equal(t, "1.2.3", got[semconv.ServiceVersionKey])
 	require.Equal(t, "build", got[semconv.CICDPipelineNameKey], "what the other detectors found stays")
 	require.NotEmpty(t, got[semconv.HostNameKey])
+}
+
+// TestResourceRedacted: what vigil's own environment and detectors put on
+// the resource goes through the redaction rules, as the command lines do.
+func TestResourceRedacted(t *testing.T) {
+	r, err := redact.New(redact.Default())
+	require.NoError(t, err)
+	const secret = "Pw-zq9"
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", string(semconv.VCSRepositoryURLFullKey)+"=https://ci:"+secret+"@git.example.com/o/r")
+	res := newResource(context.Background(), Config{
+		ServiceVersion: "1.2.3",
+		Redactor:       r,
+		Detectors: []resource.Detector{resource.StringDetector("", semconv.CICDPipelineRunURLFullKey, func() (string, error) {
+			return "https://jenkins.example.com/job/x/1/?token=" + secret, nil
+		})},
+	})
+	got := map[attribute.Key]string{}
+	for _, kv := range res.Attributes() {
+		require.NotContains(t, kv.Value.String(), secret, "%s", kv.Key)
+		got[kv.Key] = kv.Value.String()
+	}
+	require.Equal(t, "https://ci:"+redact.Placeholder+"@git.example.com/o/r", got[semconv.VCSRepositoryURLFullKey])
+	require.Equal(t, "https://jenkins.example.com/job/x/1/?token="+redact.Placeholder, got[semconv.CICDPipelineRunURLFullKey])
+	require.Equal(t, "1.2.3", got[semconv.ServiceVersionKey], "the rest as it was")
+	require.Equal(t, semconv.SchemaURL, res.SchemaURL())
 }

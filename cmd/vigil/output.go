@@ -77,6 +77,7 @@ func (o *output) pipelineConfig(stdout, stderr io.Writer) (pipeline.Config, func
 		ResourceAttributes: o.resourceAttributes,
 		Spans:              o.spans != spans.None,
 		Delivery:           exporter.Delivery{StateDir: o.stateDir, DiskBytes: o.spoolSize, SpoolOptional: !o.stateDirSet},
+		Redactor:           redactor,
 		Detectors: []resource.Detector{
 			cicontext.CIDetector(os.Getenv, redactor),
 			cicontext.ContainerDetector(os.DirFS("/proc/self"), sensor.ContainerID),

@@ -135,11 +135,19 @@ func completeReport(rep *report.Report, sum pipeline.Summary, command []string, 
 	rep.Execs = &execs
 	rep.Lost = &report.Losses{Total: sum.Lost(), ByStage: sum.Losses()}
 	if len(command) > 0 {
-		rep.Command = redactor.Args(command[0], command)
-		for i, a := range rep.Command {
-			rep.Command[i] = redact.Clean(a, 1024)
-		}
+		rep.Command = safeCommand(redactor, command)
 	}
+}
+
+// safeCommand returns the watched command as vigil may show it, in its
+// report or its own logs: redacted as every exported command line is,
+// each argument cleaned and bounded.
+func safeCommand(redactor *redact.Redactor, command []string) []string {
+	out := redactor.Args(command[0], command)
+	for i, a := range out {
+		out[i] = redact.Clean(a, 1024)
+	}
+	return out
 }
 
 func newReportCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -290,7 +290,7 @@ func runWatch(ctx context.Context, opts runOptions, command []string, stdout, st
 
 	var status error
 	if len(command) > 0 {
-		slog.Debug("watching the command", "recipes", loaded, "command", command)
+		slog.Debug("watching the command", "recipes", loaded, "command", safeCommand(cfg.Redactor, command))
 		var trace oteltrace.TraceID
 		trace, status = runTraced(ctx, p, command, forward, stdout, stderr)
 		if trace.IsValid() {
