@@ -16,8 +16,11 @@ import (
 
 // pattern is a compiled Pattern.
 type pattern struct {
-	re     *regexp.Regexp
-	secret int // index of the "secret" group, 0 for the whole match
+	re *regexp.Regexp
+	// secret holds the indexes of the groups named "secret", one per
+	// alternative that captures the secret; {0}, the whole match, when
+	// none has that name.
+	secret []int
 	// filter is what every match holds, tested before running re; its
 	// most selective need gives the rule's keywords.
 	filter literal.Filter
@@ -33,7 +36,16 @@ func compile(expr string) (*pattern, error) {
 	if err != nil { // regexp.Compile parsed it the same way
 		return nil, fmt.Errorf("prefilter: %w", err)
 	}
-	return &pattern{re: re, secret: max(re.SubexpIndex("secret"), 0), filter: filter}, nil
+	p := &pattern{re: re, filter: filter}
+	for i, name := range re.SubexpNames() {
+		if name == "secret" {
+			p.secret = append(p.secret, i)
+		}
+	}
+	if p.secret == nil {
+		p.secret = []int{0}
+	}
+	return p, nil
 }
 
 // keywords returns strings one of which is in every match, none when not
@@ -51,8 +63,10 @@ func (p *pattern) find(s string, off int, dst []span) []span {
 		return dst
 	}
 	for _, m := range p.re.FindAllStringSubmatchIndex(s, -1) {
-		if m[2*p.secret] >= 0 {
-			dst = append(dst, span{off + m[2*p.secret], off + m[2*p.secret+1]})
+		for _, g := range p.secret {
+			if m[2*g] >= 0 {
+				dst = append(dst, span{off + m[2*g], off + m[2*g+1]})
+			}
 		}
 	}
 	return dst

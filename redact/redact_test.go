@@ -312,6 +312,7 @@ func TestCustomRules(t *testing.T) {
 		Rule{Name: "deploy-key", Flags: []string{"--deploy-key"}, Programs: []string{"deployctl"}},
 		Rule{Name: "phone", Pattern: `[0-9]{3}-[0-9]{4}`}, // keywords -0 to -9
 		Rule{Name: "md5", Pattern: `\b[0-9a-f]{32}\b`},    // no keyword: tried on every string
+		Rule{Name: "two-ways", Pattern: `\bzkey=(?P<secret>\w+)|\bzk:(?P<secret>\w+)`},
 	)
 	r, err := New(rules)
 	require.NoError(t, err)
@@ -320,7 +321,8 @@ func TestCustomRules(t *testing.T) {
 	assert.Equal(t, []string{"other", "--deploy-key", "k1"}, r.Args("/bin/other", []string{"other", "--deploy-key", "k1"}))
 	assert.Equal(t, "call [REDACTED]", r.String("call 555-0100"))
 	assert.Equal(t, "sum [REDACTED]", r.String("sum d41d8cd98f00b204e9800998ecf8427e"))
-	md5 := len(r.patterns) - 1 // the last rule with a Pattern and no Flags
+	assert.Equal(t, "zkey=[REDACTED] zk:[REDACTED]", r.String("zkey=v1 zk:v2"), "a secret group in each alternative")
+	md5 := len(r.patterns) - 2 // the last but one rule with a Pattern and no Flags
 	assert.NotZero(t, r.always[md5/64]&(1<<(md5%64)), "md5 is always a candidate")
 }
 

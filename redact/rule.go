@@ -25,8 +25,9 @@ type Rule struct {
 	//
 	// Alone, it is searched for in every string and every argument: the
 	// part of each match captured by the group named "secret", or the
-	// whole match when there is no such group, is replaced. Use (?i) for
-	// case-insensitive matching.
+	// whole match when there is no such group, is replaced. Alternatives
+	// may each have a group of that name. Use (?i) for case-insensitive
+	// matching.
 	//
 	// With Flags, it is searched for only in the value of one of the
 	// flags, and picks the part of that value that is secret: for

@@ -99,11 +99,11 @@ import (
 // Patterns, in every string and every argument:
 //
 //   - url-userinfo: the password in scheme://user:password@host, for every
-//     scheme (https, git, postgres, mysql, redis, amqp, ...).
-//   - url-user-token: the user name of scheme://NAME@host when it looks
-//     like a token rather than a person or a service: 20 characters or
-//     more of letters, digits and _~+=%-, and no dot
-//     (https://TOKEN@github.com). git@, deploy-bot@ and first.last@ stay.
+//     scheme (https, git, postgres, mysql, redis, amqp, ...); and the user
+//     name of scheme://NAME@host when it looks like a token rather than a
+//     person or a service: 20 characters or more of letters, digits and
+//     _~+=%-, and no dot (https://TOKEN@github.com). git@, deploy-bot@ and
+//     first.last@ stay.
 //   - url-query-secret: the value of a query parameter whose name is sig,
 //     pwd, pass, auth or ends in signature: the signatures of signed URLs
 //     (X-Amz-Signature, X-Goog-Signature, Signature, Azure SAS sig).
@@ -247,8 +247,10 @@ func Default() []Rule {
 			Programs: slices.Concat(impacket, []string{"nxc", "netexec", "crackmapexec", "cme", "lsassy", "certipy", "certipy-ad", "evil-winrm"}),
 		},
 
-		{Name: "url-userinfo", Pattern: `(?i)\b[a-z][a-z0-9+.-]*://[^/?#@\s:]*:(?P<secret>[^/?#\s]+)@`},
-		{Name: "url-user-token", Pattern: `(?i)\b[a-z][a-z0-9+.-]*://(?P<secret>[a-z0-9_~+=%-]{20,})@`},
+		{
+			Name:    "url-userinfo",
+			Pattern: `(?i)\b[a-z][a-z0-9+.-]*://(?:[^/?#@\s:]*:(?P<secret>[^/?#\s]+)|(?P<secret>[a-z0-9_~+=%-]{20,}))@`,
+		},
 		{Name: "url-query-secret", Pattern: `(?i)[?&](?:[a-z0-9_.-]*signature|sig|pwd|pass|auth)=(?P<secret>[^&#\s'"]+)`},
 		{
 			Name:    "authorization-header",
