@@ -193,12 +193,13 @@ func view[T any](raw []byte) (*T, error) {
 
 // splitArgs splits the kernel's NUL-separated argv block, keeping at most
 // max arguments. It reports whether arguments were left out. The arguments
-// share one allocation.
+// share one allocation. An empty block is no arguments (argc 0); a lone
+// NUL is one empty argument.
 func splitArgs(block []byte, max int) ([]string, bool) {
-	block = bytes.TrimSuffix(block, []byte{0})
 	if len(block) == 0 {
 		return nil, false
 	}
+	block = bytes.TrimSuffix(block, []byte{0})
 	all := string(block)
 	args := make([]string, 0, min(strings.Count(all, "\x00")+1, max))
 	for {

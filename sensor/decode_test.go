@@ -108,6 +108,12 @@ func TestDecodeBoundsArguments(t *testing.T) {
 	require.True(t, ev.ArgsTruncated)
 	require.Equal(t, uint32(9), ev.Argc)
 	require.Equal(t, "/", ev.ExePath, "an empty path is the root")
+
+	// argv [""] is one empty argument, not none (argc 0).
+	require.NoError(t, d.decode(execRecord(t, bpf.SensorExecEvent{Argc: 1}, sections{args: "\x00"}), &ev))
+	require.Equal(t, []string{""}, ev.Args)
+	require.NoError(t, d.decode(execRecord(t, bpf.SensorExecEvent{}, sections{}), &ev))
+	require.Nil(t, ev.Args)
 }
 
 func TestDecodeFlagsAnUnreadEnvironment(t *testing.T) {
