@@ -47,16 +47,17 @@ func TestBadTraceparentIsCountedAndIgnored(t *testing.T) {
 	require.NoError(t, err)
 	for i, bad := range []string{
 		"garbage",
-		"00-00000000000000000000000000000000-00f067aa0ba902b7-01", // all-zero trace id
-		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", // all-zero span id
-		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", // forbidden version
-		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", // upper case
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // all-zero trace id
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // all-zero span id
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // forbidden version
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper case
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-", // a fifth field in version 00
 	} {
 		p := tab.Apply(&event.Event{Kind: event.KindExec, PID: uint32(100 + i), PPID: 1, ExePath: "/bin/x",
 			Env: map[string]string{"TRACEPARENT": bad}})
 		require.False(t, p.Trace.IsValid(), bad)
 	}
-	require.Equal(t, uint64(5), tab.BadTraceparents())
+	require.Equal(t, uint64(6), tab.BadTraceparents())
 }
 
 // TestProcessOlderThanVigilRunsInItsTrace reads the trace context of
