@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -53,7 +55,7 @@ func writeConsoleLine(w *bufio.Writer, r *record) {
 	num := func(k attribute.Key) int64 { return attrs[k].AsInt64() }
 
 	fmt.Fprintf(w, "%s %-5s %s  pid=%d ppid=%d uid=%d ",
-		r.Exec.Time.Format("15:04:05.000"), r.SeverityText, redact.Quote(str(semconv.SecurityRuleNameKey)),
+		r.Exec.Time.Format("15:04:05.000"), printable(r.SeverityText), redact.Quote(str(semconv.SecurityRuleNameKey)),
 		num(semconv.ProcessPIDKey), num(semconv.ProcessParentPIDKey), num(semconv.ProcessUserIDKey))
 	w.WriteString(redact.Quote(str(semconv.ProcessExecutablePathKey)))
 	if args := attrs[semconv.ProcessCommandArgsKey].AsStringSlice(); len(args) > 1 {
@@ -67,7 +69,18 @@ func writeConsoleLine(w *bufio.Writer, r *record) {
 	}
 	strs := func(k attribute.Key) []string { return attrs[k].AsStringSlice() }
 	fmt.Fprintf(w, "  [%s %s / %s]\n",
-		str(semconv.ThreatTacticIDKey), str(semconv.ThreatTacticNameKey),
-		attack.Label(strs(semconv.ThreatTechniqueIDKey), strs(semconv.ThreatTechniqueNameKey),
-			strs(semconv.ThreatTechniqueSubtechniqueIDKey), strs(semconv.ThreatTechniqueSubtechniqueNameKey)))
+		printable(str(semconv.ThreatTacticIDKey)), printable(str(semconv.ThreatTacticNameKey)),
+		printable(attack.Label(strs(semconv.ThreatTechniqueIDKey), strs(semconv.ThreatTechniqueNameKey),
+			strs(semconv.ThreatTechniqueSubtechniqueIDKey), strs(semconv.ThreatTechniqueSubtechniqueNameKey))))
+}
+
+// printable returns s as it is when it is printable text, spaces
+// included, and quoted as redact.Quote does otherwise: a recipe file
+// names its techniques as it likes, and its line must still be one line
+// that cannot drive the terminal.
+func printable(s string) string {
+	if strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) {
+		return redact.Quote(s)
+	}
+	return s
 }

@@ -136,3 +136,24 @@ func TestConsoleLineSaysTheCommandLineWasCut(t *testing.T) {
 	require.NoError(t, exp.Shutdown(context.Background()))
 	require.Contains(t, out.String(), "uid=1000 /usr/bin/zip -q x.zip … (cut; 80 arguments)  [TA0042")
 }
+
+// TestConsoleLineEscapesHostileLabels: a recipe file names its techniques
+// as it likes; a name that would move the cursor or end the line is
+// quoted, and plain ones are written as they are.
+func TestConsoleLineEscapesHostileLabels(t *testing.T) {
+	var out bytes.Buffer
+	d := sampleRecord("zip")
+	d.Rule = []attribute.KeyValue{
+		semconv.SecurityRuleNameKey.String("exec_example"),
+		semconv.ThreatTacticIDKey.String("TA0002"),
+		semconv.ThreatTacticNameKey.String("Execution"),
+		semconv.ThreatTechniqueIDKey.StringSlice([]string{"T1059"}),
+		semconv.ThreatTechniqueNameKey.StringSlice([]string{"Evil\x1b[2J\nFAKE LINE"}),
+	}
+	exp, err := New(context.Background(), Config{Console: &out})
+	require.NoError(t, err)
+	require.NoError(t, exp.Emit(context.Background(), d))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.Equal(t, 1, strings.Count(out.String(), "\n"))
+	require.Contains(t, out.String(), `[TA0002 Execution / "T1059 Evil\u001b[2J\nFAKE LINE"]`)
+}
