@@ -18,7 +18,7 @@ func parseFlag(f string) (flag, error) {
 	name := strings.TrimLeft(f, "-")
 	fl := flag{dashes: len(f) - len(name)}
 	name, fl.suffix = strings.CutPrefix(name, "*")
-	if fl.dashes > 2 || name == "" || strings.ContainsAny(name, "*= \t\n") {
+	if fl.dashes > 2 || name == "" || strings.ContainsAny(name, "*= \t\n") || separator(f) {
 		return flag{}, fmt.Errorf("flag %q: want a name such as --password, --*password, -p or aws_secret_access_key", f)
 	}
 	fl.short = fl.dashes == 1 && len(name) == 1 && !fl.suffix

@@ -356,6 +356,10 @@ func TestNewErrors(t *testing.T) {
 		{Rule{Name: "v", Flags: []string{"--k"}, Value: "later"}, `redaction rule 1 ("v"): value "later"`},
 		{Rule{Name: "f", Flags: []string{"---k"}}, `redaction rule 1 ("f"): flag "---k"`},
 		{Rule{Name: "f", Flags: []string{"--*"}}, `redaction rule 1 ("f"): flag "--*"`},
+		// A shell separator ends a command: as a flag or a program's word
+		// it would never be found.
+		{Rule{Name: "f", Flags: []string{"&&"}}, `redaction rule 1 ("f"): flag "&&"`},
+		{Rule{Name: "p", Flags: []string{"-k"}, Programs: []string{"x ;"}}, `redaction rule 1 ("p"): program "x ;"`},
 		{Rule{Name: "p", Flags: []string{"-k"}, Programs: []string{"/usr/bin/x"}}, `redaction rule 1 ("p"): program "/usr/bin/x"`},
 		{Rule{Name: "p", Programs: []string{"x"}}, `redaction rule 1 ("p"): neither pattern nor flags`},
 	}

@@ -141,7 +141,7 @@ func validate(rule Rule, seen map[string]bool) error {
 		}
 	}
 	for _, p := range rule.Programs {
-		if words := strings.Fields(p); len(words) == 0 || strings.ContainsRune(words[0], '/') {
+		if words := strings.Fields(p); len(words) == 0 || strings.ContainsRune(words[0], '/') || slices.ContainsFunc(words, separator) {
 			return fmt.Errorf("program %q: want a base name such as mysql, or one and its subcommand such as \"docker login\"", p)
 		}
 	}
