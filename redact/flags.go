@@ -24,7 +24,14 @@ func parseFlag(f string) (flag, error) {
 	fl.short = fl.dashes == 1 && len(name) == 1 && !fl.suffix
 	fl.name = name
 	if !fl.short {
-		fl.name = strings.ReplaceAll(strings.ToLower(name), "_", "-")
+		// As sameName compares: strings.ToLower would also fold letters
+		// beyond ASCII (and turn a stray byte into U+FFFD), which no
+		// argument would then match.
+		b := []byte(name)
+		for i, c := range b {
+			b[i] = foldByte(c)
+		}
+		fl.name = string(b)
 	}
 	return fl, nil
 }
@@ -78,18 +85,23 @@ func sameName(n, name string) bool {
 		return false
 	}
 	for i := 0; i < len(n); i++ {
-		c := n[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
-		}
-		if c != name[i] {
+		if foldByte(n[i]) != name[i] {
 			return false
 		}
 	}
 	return true
+}
+
+// foldByte writes a byte of a flag name as names compare: an ASCII letter
+// in lower case, "_" as "-".
+func foldByte(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '_':
+		return '-'
+	}
+	return c
 }
 
 // flagRule is a compiled rule with Flags, or with Programs and a Pattern

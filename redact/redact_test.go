@@ -326,6 +326,16 @@ func TestCustomRules(t *testing.T) {
 	assert.NotZero(t, r.always[md5/64]&(1<<(md5%64)), "md5 is always a candidate")
 }
 
+// TestCustomFlagBeyondASCII: a flag named beyond ASCII matches as it is
+// written, its ASCII letters in either case.
+func TestCustomFlagBeyondASCII(t *testing.T) {
+	r, err := New([]Rule{{Name: "schluessel", Flags: []string{"--SCHLÜSSEL"}}, {Name: "stray", Flags: []string{"k\xb8"}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"app", "--SCHLÜSSEL=" + Placeholder}, r.Args("/app", []string{"app", "--SCHLÜSSEL=x"}))
+	assert.Equal(t, []string{"app", "--schlÜssel", Placeholder}, r.Args("/app", []string{"app", "--schlÜssel", "x"}))
+	assert.Equal(t, []string{"app", "K\xb8=" + Placeholder}, r.Args("/app", []string{"app", "K\xb8=x"}))
+}
+
 func TestArgumentRule(t *testing.T) {
 	rules := append(Default(), Rule{Name: "acme-dsn", Programs: []string{"acmectl connect"}, Pattern: `^[a-z]+:(?P<secret>[^@]+)@`})
 	r, err := New(rules)
