@@ -84,6 +84,14 @@ func (i info) then(next info) (info, bool) {
 func literals(re *syntax.Regexp) info {
 	switch re.Op {
 	case syntax.OpLiteral:
+		if i := slices.Index(re.Rune, utf8.RuneError); i >= 0 {
+			// Go's regexp reads each byte that is not valid UTF-8 as
+			// U+FFFD, which a U+FFFD of the expression then matches: a
+			// match needs the text around it, not its encoding.
+			before, after := *re, *re
+			before.Rune, after.Rune = re.Rune[:i], re.Rune[i+1:]
+			return info{needs: AllOf(literals(&before).allNeeds(), literals(&after).allNeeds())}
+		}
 		s := string(re.Rune)
 		fold := re.Flags&syntax.FoldCase != 0
 		if fold && !isASCII(s) {

@@ -81,6 +81,26 @@ func TestNeedsKeepEveryMatch(t *testing.T) {
 	require.False(t, f.Pass("https://example.com:8080/a@b"), "no digit after @")
 }
 
+// TestNeedsAroundTheReplacementCharacter: Go's regexp matches a U+FFFD of
+// the expression against any byte that is not valid UTF-8, so a match
+// needs the text around it but not its encoding.
+func TestNeedsAroundTheReplacementCharacter(t *testing.T) {
+	for _, expr := range []string{"\uFFFD", "ab\uFFFDcd", `(?i)x\x{FFFD}\x{FFFD}Y`} {
+		re := regexp.MustCompile(expr)
+		f, err := NewFilter(expr)
+		require.NoError(t, err)
+		for _, s := range []string{"\xff", "ab\xe8cd", "-X\xac\xb4y-", "ab\uFFFDcd"} {
+			if re.MatchString(s) {
+				require.True(t, f.Pass(s), "%q rules out %q, which matches", expr, s)
+			}
+		}
+	}
+	f, err := NewFilter("ab\uFFFDcd")
+	require.NoError(t, err)
+	require.Equal(t, []Need{{Lits: []string{"ab"}}, {Lits: []string{"cd"}}}, f.Needs())
+	require.False(t, f.Pass("ab\xff-"))
+}
+
 // randomString returns up to max-1 characters of chars.
 func randomString(rng *rand.Rand, chars string, max int) string {
 	r := []rune(chars)
