@@ -78,7 +78,12 @@ func (c *Connection) check(d *decoder, field string) {
 		d.fail(field+".insecure", "plain text, yet certificates are given for TLS")
 	}
 	if (c.ClientCertificate == "") != (c.ClientKey == "") {
-		d.fail(field+".client_certificate", "client_certificate and client_key go together")
+		// Located at the one given: the other has no place in the file.
+		given := field + ".client_certificate"
+		if c.ClientCertificate == "" {
+			given = field + ".client_key"
+		}
+		d.fail(given, "client_certificate and client_key go together")
 	}
 	c.TLS = c.tlsConfig(d, field)
 }

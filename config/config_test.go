@@ -119,6 +119,8 @@ func TestErrorsAreLocated(t *testing.T) {
 			"v.yaml:2:16: field otlp.certificate: read CA certificate: open /nonexistent/ca.pem: no such file or directory"},
 		{"client certificate without key", "otlp:\n  client_certificate: /x.pem\n",
 			"v.yaml:2:23: field otlp.client_certificate: client_certificate and client_key go together"},
+		{"client key without certificate", "otlp:\n  traces:\n    client_key: /k.pem\n",
+			"v.yaml:3:17: field otlp.traces.client_key: client_certificate and client_key go together"},
 		{"missing client files", "otlp:\n  client_certificate: /nonexistent/c.pem\n  client_key: /nonexistent/k.pem\n",
 			"v.yaml:2:23: field otlp.client_certificate: load client certificate and key: open /nonexistent/c.pem: no such file or directory"},
 		{"ring buffer not a power of two", "sensor:\n  ring_buffer_size: 1000\n", `v.yaml:2:21: field sensor.ring_buffer_size: want a power of two of at least 4096 bytes, got "1000"`},
