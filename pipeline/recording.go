@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,4 +44,33 @@ func (p *Pipeline) record(ev *event.Event) {
 		return
 	}
 	p.recording.Offer(append(line, '\n'))
+}
+
+// maxRecordingLine bounds one line of a recording: an event with the
+// largest command line the sensor keeps, JSON-escaped, fits many times.
+const maxRecordingLine = 4 << 20
+
+// readRecording hands the events of a recording (one JSON object per
+// line; empty lines are skipped) to handle in order, until the end of r
+// or of ctx. It stops at the first line that is not an event, with an
+// error naming the line, and returns how many events it handed on.
+func readRecording(ctx context.Context, r io.Reader, handle func(*event.Event)) (uint64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxRecordingLine)
+	var events uint64
+	for line := 1; sc.Scan() && ctx.Err() == nil; line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		ev := new(event.Event)
+		if err := json.Unmarshal(sc.Bytes(), ev); err != nil {
+			return events, fmt.Errorf("recording line %d: %w", line, err)
+		}
+		events++
+		handle(ev)
+	}
+	if err := sc.Err(); err != nil {
+		return events, fmt.Errorf("read recording: %w", err)
+	}
+	return events, nil
 }
