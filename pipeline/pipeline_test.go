@@ -169,4 +169,7 @@ func TestReplayNeedsNoKernel(t *testing.T) {
 
 	_, err = Replay(context.Background(), Config{Recipes: builtin, Exporter: exporter.Config{JSONL: &out}}, strings.NewReader("{\"kind\":\"exec\"}\nnot json\n"))
 	require.ErrorContains(t, err, "recording line 2:")
+	sum, err = Replay(context.Background(), Config{Recipes: builtin, Exporter: exporter.Config{JSONL: &out}}, strings.NewReader("{\"kind\":\"fork\",\"pid\":2}\n{\"pid\":3}\n"))
+	require.EqualError(t, err, "recording line 2: no event kind: want exec, fork or exit")
+	require.Equal(t, uint64(1), sum.Sensor.Events)
 }

@@ -52,8 +52,9 @@ const maxRecordingLine = 4 << 20
 
 // readRecording hands the events of a recording (one JSON object per
 // line; empty lines are skipped) to handle in order, until the end of r
-// or of ctx. It stops at the first line that is not an event, with an
-// error naming the line, and returns how many events it handed on.
+// or of ctx. It stops at the first line that is not an event (a JSON
+// object without a kind is none), with an error naming the line, and
+// returns how many events it handed on.
 func readRecording(ctx context.Context, r io.Reader, handle func(*event.Event)) (uint64, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxRecordingLine)
@@ -65,6 +66,9 @@ func readRecording(ctx context.Context, r io.Reader, handle func(*event.Event)) 
 		ev := new(event.Event)
 		if err := json.Unmarshal(sc.Bytes(), ev); err != nil {
 			return events, fmt.Errorf("recording line %d: %w", line, err)
+		}
+		if ev.Kind == 0 {
+			return events, fmt.Errorf("recording line %d: no event kind: want exec, fork or exit", line)
 		}
 		events++
 		handle(ev)
