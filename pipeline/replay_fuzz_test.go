@@ -79,21 +79,7 @@ func FuzzReplay(f *testing.F) {
 	}
 	builtin, errs := recipe.Builtin()
 	require.Empty(f, errs)
-	recipes, errs := recipe.Parse("fuzz.yaml", []byte(`recipes:
-  - name: placed_and_run
-    description: A program copied into place, made executable and run
-    tactic: {id: TA0011, name: Command and Control}
-    technique: {id: T1105, name: Ingress Tool Transfer}
-    importance: high
-    sequence:
-      within: 1m
-      steps:
-        - match: {executable: {name: cp}}
-          capture: {file: {arg: '^(/.*/payload[0-9]*)$'}}
-        - match: {executable: {name: chmod}}
-          require: {file: argument}
-        - require: {file: executable}
-  - name: cel_args
+	recipes, errs := recipe.Parse("fuzz.yaml", []byte("recipes:\n"+placedAndRunRecipe+`  - name: cel_args
     description: An argument that asks for a password
     tactic: {id: TA0002, name: Execution}
     technique: {id: T1059, name: Command and Scripting Interpreter}

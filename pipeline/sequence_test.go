@@ -18,12 +18,9 @@ import (
 	"github.com/vigil-otel/vigil/spans"
 )
 
-// placedAndRun is a sequence recipe: a program copied into place, made
-// executable and run.
-func placedAndRun(t *testing.T) []*recipe.Recipe {
-	t.Helper()
-	recipes, errs := recipe.Parse("test.yaml", []byte(`recipes:
-  - name: placed_and_run
+// placedAndRunRecipe is a sequence recipe, an item of a recipes list: a
+// program copied into place, made executable, then run.
+const placedAndRunRecipe = `  - name: placed_and_run
     description: A program copied into place, made executable and run
     tactic: {id: TA0011, name: Command and Control}
     technique: {id: T1105, name: Ingress Tool Transfer}
@@ -36,7 +33,12 @@ func placedAndRun(t *testing.T) []*recipe.Recipe {
         - match: {executable: {name: chmod}}
           require: {file: argument}
         - require: {file: executable}
-`), "test")
+`
+
+// placedAndRun is placedAndRunRecipe, loaded.
+func placedAndRun(t *testing.T) []*recipe.Recipe {
+	t.Helper()
+	recipes, errs := recipe.Parse("test.yaml", []byte("recipes:\n"+placedAndRunRecipe), "test")
 	require.Empty(t, errs)
 	return recipes
 }
