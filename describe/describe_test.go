@@ -205,7 +205,7 @@ func TestPathsKept(t *testing.T) {
 	for range 2 {
 		attrs := map[attribute.Key]string{}
 		for _, kv := range d.Exec(s.process, s.exec).Attributes {
-			attrs[kv.Key] = kv.Value.Emit()
+			attrs[kv.Key] = kv.Value.String()
 		}
 		require.Equal(t, "/usr/bin/zip", attrs[semconv.ProcessExecutablePathKey])
 		require.Equal(t, "zip", attrs[semconv.ProcessExecutableNameKey])
