@@ -14,8 +14,10 @@ import (
 // the construct's first one, and never a column; go.yaml.in/yaml/v4, whose
 // parser keeps each error's position, reads data again to find them. Its
 // reading is not v3's everywhere (a colon before a flow collection's end,
-// for one), so its answer is taken only when it finds the same problem;
-// otherwise the line v3 gave stands, at column 1, or 0 when it gave none.
+// for one), so its answer is taken when it finds the same problem, or
+// when v3 gave no line at all (v4 then names the problem it places, often
+// more plainly); otherwise the line v3 gave stands, at column 1, or 0 when
+// neither places one.
 func YAMLSyntax(data []byte, err error) (line, col int, reason string) {
 	reason = strings.TrimPrefix(err.Error(), "yaml: ")
 	if l, rest, ok := strings.Cut(reason, ": "); ok {
@@ -25,7 +27,7 @@ func YAMLSyntax(data []byte, err error) (line, col int, reason string) {
 	}
 	var doc yaml4.Node
 	var le *yaml4.LoadError
-	if !errors.As(yaml4.Unmarshal(data, &doc), &le) || le.Message != reason || le.Mark.Line == 0 {
+	if !errors.As(yaml4.Unmarshal(data, &doc), &le) || le.Message != reason && line != 0 || le.Mark.Line == 0 {
 		return line, col, reason
 	}
 	reason = le.Message

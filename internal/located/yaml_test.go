@@ -37,6 +37,10 @@ func TestYAMLSyntax(t *testing.T) {
 		// stops there: v4's problem is another, and v3's line stands.
 		{"v4 stops at another problem", "c: {prefix: /memfd:x:}\nb: @x\n", 2, 1, "found character that cannot start any token"},
 		{"no line from v3", "a: [a, b]]\n", 1, 10, "did not find expected key (while parsing a block mapping from line 1, column 1)"},
+		// v3 says "did not find expected whitespace or line break" with no
+		// line; v4 names the problem, and places it.
+		{"no line from v3, another problem from v4", "!\"", 1, 2,
+			"found character '\"' that is not allowed in a YAML tag (while parsing a tag from line 1, column 1)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var n yaml.Node
