@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigil-otel/vigil/exporter"
+	"github.com/vigil-otel/vigil/health"
 	"github.com/vigil-otel/vigil/recipe"
 	"github.com/vigil-otel/vigil/redact"
 	"github.com/vigil-otel/vigil/sensor"
@@ -54,6 +55,9 @@ func (f *File) check(d *decoder) {
 		if k == "" {
 			d.fail("resource_attributes", "an attribute has an empty name")
 		}
+	}
+	if f.HealthAddress != "" {
+		d.check("health_address", health.CheckAddress(f.HealthAddress))
 	}
 	d.check("sensor.args_max", sensor.CheckArgsMax(f.Sensor.ArgsMax))
 	d.check("sensor.ring_buffer_size", sensor.CheckRingBufferSize(f.Sensor.RingBufferSize))

@@ -25,6 +25,15 @@ type Server struct {
 }
 
 // Start listens on addr and serves /healthz from live, /readyz from
+// CheckAddress checks the address a health endpoint is to listen on, as
+// --health-addr and health_address give it.
+func CheckAddress(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return errors.New("want host:port, such as 127.0.0.1:9464")
+	}
+	return nil
+}
+
 // SetReady, and /metrics from metrics. It is not ready until SetReady(true).
 func Start(addr string, live func() error, metrics http.Handler) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)

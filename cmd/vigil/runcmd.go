@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigil-otel/vigil/health"
 	"github.com/vigil-otel/vigil/sensor"
 )
 
@@ -138,7 +139,23 @@ see docs/configuration.md.`,
 	checkFlag(f, "args-max", func() error { return sensor.CheckArgsMax(opts.argsMax) })
 	checkFlag(f, "ring-buffer-size", func() error { return sensor.CheckRingBufferSize(opts.ringBufferSize) })
 	checkFlag(f, "wakeup-interval", func() error { return sensor.CheckWakeupInterval(opts.wakeupInterval) })
-	checkFlag(f, "stop-timeout", nil)
+	checkFlag(f, "stop-timeout", func() error { return checkStopTimeout(opts.stopTimeout) })
+	checkFlag(f, "health-addr", func() error {
+		if opts.healthAddr == "" {
+			return nil
+		}
+		return health.CheckAddress(opts.healthAddr)
+	})
 	f.StringVar(&opts.stateDir, "state-dir", "", "keep what the OTLP receiver has not taken in a spool under `DIR`, sent when it is back and at the next start (default "+defaultStateDir+" when watching the machine, none when watching a command; \"\" for none)")
 	return cmd
+}
+
+// checkStopTimeout checks --stop-timeout: a stop with no time would give
+// up at once what waits to be delivered. (The file's stop_timeout of 0 is
+// one it does not give.)
+func checkStopTimeout(d time.Duration) error {
+	if d <= 0 {
+		return errors.New("want more than 0s")
+	}
+	return nil
 }
