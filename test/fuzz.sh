@@ -17,6 +17,9 @@ cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}
 only=${1:-}
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 failed=()
 ran=0
 while IFS=: read -r file _ decl; do
@@ -28,11 +31,22 @@ while IFS=: read -r file _ decl; do
 	dir=./$(dirname "$file")
 	echo "--- $name ($dir, $fuzztime)"
 	ran=$((ran + 1))
+	corpus=$dir/testdata/fuzz/$name
+	before=$(ls "$corpus" 2>/dev/null | wc -l)
 	# A failing input is minimized for a few seconds at most: it is
 	# written whole otherwise, which is as good for a CI report.
-	if ! go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$dir"; then
-		failed+=("$name ($dir)")
+	if go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$dir" 2>&1 | tee "$log"; then
+		continue
 	fi
+	# Go 1.26's fuzzing coordinator may report its own -fuzztime deadline
+	# as a failure, with no failing input (go.dev/issue/75804, fixed in Go
+	# 1.27): a failure is one that wrote an input, or said something else.
+	after=$(ls "$corpus" 2>/dev/null | wc -l)
+	if [ "$after" -eq "$before" ] && [ "$(grep -c '^    ' "$log")" -eq 1 ] && grep -qx '    context deadline exceeded' "$log"; then
+		echo "--- $name: the -fuzztime deadline reported as a failure, no failing input (go.dev/issue/75804): not counted"
+		continue
+	fi
+	failed+=("$name ($dir)")
 done < <(grep -rn --include='*_test.go' --exclude-dir=.git -e '^func Fuzz[A-Za-z0-9_]*(' . | sed 's|^\./||' | sort)
 
 if [ "$ran" -eq 0 ]; then
