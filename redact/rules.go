@@ -1,3 +1,6 @@
+// This file is one job: the built-in rules, one table; kept whole so
+// that they read as one list, each with the options it stands for.
+
 package redact
 
 import (
