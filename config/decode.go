@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigil-otel/vigil/internal/located"
+	"github.com/vigil-otel/vigil/redact"
 )
 
 // Error is one problem in a configuration file, located precisely enough
@@ -44,10 +45,27 @@ type decoder struct {
 	file  string
 	nodes map[string]*yaml.Node
 	errs  []error
+	// redactor, made at the first error, redacts what errors quote.
+	redactor *redact.Redactor
 }
 
 func (d *decoder) failAt(n *yaml.Node, field, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Field: field, Reason: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Column: n.Column, Field: field, Reason: d.reason(format, args...)})
+}
+
+// reason words a problem, the secrets of what it quotes redacted: a value
+// the file got wrong may hold one (an endpoint's token), and errors are
+// printed where others read them, such as a CI job's log.
+func (d *decoder) reason(format string, args ...any) string {
+	s := fmt.Sprintf(format, args...)
+	if d.redactor == nil {
+		r, err := redact.New(redact.Default())
+		if err != nil {
+			return s
+		}
+		d.redactor = r
+	}
+	return d.redactor.String(s)
 }
 
 // check reports err, what a check shared with the flags found wrong with
@@ -65,7 +83,7 @@ func (d *decoder) fail(field, format string, args ...any) {
 		d.failAt(n, field, format, args...)
 		return
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Field: field, Reason: fmt.Sprintf(format, args...)})
+	d.errs = append(d.errs, &Error{File: d.file, Field: field, Reason: d.reason(format, args...)})
 }
 
 // decode fills v, which is addressable, from n. field is n's path.

@@ -64,7 +64,13 @@ func (v checkedValue) Set(s string) error {
 // refusal of a setting: the flag, the value, what was wanted.
 func flagError(_ *cobra.Command, err error) error {
 	if bad, ok := errors.AsType[*pflag.InvalidValueError](err); ok {
-		return fmt.Errorf("--%s %s: %w", bad.GetFlag().Name, redact.Quote(bad.GetValue()), errors.Unwrap(bad))
+		// The value is quoted back, its secrets redacted: it may be an
+		// endpoint with a token in it, and the line may land in a CI log.
+		value := bad.GetValue()
+		if r, err := redact.New(redact.Default()); err == nil {
+			value = r.String(value)
+		}
+		return fmt.Errorf("--%s %s: %w", bad.GetFlag().Name, redact.Quote(value), errors.Unwrap(bad))
 	}
 	return err
 }
