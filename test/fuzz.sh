@@ -17,6 +17,15 @@ cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-10s}
 only=${1:-}
 
+# inputs counts the inputs in a corpus directory, 0 when there is none.
+inputs() {
+	if [ -d "$1" ]; then
+		find "$1" -type f | wc -l
+	else
+		echo 0
+	fi
+}
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -32,7 +41,7 @@ while IFS=: read -r file _ decl; do
 	echo "--- $name ($dir, $fuzztime)"
 	ran=$((ran + 1))
 	corpus=$dir/testdata/fuzz/$name
-	before=$(ls "$corpus" 2>/dev/null | wc -l)
+	before=$(inputs "$corpus")
 	# A failing input is minimized for a few seconds at most: it is
 	# written whole otherwise, which is as good for a CI report.
 	if go test -run '^$' -fuzz "^$name\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$dir" 2>&1 | tee "$log"; then
@@ -41,7 +50,7 @@ while IFS=: read -r file _ decl; do
 	# Go 1.26's fuzzing coordinator may report its own -fuzztime deadline
 	# as a failure, with no failing input (go.dev/issue/75804, fixed in Go
 	# 1.27): a failure is one that wrote an input, or said something else.
-	after=$(ls "$corpus" 2>/dev/null | wc -l)
+	after=$(inputs "$corpus")
 	if [ "$after" -eq "$before" ] && [ "$(grep -c '^    ' "$log")" -eq 1 ] && grep -qx '    context deadline exceeded' "$log"; then
 		echo "--- $name: the -fuzztime deadline reported as a failure, no failing input (go.dev/issue/75804): not counted"
 		continue
